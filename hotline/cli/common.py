@@ -1,0 +1,79 @@
+"""What every command group shares: the station from the context, JSON and table output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from hotline.errors import HotlineError
+from hotline.station import Station, find_station_root, open_station
+from hotline.text import display_width
+
+
+class HotlineGroup(TyperGroup):
+    """The root group: turns domain errors from any subcommand into one-line messages."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HotlineError as exc:
+            typer.echo(f"hotline: error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+
+
+def station_from(ctx: typer.Context) -> Station:
+    """Open the station chosen by ``--station``, ``HOTLINE_STATION`` or the folder tree."""
+    obj = ctx.find_root().obj or {}
+    if obj.get("station_obj") is None:
+        explicit: Path | None = obj.get("station")
+        obj["station_obj"] = open_station(find_station_root(explicit))
+    return obj["station_obj"]
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as JSON: UTF-8 (Chinese as is), stable key order, one document."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write("\n")
+
+
+def _fit(text: str, width: int) -> str:
+    pad = width - display_width(text)
+    return text + " " * max(pad, 0)
+
+
+def _clip(text: str, width: int) -> str:
+    if display_width(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def print_table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, max_width: int = 40
+) -> None:
+    """Print rows as aligned columns; CJK characters count two columns wide."""
+    cells = [[_clip("" if v is None else str(v), max_width) for v in row] for row in rows]
+    widths = [display_width(h) for h in headers]
+    for row in cells:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], display_width(value))
+    out = sys.stdout
+    out.write("  ".join(_fit(h, w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
+    for row in cells:
+        out.write("  ".join(_fit(v, w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def echo(message: str = "") -> None:
+    typer.echo(message)

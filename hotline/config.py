@@ -1,0 +1,215 @@
+"""Station settings: the typed contents of ``hotline.toml``, with a default for every field."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from hotline.errors import InvalidInput
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass
+class ShowSettings:
+    name: str = "政协热线"
+    """The programme's name, used in titles, tags and feeds."""
+    author: str = "政协热线节目组"
+    """Who makes the show (ID3 artist, itunes:author)."""
+    owner_name: str = "政协热线节目组"
+    """Feed owner's name (itunes:owner)."""
+    owner_email: str = "hotline@example.cn"
+    """Feed owner's e-mail: Spotify and Apple verify ownership through it."""
+    hosts: list[str] = field(default_factory=lambda: ["李明", "王芳"])
+    """Regular hosts, credited on each new episode."""
+    language: str = "zh-cn"
+    """Language of the show (feeds, ID3, transcription)."""
+    timezone: str = "Asia/Shanghai"
+    """Times are stored in UTC and shown in this zone."""
+    description: str = "政协委员走进直播间，现场回答听众的来信来电。"
+    """One-paragraph description of the show."""
+    website: str = "https://hotline.example.cn"
+    """The show's web page."""
+    cover: str = ""
+    """Cover art (JPEG/PNG, square, 1400–3000 px), a path relative to the station."""
+
+
+@dataclass
+class ScheduleSettings:
+    weekday: str = "saturday"
+    """Day of the weekly slot."""
+    time: str = "11:00"
+    """Local start time of the weekly slot (HH:MM)."""
+    duration_minutes: int = 60
+    """Length of the slot; used for overlap checks between bookings."""
+    blackout: list[str] = field(default_factory=list)
+    """Local dates (YYYY-MM-DD) with no show: Spring Festival, 两会, holidays."""
+
+    def weekday_index(self) -> int:
+        return WEEKDAYS.index(self.weekday)
+
+    def start_time(self) -> time:
+        return time.fromisoformat(self.time)
+
+    def blackout_dates(self) -> set[date]:
+        return {date.fromisoformat(d) for d in self.blackout}
+
+
+@dataclass
+class BookingSettings:
+    guest_limit: int = 3
+    """Most members booked (invited or confirmed) on one episode."""
+
+
+@dataclass
+class AudioSettings:
+    target_lufs: float = -16.0
+    """Integrated loudness of masters (−16 for podcasts; mono shows often use −19)."""
+    true_peak_db: float = -1.0
+    """Ceiling for the true peak of masters, in dBTP."""
+    channels: int = 1
+    """Channels of the master: 1 mono, 2 stereo."""
+    sample_rate: int = 44100
+    """Sample rate of the master."""
+    bitrate_kbps: int = 0
+    """MP3 bitrate; 0 picks 96 for mono and 128 for stereo."""
+    silence_threshold_db: float = -50.0
+    """Level below which the ends of a recording count as dead air (dBFS)."""
+    silence_min_seconds: float = 1.0
+    """Dead air shorter than this is kept."""
+    min_recording_seconds: float = 5.0
+    """Recordings shorter than this are refused at ingest."""
+    intro: str = ""
+    """Intro jingle, relative to the station; empty for none."""
+    outro: str = ""
+    """Outro jingle, relative to the station; empty for none."""
+    crossfade_ms: int = 500
+    """Crossfade between jingles and the programme."""
+
+
+@dataclass
+class TranscribeSettings:
+    model: str = "small"
+    """Whisper model name (tiny, base, small, medium, large-v3, …) or a checkpoint path."""
+    device: str = "auto"
+    """auto (CUDA when present), cpu or cuda."""
+    language: str = "zh"
+    """Language passed to whisper."""
+    beam_size: int = 5
+    """Beam size for decoding; 0 uses greedy decoding."""
+    temperatures: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    """Temperature fallback ladder."""
+    chunk_seconds: float = 600.0
+    """Long audio is cut at pauses into chunks of about this length."""
+
+
+@dataclass
+class FeedSettings:
+    base_url: str = "https://hotline.example.cn"
+    """Where ``public/`` is served; every URL in a feed starts with it (https)."""
+    explicit: bool = False
+    """itunes:explicit."""
+    category: str = "Government"
+    """itunes:category."""
+    platforms: list[str] = field(
+        default_factory=lambda: ["generic", "apple", "spotify", "xiaoyuzhou", "ximalaya"]
+    )
+    """Platform profiles to publish a feed for."""
+
+
+@dataclass
+class Settings:
+    show: ShowSettings = field(default_factory=ShowSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    bookings: BookingSettings = field(default_factory=BookingSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    transcribe: TranscribeSettings = field(default_factory=TranscribeSettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
+
+    def validate(self) -> None:
+        """Raise ``InvalidInput`` for settings that cannot work."""
+        if self.schedule.weekday not in WEEKDAYS:
+            raise InvalidInput(f"schedule.weekday {self.schedule.weekday!r} is not a weekday")
+        try:
+            self.schedule.start_time()
+        except ValueError as exc:
+            raise InvalidInput(f"schedule.time {self.schedule.time!r} is not HH:MM") from exc
+        try:
+            self.schedule.blackout_dates()
+        except ValueError as exc:
+            raise InvalidInput(f"schedule.blackout has a bad date: {exc}") from exc
+        if self.schedule.duration_minutes <= 0:
+            raise InvalidInput("schedule.duration_minutes must be positive")
+        if self.bookings.guest_limit < 1:
+            raise InvalidInput("bookings.guest_limit must be at least 1")
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise InvalidInput(f"{where}: unknown setting {key!r}")
+        default = getattr(cls(), key)
+        if is_dataclass(default):
+            if not isinstance(value, dict):
+                raise InvalidInput(f"{where}: [{key}] must be a table")
+            kwargs[key] = _build(type(default), value, f"{where} [{key}]")
+        else:
+            if (
+                isinstance(default, float)
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
+                value = float(value)
+            if type(value) is not type(default):
+                raise InvalidInput(
+                    f"{where}: {key} should be {type(default).__name__}, not {value!r}"
+                )
+            kwargs[key] = value
+    return cls(**kwargs)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate ``hotline.toml``; a missing file means all defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: not valid TOML: {exc}") from exc
+    settings = _build(Settings, data, str(path))
+    settings.validate()
+    return settings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def dump_settings(settings: Settings) -> str:
+    """Settings as TOML text, one table per section."""
+    lines = ["# 政协热线 Hotline station settings. Every key is optional.", ""]
+    for name, section in asdict(settings).items():
+        lines.append(f"[{name}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in section.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write settings to ``path`` atomically."""
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(dump_settings(settings), encoding="utf-8")
+    tmp.replace(path)

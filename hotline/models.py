@@ -1,0 +1,252 @@
+"""The whole schema: episodes, members, bookings, questions, transcripts, jobs, the live desk.
+
+Status values are plain strings in the database (portable between SQLite and
+PostgreSQL, easy to migrate); the ``StrEnum`` classes here are the vocabulary.
+Times are aware datetimes in UTC (``UTCDateTime`` enforces it at the column).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC; refuses naive datetimes on the way in."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _time(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class EpisodeStatus(StrEnum):
+    planned = "planned"
+    confirmed = "confirmed"
+    recorded = "recorded"
+    mastered = "mastered"
+    transcribed = "transcribed"
+    published = "published"
+    cancelled = "cancelled"
+
+
+class Level(StrEnum):
+    national = "全国"
+    provincial = "省"
+    municipal = "市"
+    district = "区"
+
+
+class Role(StrEnum):
+    guest = "guest"
+    expert = "expert"
+    official = "official"
+
+
+class BookingStatus(StrEnum):
+    invited = "invited"
+    confirmed = "confirmed"
+    appeared = "appeared"
+    declined = "declined"
+    cancelled = "cancelled"
+    no_show = "no_show"
+
+
+class Channel(StrEnum):
+    phone = "phone"
+    wechat = "wechat"
+    sms = "sms"
+    email = "email"
+    letter = "letter"
+    web = "web"
+    on_air = "on_air"
+
+
+class QuestionStatus(StrEnum):
+    new = "new"
+    screened = "screened"
+    assigned = "assigned"
+    answered = "answered"
+    referred = "referred"
+    resolved = "resolved"
+    rejected = "rejected"
+    duplicate = "duplicate"
+
+
+class JobKind(StrEnum):
+    master = "master"
+    transcribe = "transcribe"
+    publish = "publish"
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class CallStatus(StrEnum):
+    waiting = "waiting"
+    screened = "screened"
+    on_air = "on_air"
+    done = "done"
+    dropped = "dropped"
+
+
+class Episode(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True, index=True, ge=1)
+    title: str = Field(max_length=200)
+    topic: str = Field(default="", max_length=200)
+    air_start: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    duration_minutes: int = Field(default=60, ge=1)
+    status: str = Field(default=EpisodeStatus.planned, max_length=20, index=True)
+    hosts: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    description: str = Field(default="", max_length=4000)
+    # Audio facts, filled by ingest and mastering.
+    raw_path: str | None = Field(default=None, max_length=500)
+    raw_sha256: str | None = Field(default=None, max_length=64)
+    audio_path: str | None = Field(default=None, max_length=500)
+    audio_bytes: int | None = None
+    audio_seconds: float | None = None
+    master_fingerprint: str | None = Field(default=None, max_length=64)
+    # Publishing: guid is fixed at first publish and never changes afterwards.
+    guid: str | None = Field(default=None, max_length=200, unique=True)
+    release_at: datetime | None = _time()
+    published_at: datetime | None = _time()
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50, index=True)
+    sector: str = Field(max_length=50, index=True)
+    level: str = Field(default=Level.municipal, max_length=10)
+    affiliation: str = Field(default="", max_length=200)
+    district: str = Field(default="", max_length=50)
+    contact: str = Field(default="", max_length=200)  # private
+    active: bool = True
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Booking(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("episode_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="episode.id", index=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    role: str = Field(default=Role.guest, max_length=20)
+    status: str = Field(default=BookingStatus.invited, max_length=20, index=True)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Question(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = Field(
+        default_factory=_now, sa_type=UTCDateTime, nullable=False, index=True
+    )
+    channel: str = Field(max_length=20)
+    listener_name: str = Field(default="", max_length=50)
+    listener_contact: str = Field(default="", max_length=200)  # private
+    district: str = Field(default="", max_length=50)
+    topic: str = Field(default="", max_length=100)
+    text: str = Field(max_length=2000)
+    status: str = Field(default=QuestionStatus.new, max_length=20, index=True)
+    episode_id: int | None = Field(default=None, foreign_key="episode.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    answer_offset: float | None = None
+    referral_department: str = Field(default="", max_length=100)
+    duplicate_of: int | None = Field(default=None, foreign_key="question.id")
+    reject_reason: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Transcript(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="episode.id", unique=True, ondelete="CASCADE")
+    source: str = Field(default="whisper", max_length=20)  # whisper | import
+    model: str = Field(default="", max_length=200)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    language: str = Field(default="zh", max_length=10)
+    chunks_done: int = 0
+    chunks_total: int = 0
+    complete: bool = False
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Segment(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_segment_episode_start", "episode_id", "start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    transcript_id: int = Field(foreign_key="transcript.id", index=True, ondelete="CASCADE")
+    episode_id: int = Field(foreign_key="episode.id")
+    start: float
+    end: float
+    text: str  # as heard
+    text_norm: str  # simplified script, for search and display
+
+
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)
+    episode_id: int | None = Field(default=None, foreign_key="episode.id", index=True)
+    status: str = Field(default=JobStatus.queued, max_length=20, index=True)
+    progress: float = 0.0
+    message: str = Field(default="", max_length=500)
+    attempts: int = 0
+    error: str = Field(default="", max_length=4000)
+    worker: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    started_at: datetime | None = _time()
+    heartbeat_at: datetime | None = _time()
+    finished_at: datetime | None = _time()
+
+
+class ShowClock(SQLModel, table=True):
+    """When the live desk started the show clock for an episode."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="episode.id", unique=True)
+    started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class Call(SQLModel, table=True):
+    """A caller in the live desk's queue."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="episode.id", index=True)
+    caller_name: str = Field(default="", max_length=50)
+    district: str = Field(default="", max_length=50)
+    summary: str = Field(default="", max_length=200)
+    status: str = Field(default=CallStatus.waiting, max_length=20)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    question_id: int | None = Field(default=None, foreign_key="question.id")
+    on_air_offset: float | None = None
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,143 @@
+"""The station: a folder with settings, a database and the archive, found like git finds a repo."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from hotline import db
+from hotline.config import Settings, load_settings, save_settings
+from hotline.errors import InvalidInput, StationNotFound
+from hotline.timeutil import zone
+
+SETTINGS_FILE = "hotline.toml"
+DATABASE_FILE = "hotline.db"
+ARCHIVE_DIRS = (
+    "audio/raw",
+    "audio/master",
+    "transcripts",
+    "public/feeds",
+    "public/audio",
+    "public/transcripts",
+    "public/chapters",
+)
+
+
+@dataclass
+class Station:
+    """An opened station: its folder, its settings and its database."""
+
+    root: Path
+    settings: Settings = field(default_factory=Settings)
+    database_url: str | None = None
+
+    @property
+    def settings_path(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    @property
+    def url(self) -> str:
+        return self.database_url or db.sqlite_url(self.root / DATABASE_FILE)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.settings.show.timezone)
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "audio" / "raw"
+
+    @property
+    def master_dir(self) -> Path:
+        return self.root / "audio" / "master"
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.root / "transcripts"
+
+    @property
+    def public_dir(self) -> Path:
+        return self.root / "public"
+
+    @cached_property
+    def engine(self) -> Engine:
+        return db.make_engine(self.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        with db.transaction(self.engine) as session:
+            yield session
+
+    def path_inside(self, relative: str, *, what: str) -> Path:
+        """Resolve a path from settings or the database, refusing one that escapes the station."""
+        candidate = (self.root / relative).resolve()
+        if not candidate.is_relative_to(self.root.resolve()):
+            raise InvalidInput(f"{what} {relative!r} is outside the station folder")
+        return candidate
+
+
+def is_station(path: Path) -> bool:
+    return (path / SETTINGS_FILE).is_file()
+
+
+def find_station_root(explicit: Path | None = None, cwd: Path | None = None) -> Path:
+    """``--station DIR``, else ``HOTLINE_STATION``, else the nearest ``hotline.toml`` upward."""
+    chosen = explicit or (
+        Path(os.environ["HOTLINE_STATION"]) if os.environ.get("HOTLINE_STATION") else None
+    )
+    if chosen is not None:
+        if not is_station(chosen):
+            raise StationNotFound(
+                f"{chosen} is not a station (no {SETTINGS_FILE}); run `hotline init {chosen}`"
+            )
+        return chosen.resolve()
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if is_station(folder):
+            return folder
+    raise StationNotFound(
+        f"no station here: no {SETTINGS_FILE} in {here} or above; "
+        "run `hotline init DIR`, or pass --station DIR"
+    )
+
+
+def open_station(root: Path, *, check: bool = True) -> Station:
+    """Open the station at ``root``, refusing a database whose schema does not match."""
+    settings = load_settings(root / SETTINGS_FILE)
+    station = Station(
+        root=root, settings=settings, database_url=os.environ.get("HOTLINE_DATABASE_URL")
+    )
+    if check:
+        db.check_schema(station.engine, str(root))
+    return station
+
+
+def init_station(root: Path, settings: Settings | None = None) -> tuple[Station, bool]:
+    """Create the station folder, settings, database and archive; return (station, created).
+
+    An existing station is left untouched (``created`` is False).
+    """
+    if is_station(root):
+        return open_station(root.resolve()), False
+    if root.exists() and not root.is_dir():
+        raise StationNotFound(f"{root} exists and is not a folder")
+    root.mkdir(parents=True, exist_ok=True)
+    for sub in ARCHIVE_DIRS:
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    station = Station(
+        root=root.resolve(),
+        settings=settings or Settings(),
+        database_url=os.environ.get("HOTLINE_DATABASE_URL"),
+    )
+    db.upgrade(station.engine)
+    save_settings(station.settings, station.settings_path)
+    return station, True
