@@ -11,7 +11,20 @@ from pathlib import Path
 
 import typer
 
-from hotline.cli import station as station_cmds
+from hotline.cli import (
+    archive,
+    bookings,
+    demo,
+    episodes,
+    feeds,
+    members,
+    pipeline,
+    questions,
+    reports,
+    search,
+    station,
+    transcripts,
+)
 from hotline.cli.common import HotlineGroup
 
 app = typer.Typer(
@@ -39,7 +52,21 @@ def _root(
         typer.echo(ctx.get_help())
 
 
-station_cmds.register(app)
+for group in (
+    station,
+    episodes,
+    members,
+    bookings,
+    reports,
+    questions,
+    archive,
+    demo,
+    pipeline,
+    transcripts,
+    search,
+    feeds,
+):
+    group.register(app)
 
 
 def main() -> None:
