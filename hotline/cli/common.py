@@ -37,8 +37,13 @@ def station_from(ctx: typer.Context) -> Station:
 
 
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON: UTF-8 (Chinese as is), stable key order, one document."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Print ``data`` as JSON: UTF-8 (Chinese as is), stable key order, one document.
+
+    Indented for a person at a terminal; compact when piped, where the C encoder is
+    several times faster on long lists (indentation forces the pure-Python one).
+    """
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
     sys.stdout.write("\n")
 
 

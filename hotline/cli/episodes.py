@@ -1,9 +1,233 @@
-"""`hotline episodes …` commands (being built)."""
+"""``hotline episodes …``: list, show, add, edit, cancel, reschedule, generate, import."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import typer
 
+from episodes import catalogue, listing, schedule
+from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.errors import InvalidInput
+from hotline.models import Episode
+from hotline.timeutil import local_text
 
-def register(app: typer.Typer) -> None:
+app = typer.Typer(help="The episode schedule: 排期.", no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print JSON (stable keys, ISO 8601 times).")
+
+
+def _summary(episode: Episode, tz: ZoneInfo) -> str:
+    return f"episode {episode.number} {local_text(episode.air_start, tz)} {episode.title}"
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    from_number: int | None = typer.Option(None, "--from", help="First episode number."),
+    to_number: int | None = typer.Option(None, "--to", help="Last episode number."),
+    upcoming: bool = typer.Option(False, "--upcoming", help="Only episodes still to air."),
+    status: str | None = typer.Option(None, "--status", help="Only episodes in this status."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many episodes."),
+    as_json: bool = JSON,
+) -> None:
+    """List episodes by number with their air time, status, title and booked guests."""
+    station = station_from(ctx)
+    with station.session() as session:
+        views = listing.list_episodes(
+            session=session,
+            from_number=from_number,
+            to_number=to_number,
+            upcoming=upcoming,
+            status=status,
+            limit=limit,
+        )
+    tz = station.tz
+    if as_json:
+        emit_json([view.as_json(tz) for view in views])
+        return
+    print_table(
+        ("期号", "播出时间", "状态", "标题", "嘉宾"),
+        (
+            (
+                v.number,
+                local_text(v.air_start, tz),
+                v.status,
+                v.title,
+                "、".join(g.name for g in v.guests),
+            )
+            for v in views
+        ),
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    number: int = typer.Argument(..., help="Episode number."),
+    as_json: bool = JSON,
+) -> None:
+    """Show one episode: schedule, hosts, bookings, audio and its listener questions."""
+    station = station_from(ctx)
+    with station.session() as session:
+        detail = listing.episode_detail(session=session, number=number)
+    tz = station.tz
+    if as_json:
+        emit_json(detail.as_json(tz))
+        return
+    v = detail.episode
+    echo(f"第{v.number}期  {v.title}")
+    echo(f"播出  {local_text(v.air_start, tz)}（{v.duration_minutes} 分钟）  状态 {v.status}")
+    for label, value in (
+        ("话题", v.topic),
+        ("主持", "、".join(v.hosts or [])),
+        ("简介", v.description),
+        ("音频", f"{v.audio_path} {v.audio_bytes or 0} bytes" if v.audio_path else ""),
+        ("GUID", v.guid or ""),
+        ("发布", local_text(v.published_at, tz)),
+    ):
+        if value:
+            echo(f"{label}  {value}")
+    if detail.bookings:
+        echo("嘉宾")
+        for b in detail.bookings:
+            echo(f"  {b.name}（{b.sector}）{b.role} {b.status}")
+    if detail.questions:
+        counts = "  ".join(f"{s} {n}" for s, n in detail.questions.items())
+        echo(f"听众问题  {counts}")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    title: str = typer.Option(..., "--title", help="Title of the episode."),
+    number: int | None = typer.Option(None, "--number", help="Episode number (default: next)."),
+    air: str | None = typer.Option(
+        None, "--air", help='Local air time "YYYY-MM-DD HH:MM" (default: next free slot).'
+    ),
+    topic: str = typer.Option("", "--topic", help="Topic (话题)."),
+    hosts: list[str] | None = typer.Option(
+        None, "--host", help="A host; repeat for several (default: the show's hosts)."
+    ),
+    description: str = typer.Option("", "--description", help="Description for the feed."),
+    duration: int | None = typer.Option(None, "--duration", help="Length in minutes."),
+) -> None:
+    """Schedule a new episode."""
+    station = station_from(ctx)
+    with station.session() as session:
+        episode = schedule.add_episode(
+            session=session,
+            settings=station.settings,
+            number=number,
+            title=title,
+            air=air,
+            topic=topic,
+            hosts=hosts or None,
+            description=description,
+            duration_minutes=duration,
+        )
+    echo(f"added {_summary(episode, station.tz)}")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    number: int = typer.Argument(..., help="Episode number."),
+    title: str | None = typer.Option(None, "--title"),
+    topic: str | None = typer.Option(None, "--topic"),
+    hosts: list[str] | None = typer.Option(None, "--host", help="Replaces the hosts; repeat."),
+    description: str | None = typer.Option(None, "--description"),
+    duration: int | None = typer.Option(None, "--duration", help="Length in minutes."),
+) -> None:
+    """Change an episode's title, topic, hosts, description or length."""
+    if title is None and topic is None and not hosts and description is None and duration is None:
+        raise InvalidInput("nothing to change: give --title, --topic, --host, --description")
+    station = station_from(ctx)
+    with station.session() as session:
+        episode = schedule.edit_episode(
+            session=session,
+            settings=station.settings,
+            number=number,
+            title=title,
+            topic=topic,
+            hosts=hosts or None,
+            description=description,
+            duration_minutes=duration,
+        )
+    echo(f"edited {_summary(episode, station.tz)}")
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, number: int = typer.Argument(..., help="Episode number.")) -> None:
+    """Cancel a planned or confirmed episode (its open bookings are cancelled too)."""
+    station = station_from(ctx)
+    with station.session() as session:
+        episode, bookings = schedule.cancel_episode(session=session, number=number)
+    extra = f"; {bookings} booking{'s' if bookings != 1 else ''} cancelled" if bookings else ""
+    echo(f"cancelled {_summary(episode, station.tz)}{extra}")
+
+
+@app.command("reschedule")
+def reschedule(
+    ctx: typer.Context,
+    number: int = typer.Argument(..., help="Episode number."),
+    air: str = typer.Option(..., "--air", help='New local air time "YYYY-MM-DD HH:MM".'),
+) -> None:
+    """Move an episode that has not aired to another air time."""
+    station = station_from(ctx)
+    with station.session() as session:
+        episode = schedule.reschedule_episode(
+            session=session, settings=station.settings, number=number, air=air
+        )
+    echo(f"rescheduled {_summary(episode, station.tz)}")
+
+
+@app.command("generate")
+def generate(
+    ctx: typer.Context,
+    count: int = typer.Option(..., "--count", help="How many episodes to schedule."),
+    start: str | None = typer.Option(
+        None, "--start", help="First date YYYY-MM-DD (default: after the latest episode or now)."
+    ),
+) -> None:
+    """Schedule the next episodes on the weekly slot, skipping blackout dates."""
+    station = station_from(ctx)
+    with station.session() as session:
+        created = schedule.generate_episodes(
+            session=session, settings=station.settings, count=count, start=start
+        )
+    tz = station.tz
+    echo(
+        f"scheduled {len(created)} episodes: {created[0].number}–{created[-1].number}, "
+        f"{local_text(created[0].air_start, tz)} to {local_text(created[-1].air_start, tz)}"
+    )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV: number, air, title, topic, guests."),
+) -> None:
+    """Import the back catalogue from CSV: all rows or none."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{file}: cannot read: {exc.strerror}") from exc
+    station = station_from(ctx)
+    with station.session() as session:
+        result = catalogue.import_catalogue(
+            session=session, settings=station.settings, data=data, source=str(file)
+        )
+    if not result.episodes:
+        echo(f"{file}: no rows; nothing imported")
+        return
+    echo(
+        f"imported {result.episodes} episodes ({result.first}–{result.last}): "
+        f"{result.aired} aired, {result.upcoming} upcoming; {result.bookings} guest bookings"
+    )
+
+
+def register(root: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    root.add_typer(app, name="episodes")

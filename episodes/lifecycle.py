@@ -1,0 +1,74 @@
+"""The episode status lifecycle and ``set_status``, the one way to change an episode's status.
+
+::
+
+    planned ⇄ confirmed → recorded → mastered → transcribed → published
+    planned, confirmed → cancelled            (cancelled is final)
+
+Forward skips the pipeline needs are allowed: planned/confirmed → recorded or mastered
+(audio delivered for an episode nobody marked confirmed), mastered → published (no
+transcript). Status never moves backwards through the pipeline: asking for a pipeline
+stage the episode has already reached or passed (re-mastering a transcribed episode,
+re-transcribing a published one, publishing again) is allowed and leaves the status as
+it is. Anything else is refused with ``InvalidTransition`` naming the allowed moves.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from hotline.errors import InvalidInput, InvalidTransition
+from hotline.models import Episode, EpisodeStatus
+from hotline.timeutil import utcnow
+
+S = EpisodeStatus
+# The pipeline stages in order; a move to one at or below the current stage is a no-op.
+PIPELINE: tuple[EpisodeStatus, ...] = (S.recorded, S.mastered, S.transcribed, S.published)
+
+TRANSITIONS: dict[EpisodeStatus, tuple[EpisodeStatus, ...]] = {
+    S.planned: (S.confirmed, S.recorded, S.mastered, S.cancelled),
+    S.confirmed: (S.planned, S.recorded, S.mastered, S.cancelled),
+    S.recorded: (S.mastered,),
+    S.mastered: (S.transcribed, S.published),
+    S.transcribed: (S.published,),
+    S.published: (),
+    S.cancelled: (),
+}
+
+
+def check_status(value: str) -> EpisodeStatus:
+    """The status named by ``value``, or ``InvalidInput`` listing the statuses."""
+    try:
+        return EpisodeStatus(value.strip())
+    except ValueError as exc:
+        allowed = ", ".join(s.value for s in EpisodeStatus)
+        raise InvalidInput(f"unknown episode status {value!r}: use {allowed}") from exc
+
+
+def set_status(session: Session, episode: Episode, new_status: str) -> bool:
+    """Move ``episode`` to ``new_status`` within the lifecycle; return whether it changed.
+
+    A pipeline stage the episode has already reached (or the status it has) is a no-op
+    that returns False, so re-mastering or re-transcribing never moves status backwards.
+    """
+    current, target = check_status(episode.status), check_status(new_status)
+    if current == target:
+        return False
+    if (
+        target in PIPELINE
+        and current in PIPELINE
+        and PIPELINE.index(current) > PIPELINE.index(target)
+    ):
+        return False
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        moves = ", ".join(s.value for s in allowed) or "none (it is final)"
+        raise InvalidTransition(
+            f"episode {episode.number} is {current.value}: it cannot become {target.value}; "
+            f"allowed: {moves}"
+        )
+    episode.status = target.value
+    episode.updated_at = utcnow()
+    session.add(episode)
+    session.flush()
+    return True

@@ -1,0 +1,209 @@
+"""Reading the schedule: episode lists and one episode's detail, with their JSON form.
+
+Lists are built from two queries whatever their length: the episodes' columns, then the
+booked guests of all of them, so 1200 episodes cost what one does plus the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from episodes.lifecycle import check_status
+from episodes.lookup import get_episode
+from hotline.errors import InvalidInput
+from hotline.models import Booking, BookingStatus, Episode, EpisodeStatus, Member, Question
+from hotline.timeutil import local_iso, utcnow
+
+# Bookings that put a member on an episode (declined and cancelled ones do not).
+GUEST_STATUSES = (
+    BookingStatus.invited,
+    BookingStatus.confirmed,
+    BookingStatus.appeared,
+    BookingStatus.no_show,
+)
+
+_COLUMNS = (
+    Episode.id,
+    Episode.number,
+    Episode.title,
+    Episode.topic,
+    Episode.air_start,
+    Episode.duration_minutes,
+    Episode.status,
+    Episode.hosts,
+    Episode.description,
+    Episode.guid,
+    Episode.published_at,
+    Episode.audio_path,
+    Episode.audio_bytes,
+    Episode.audio_seconds,
+)
+
+
+@dataclass(slots=True)
+class Guest:
+    """A member booked on an episode."""
+
+    name: str
+    sector: str
+    role: str
+    status: str
+    member_id: int = 0
+    booking_id: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "sector": self.sector, "role": self.role, "status": self.status}
+
+
+@dataclass(slots=True)
+class EpisodeView:
+    """What lists and detail pages show of an episode."""
+
+    id: int
+    number: int
+    title: str
+    topic: str
+    air_start: datetime
+    duration_minutes: int
+    status: str
+    hosts: list[str]
+    description: str
+    guid: str | None
+    published_at: datetime | None
+    audio_path: str | None
+    audio_bytes: int | None
+    audio_seconds: float | None
+    guests: list[Guest] = field(default_factory=list)
+
+    def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The stable ``--json`` form; times in ISO 8601 with the station's offset."""
+        return {
+            "number": self.number,
+            "title": self.title,
+            "topic": self.topic,
+            "air_start": local_iso(self.air_start, tz),
+            "duration_minutes": self.duration_minutes,
+            "status": self.status,
+            "hosts": list(self.hosts or []),
+            "description": self.description,
+            "guests": [g.as_json() for g in self.guests],
+            "guid": self.guid,
+            "published_at": local_iso(self.published_at, tz),
+            "audio": {
+                "path": self.audio_path,
+                "bytes": self.audio_bytes,
+                "seconds": self.audio_seconds,
+            },
+        }
+
+
+@dataclass(slots=True)
+class EpisodeDetail:
+    """One episode with every booking (declined and cancelled too) and its questions by status."""
+
+    episode: EpisodeView
+    bookings: list[Guest]
+    questions: dict[str, int]
+
+    def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        data = self.episode.as_json(tz)
+        data["bookings"] = [
+            {**b.as_json(), "member_id": b.member_id, "booking_id": b.booking_id}
+            for b in self.bookings
+        ]
+        data["questions"] = dict(self.questions)
+        return data
+
+
+def _rows(session: Session, stmt: Any) -> Any:
+    """Plain rows through the session's connection: lists need no ORM identity bookkeeping,
+    which costs more than the query itself on a thousand rows."""
+    return session.connection().execute(stmt)
+
+
+def _guests(session: Session, episode_ids: Any, *, every: bool = False) -> dict[int, list[Guest]]:
+    """Bookings of the given episodes (ids or a subquery of ids), in one query."""
+    stmt = (
+        select(
+            Booking.episode_id,
+            Member.name,
+            Member.sector,
+            Booking.role,
+            Booking.status,
+            Member.id,
+            Booking.id,
+        )
+        .join(Member, col(Member.id) == Booking.member_id)
+        .where(col(Booking.episode_id).in_(episode_ids))
+        .order_by(col(Booking.episode_id), col(Booking.id))
+    )
+    if not every:
+        stmt = stmt.where(col(Booking.status).in_(GUEST_STATUSES))
+    found: dict[int, list[Guest]] = {}
+    for episode_id, name, sector, role, status, member_id, booking_id in _rows(session, stmt):
+        found.setdefault(episode_id, []).append(
+            Guest(name, sector, role, status, member_id, booking_id)
+        )
+    return found
+
+
+def list_episodes(
+    *,
+    session: Session,
+    from_number: int | None = None,
+    to_number: int | None = None,
+    upcoming: bool = False,
+    status: str | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> list[EpisodeView]:
+    """Episodes by number, with their booked guests, in two queries.
+
+    ``upcoming`` keeps episodes that have not started yet and are not cancelled (unless
+    ``status`` asks for cancelled ones); ``limit`` keeps the first ``limit`` that match.
+    """
+    conditions: list[Any] = []
+    if from_number is not None:
+        conditions.append(col(Episode.number) >= from_number)
+    if to_number is not None:
+        conditions.append(col(Episode.number) <= to_number)
+    if status is not None:
+        conditions.append(Episode.status == check_status(status).value)
+    if upcoming:
+        conditions.append(col(Episode.air_start) >= (now or utcnow()))
+        if status is None:
+            conditions.append(Episode.status != EpisodeStatus.cancelled)
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"limit {limit} must be at least 1")
+
+    stmt = sa.select(*_COLUMNS).where(*conditions).order_by(col(Episode.number)).limit(limit)
+    views = [EpisodeView(*row) for row in _rows(session, stmt)]
+    if not views:
+        return views
+    # One query for the guests of every listed episode: by subquery, not N lookups.
+    ids = sa.select(Episode.id).where(*conditions).order_by(col(Episode.number)).limit(limit)
+    guests = _guests(session, ids.scalar_subquery())
+    for view in views:
+        view.guests = guests.get(view.id, [])
+    return views
+
+
+def episode_detail(*, session: Session, number: int) -> EpisodeDetail:
+    """One episode, all its bookings and the count of its listener questions per status."""
+    episode = get_episode(session, number)
+    row = session.exec(sa.select(*_COLUMNS).where(Episode.id == episode.id)).one()
+    view = EpisodeView(*row)
+    bookings = _guests(session, [episode.id], every=True).get(episode.id, [])
+    view.guests = [b for b in bookings if b.status in GUEST_STATUSES]
+    counts = session.exec(
+        select(Question.status, sa.func.count())
+        .where(Question.episode_id == episode.id)
+        .group_by(col(Question.status))
+    ).all()
+    return EpisodeDetail(view, bookings, {s: n for s, n in sorted(counts)})
