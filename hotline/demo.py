@@ -1,0 +1,271 @@
+"""The demo station: ``build_demo`` makes a station with 26 years of realistic, seeded history.
+
+The build is a sequence of steps (``DEMO_STEPS``). Each step takes the shared
+``DemoContext``, draws from its own seeded generator (so adding a step never changes what
+the earlier ones make) and bulk-inserts its rows into the build's single transaction.
+Later features (audio, transcripts, feeds) extend the demo by adding steps here.
+
+Everything is a function of the seed and ``today``: episode 1000 is always Saturday
+2022-08-13 11:00 Asia/Shanghai, the numbering runs back to 2000 and forward to today
+over the blackout calendar of ``hotline.demo_data``, then 52 episodes are scheduled.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, SQLModel, func, select
+
+from hotline import db
+from hotline.config import Settings, save_settings
+from hotline.demo_data import blackout_calendar
+from hotline.demo_questions import add_questions
+from hotline.demo_steps import (
+    ANCHOR_DAY,
+    ANCHOR_NUMBER,
+    DemoContext,
+    DemoStep,
+    add_bookings,
+    add_episodes,
+    add_members,
+)
+from hotline.errors import Conflict
+from hotline.models import (
+    Booking,
+    BookingStatus,
+    Episode,
+    EpisodeStatus,
+    Member,
+    Question,
+    QuestionStatus,
+)
+from hotline.station import DATABASE_FILE, Station, init_station, is_station, open_station
+from hotline.timeutil import local_iso, zone
+
+MARKER_FILE = ".hotline-demo"
+
+DEMO_STEPS: tuple[DemoStep, ...] = (add_episodes, add_members, add_bookings, add_questions)
+
+
+# ---------------------------------------------------------------- the build
+
+
+def demo_settings() -> Settings:
+    """Default settings plus the demo's blackout calendar, so `episodes generate` skips it."""
+    settings = Settings()
+    settings.schedule.blackout = [d.isoformat() for d in blackout_calendar(ANCHOR_DAY.weekday())]
+    return settings
+
+
+def local_today(settings: Settings) -> date:
+    return datetime.now(zone(settings.show.timezone)).date()
+
+
+def build_demo(
+    root: Path,
+    *,
+    today: date | None = None,
+    force: bool = False,
+    steps: Sequence[DemoStep] = DEMO_STEPS,
+) -> DemoSummary:
+    """Create the demo station in ``root`` and fill it; return what it holds.
+
+    An existing demo station is left as it is (``created`` is False) unless ``force``,
+    which replaces its database. A folder that holds anything else is refused.
+    """
+    root = Path(root)
+    settings = demo_settings()
+    today = today or local_today(settings)
+    if is_station(root):
+        if not (root / MARKER_FILE).is_file():
+            raise Conflict(
+                f"{root} is a station but not a demo station (no {MARKER_FILE}); "
+                "`hotline demo` does not touch it"
+            )
+        if force:
+            station = _reset_station(root.resolve(), settings)
+        else:
+            station = open_station(root.resolve())
+            if _has_episodes(station):
+                return summarize(station, today=today, created=False)
+            # A build that failed rolled back and left the database empty: fill it now.
+    else:
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise Conflict(
+                f"{root} exists and is not a demo station; give `hotline demo` a new folder"
+            )
+        station, _ = init_station(root, settings)
+        _write_marker(station.root)
+    with station.session() as session:
+        context = DemoContext(station=station, session=session, today=today)
+        for step in steps:
+            step(context)
+    return summarize(station, today=today, created=True)
+
+
+def _write_marker(root: Path) -> None:
+    (root / MARKER_FILE).write_text(
+        "This station was made by `hotline demo`; `hotline demo --force` may replace its "
+        "database.\n",
+        encoding="utf-8",
+    )
+
+
+def _has_episodes(station: Station) -> bool:
+    with station.session() as session:
+        return session.exec(select(Episode.id).limit(1)).first() is not None
+
+
+def _reset_station(root: Path, settings: Settings) -> Station:
+    """Replace the demo's database with an empty one: only files inside ``root`` go."""
+    station = Station(
+        root=root, settings=settings, database_url=os.environ.get("HOTLINE_DATABASE_URL")
+    )
+    if station.database_url is None:
+        for name in (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
+            (root / name).unlink(missing_ok=True)
+        db.upgrade(station.engine)
+    else:
+        # A server database is not ours to drop: empty its tables instead.
+        db.upgrade(station.engine)
+        with station.session() as session:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                session.execute(table.delete())
+    save_settings(settings, station.settings_path)
+    _write_marker(root)
+    return station
+
+
+# ---------------------------------------------------------------- the summary
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo station holds, for the summary the CLI prints."""
+
+    root: Path
+    created: bool
+    today: date
+    tz: ZoneInfo
+    episodes: int
+    aired: int
+    upcoming: int
+    first_air: datetime | None
+    last_aired: int | None
+    episode_1000_air: datetime | None
+    next_episode: int | None
+    next_air: datetime | None
+    members: int
+    sectors: int
+    bookings: int
+    appearances: int
+    questions: dict[str, int]
+    blackout_days: int
+    busiest_member: int | None
+    open_booking: tuple[int, int] | None
+    """An upcoming episode with room for a guest and an active member not booked on it."""
+
+    @property
+    def question_total(self) -> int:
+        return sum(self.questions.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary with stable keys and ISO 8601 local times, for ``--json``."""
+        return {
+            "root": str(self.root),
+            "created": self.created,
+            "today": self.today.isoformat(),
+            "episodes": self.episodes,
+            "aired": self.aired,
+            "upcoming": self.upcoming,
+            "first_air": local_iso(self.first_air, self.tz),
+            "last_aired": self.last_aired,
+            "episode_1000_air": local_iso(self.episode_1000_air, self.tz),
+            "next_episode": self.next_episode,
+            "next_air": local_iso(self.next_air, self.tz),
+            "members": self.members,
+            "sectors": self.sectors,
+            "bookings": self.bookings,
+            "appearances": self.appearances,
+            "questions": self.questions,
+            "blackout_days": self.blackout_days,
+        }
+
+
+def summarize(station: Station, *, today: date, created: bool) -> DemoSummary:
+    """Count what the station holds, as seen on ``today``."""
+    cut = datetime.combine(today, time(0, 0), tzinfo=station.tz).astimezone(UTC)
+    live = Episode.status != EpisodeStatus.cancelled
+    with station.session() as s:
+
+        def count(statement: Any) -> int:
+            return s.exec(statement).one()
+
+        aired = select(Episode).where(live, Episode.air_start < cut)
+        upcoming = select(Episode).where(live, Episode.air_start >= cut)
+        last = s.exec(aired.order_by(Episode.number.desc()).limit(1)).first()
+        following = s.exec(upcoming.order_by(Episode.air_start).limit(1)).first()
+        first = s.exec(select(Episode).order_by(Episode.number).limit(1)).first()
+        anchor = s.exec(select(Episode).where(Episode.number == ANCHOR_NUMBER)).first()
+        busiest = s.exec(
+            select(Booking.member_id)
+            .where(Booking.status == BookingStatus.appeared)
+            .group_by(Booking.member_id)
+            .order_by(func.count().desc(), Booking.member_id)
+            .limit(1)
+        ).first()
+        statuses = {
+            status: n
+            for status, n in s.exec(select(Question.status, func.count()).group_by(Question.status))
+        }
+        return DemoSummary(
+            root=station.root,
+            created=created,
+            today=today,
+            tz=station.tz,
+            episodes=count(select(func.count()).select_from(Episode)),
+            aired=count(select(func.count()).select_from(aired.subquery())),
+            upcoming=count(select(func.count()).select_from(upcoming.subquery())),
+            first_air=first.air_start if first else None,
+            last_aired=last.number if last else None,
+            episode_1000_air=anchor.air_start if anchor else None,
+            next_episode=following.number if following else None,
+            next_air=following.air_start if following else None,
+            members=count(select(func.count()).select_from(Member)),
+            sectors=count(select(func.count(func.distinct(Member.sector)))),
+            bookings=count(select(func.count()).select_from(Booking)),
+            appearances=count(select(func.count()).where(Booking.status == BookingStatus.appeared)),
+            questions={q.value: statuses.get(q.value, 0) for q in QuestionStatus},
+            blackout_days=len(station.settings.schedule.blackout),
+            busiest_member=busiest,
+            open_booking=_open_booking(s, cut, station.settings.bookings.guest_limit),
+        )
+
+
+def _open_booking(session: Session, cut: datetime, limit: int) -> tuple[int, int] | None:
+    held = (BookingStatus.invited, BookingStatus.confirmed)
+    coming = session.exec(
+        select(Episode)
+        .where(Episode.air_start >= cut, Episode.status != EpisodeStatus.cancelled)
+        .order_by(Episode.air_start)
+        .limit(12)
+    ).all()
+    for episode in coming:
+        booked = session.exec(
+            select(Booking.member_id, Booking.status).where(Booking.episode_id == episode.id)
+        ).all()
+        if sum(status in held for _, status in booked) >= limit:
+            continue
+        taken = {member_id for member_id, _ in booked}
+        member = session.exec(
+            select(Member.id).where(Member.active, Member.id.not_in(taken)).order_by(Member.id)
+        ).first()
+        if member is not None:
+            return episode.number, member
+    return None
