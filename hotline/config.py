@@ -61,7 +61,7 @@ class ScheduleSettings:
 @dataclass
 class BookingSettings:
     guest_limit: int = 3
-    """Most members booked (invited or confirmed) on one episode."""
+    """Most members booked on one episode (invited, confirmed and appeared all count)."""
 
 
 @dataclass
@@ -88,6 +88,10 @@ class AudioSettings:
     """Outro jingle, relative to the station; empty for none."""
     crossfade_ms: int = 500
     """Crossfade between jingles and the programme."""
+    true_peak_margin_db: float = 1.5
+    """The limiter aims this far below ``true_peak_db``: MP3 encoding raises true peaks a little."""
+    max_jingle_seconds: float = 120.0
+    """Jingles longer than this are refused (they are held in memory while mastering)."""
 
 
 @dataclass
@@ -104,6 +108,12 @@ class TranscribeSettings:
     """Temperature fallback ladder."""
     chunk_seconds: float = 600.0
     """Long audio is cut at pauses into chunks of about this length."""
+    skip_silence: bool = True
+    """Pauses longer than ``min_silence_seconds`` are not sent to the model (offsets are kept)."""
+    min_silence_seconds: float = 0.5
+    """Shorter pauses stay in the audio whisper hears; longer ones are cut out."""
+    speech_pad_seconds: float = 0.15
+    """Of each pause cut out, this much is kept on either side (word onsets, a break to hear)."""
 
 
 @dataclass
@@ -118,6 +128,9 @@ class FeedSettings:
         default_factory=lambda: ["generic", "apple", "spotify", "xiaoyuzhou", "ximalaya"]
     )
     """Platform profiles to publish a feed for."""
+    podcast_guid: str = ""
+    """The show's podcast:guid; set at first publish from the feed URL and kept from then on,
+    so a new base URL does not make the show look like a new podcast."""
 
 
 @dataclass
