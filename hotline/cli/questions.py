@@ -1,9 +1,273 @@
-"""`hotline questions …` commands (being built)."""
+"""``hotline questions …``: log listener questions (听众来信/来电), move them through the lifecycle.
+
+Listener contact details are private: tables always show them masked (138****5678);
+``--json`` leaves them out unless ``--include-private``; only
+``show Q --include-private`` prints them in full in a table.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import typer
+
+from episodes import questions as domain
+from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.models import Channel, Question
+from hotline.text import mask_contact
+from hotline.timeutil import local_iso, local_text
+
+questions_app = typer.Typer(
+    help="Listener questions (听众来信/来电): log, screen, route, answer.", no_args_is_help=True
+)
+
+CHANNELS = ", ".join(c.value for c in Channel)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+PRIVATE_OPTION = typer.Option(
+    False, "--include-private", help="Include the listener's contact (private)."
+)
+QUESTION_ARGUMENT = typer.Argument(..., help="Question id.")
+
+
+def question_json(view: domain.QuestionView, tz: ZoneInfo, *, include_private: bool) -> dict:
+    """Stable keys for one question; the listener's contact only when asked for."""
+    q, member = view.question, view.member
+    data: dict[str, Any] = {
+        "id": q.id,
+        "received_at": local_iso(q.received_at, tz),
+        "channel": q.channel,
+        "listener_name": q.listener_name,
+        "district": q.district,
+        "topic": q.topic,
+        "text": q.text,
+        "status": q.status,
+        "episode": view.episode_number,
+        "member": (
+            {"id": member.id, "name": member.name, "sector": member.sector} if member else None
+        ),
+        "answer_offset": q.answer_offset,
+        "answer_at": domain.offset_text(q.answer_offset),
+        "referral_department": q.referral_department,
+        "duplicate_of": q.duplicate_of,
+        "reject_reason": q.reject_reason,
+    }
+    if include_private:
+        data["listener_contact"] = q.listener_contact
+    return data
+
+
+@questions_app.command("add")
+def add(
+    ctx: typer.Context,
+    text: str = typer.Option(..., "--text", help="The question as the listener put it."),
+    channel: str = typer.Option(..., "--channel", help=f"How it came in: {CHANNELS}."),
+    name: str = typer.Option("", "--name", help="Listener's name."),
+    contact: str = typer.Option("", "--contact", help="Phone or e-mail (private)."),
+    district: str = typer.Option("", "--district", help="District (区县)."),
+    topic: str = typer.Option("", "--topic", help="Topic, e.g. 教育, 医保."),
+) -> None:
+    """Log a new question; says which open questions it may duplicate."""
+    station = station_from(ctx)
+    with station.session() as session:
+        question, hints = domain.add_question(
+            session=session,
+            text=text,
+            channel=channel,
+            listener_name=name,
+            listener_contact=contact,
+            district=district,
+            topic=topic,
+        )
+    echo(f"added question {question.id} ({question.channel})")
+    if hints:
+        echo("may duplicate open question(s) (check, then `hotline questions duplicate Q --of P`):")
+        for hint in hints:
+            echo(f"  {hint.id}  similarity {hint.similarity:.2f}  {hint.snippet}")
+
+
+@questions_app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: str = typer.Option(None, "--status", help="Only this status, e.g. new, assigned."),
+    episode: int = typer.Option(None, "--episode", help="Only questions for episode N."),
+    channel: str = typer.Option(None, "--channel", help=f"Only this channel: {CHANNELS}."),
+    search: str = typer.Option(None, "--search", help="Only questions whose text contains this."),
+    limit: int = typer.Option(
+        domain.DEFAULT_LIMIT, "--limit", help="At most K, newest first; 0 = all."
+    ),
+    as_json: bool = JSON_OPTION,
+    include_private: bool = PRIVATE_OPTION,
+) -> None:
+    """List questions, newest first (listener contact masked)."""
+    station = station_from(ctx)
+    with station.session() as session:
+        views = domain.list_questions(
+            session=session,
+            status=status,
+            episode=episode,
+            channel=channel,
+            search=search,
+            limit=limit,
+        )
+    tz = station.tz
+    if as_json:
+        emit_json([question_json(v, tz, include_private=include_private) for v in views])
+        return
+    if not views:
+        echo("no questions match")
+        return
+    print_table(
+        ["id", "received", "channel", "status", "ep", "listener", "contact", "topic", "text"],
+        (
+            [
+                v.question.id,
+                local_text(v.question.received_at, tz),
+                v.question.channel,
+                v.question.status,
+                v.episode_number or "",
+                v.question.listener_name,
+                mask_contact(v.question.listener_contact),
+                v.question.topic,
+                " ".join(v.question.text.split()),
+            ]
+            for v in views
+        ),
+        max_width=30,
+    )
+
+
+@questions_app.command("show")
+def show(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    as_json: bool = JSON_OPTION,
+    include_private: bool = PRIVATE_OPTION,
+) -> None:
+    """Show one question in full (contact masked unless --include-private)."""
+    station = station_from(ctx)
+    with station.session() as session:
+        view = domain.question_view(session=session, question=question)
+    if as_json:
+        emit_json(question_json(view, station.tz, include_private=include_private))
+        return
+    q = view.question
+    contact = q.listener_contact if include_private else mask_contact(q.listener_contact)
+    member = view.member
+    lines = [
+        ("question", str(q.id)),
+        ("status", q.status),
+        ("moves", ", ".join(domain.allowed_moves(q.status)) or "none (final)"),
+        ("received", local_text(q.received_at, station.tz)),
+        ("channel", q.channel),
+        ("listener", q.listener_name),
+        ("contact", contact),
+        ("district", q.district),
+        ("topic", q.topic),
+        ("episode", str(view.episode_number or "")),
+        ("member", f"#{member.id} {member.name} ({member.sector})" if member else ""),
+        ("answer at", domain.offset_text(q.answer_offset) or ""),
+        ("referred to", q.referral_department),
+        ("duplicate of", str(q.duplicate_of or "")),
+        ("reject reason", q.reject_reason),
+    ]
+    for label, value in lines:
+        if value:
+            echo(f"{label:<14}{value}")
+    echo("")
+    echo(q.text)
+
+
+def _moved(question: Question, detail: str = "") -> None:
+    moves = ", ".join(domain.allowed_moves(question.status)) or "none, final"
+    echo(f"question {question.id} → {question.status}{detail} (next: {moves})")
+
+
+@questions_app.command("screen")
+def screen(ctx: typer.Context, question: int = QUESTION_ARGUMENT) -> None:
+    """Mark a new question as screened."""
+    with station_from(ctx).session() as session:
+        moved = domain.screen(session=session, question=question)
+    _moved(moved)
+
+
+@questions_app.command("assign")
+def assign(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    episode: int = typer.Argument(..., help="Episode number that takes the question on air."),
+) -> None:
+    """Route a screened question to episode N (or re-route an assigned one)."""
+    with station_from(ctx).session() as session:
+        moved = domain.assign(session=session, question=question, episode=episode)
+    _moved(moved, f" for episode {episode}")
+
+
+@questions_app.command("answer")
+def answer(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    member: str = typer.Option(..., "--member", help="Member id (42 or #42) or unique name."),
+    at: str = typer.Option(None, "--at", help="When in the show: MM:SS or HH:MM:SS."),
+    episode: int = typer.Option(None, "--episode", help="Episode (default: the assigned one)."),
+) -> None:
+    """Record that a member answered the question on air."""
+    with station_from(ctx).session() as session:
+        moved = domain.answer(
+            session=session, question=question, member=member, at=at, episode=episode
+        )
+    when = (
+        f" at {domain.offset_text(moved.answer_offset)}" if moved.answer_offset is not None else ""
+    )
+    _moved(moved, when)
+
+
+@questions_app.command("refer")
+def refer(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    to: str = typer.Option(
+        ..., "--to", help="Department it is passed on to (转办), e.g. 区住建局."
+    ),
+) -> None:
+    """Pass the question on (转办) to a government department."""
+    with station_from(ctx).session() as session:
+        moved = domain.refer(session=session, question=question, department=to)
+    _moved(moved, f" to {moved.referral_department}")
+
+
+@questions_app.command("resolve")
+def resolve(ctx: typer.Context, question: int = QUESTION_ARGUMENT) -> None:
+    """Close an answered or referred question."""
+    with station_from(ctx).session() as session:
+        moved = domain.resolve(session=session, question=question)
+    _moved(moved)
+
+
+@questions_app.command("reject")
+def reject(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    reason: str = typer.Option(..., "--reason", help="Why, e.g. 不属于本节目范围."),
+) -> None:
+    """Turn a new or screened question down, saying why."""
+    with station_from(ctx).session() as session:
+        moved = domain.reject(session=session, question=question, reason=reason)
+    _moved(moved)
+
+
+@questions_app.command("duplicate")
+def duplicate(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    of: int = typer.Option(..., "--of", help="The open question it repeats."),
+) -> None:
+    """Mark a question as a duplicate of an open one."""
+    with station_from(ctx).session() as session:
+        moved = domain.mark_duplicate(session=session, question=question, of=of)
+    _moved(moved, f" of {of}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``hotline questions …`` to the root app."""
+    app.add_typer(questions_app, name="questions")
