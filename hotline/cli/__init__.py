@@ -1,8 +1,8 @@
 """The ``hotline`` command: a thin typer layer over the domain functions.
 
-Each command group lives in its own module and is registered here. Heavy modules
-(audio, whisper, feeds, textual) are imported inside the commands that need them,
-so ``hotline --help`` and the everyday commands start fast.
+Each command group lives in its own module with a ``register(app)`` function. The
+root group loads a module only when one of its commands is invoked (or when help
+lists them all), so an everyday command pays for its own imports and no others.
 """
 
 from __future__ import annotations
@@ -11,26 +11,42 @@ from pathlib import Path
 
 import typer
 
-from hotline.cli import (
-    archive,
-    bookings,
-    demo,
-    episodes,
-    feeds,
-    members,
-    pipeline,
-    questions,
-    reports,
-    search,
-    station,
-    transcripts,
-)
 from hotline.cli.common import HotlineGroup
 
+# Command name → the module under hotline.cli that registers it, in help order.
+COMMANDS: dict[str, str] = {
+    "init": "station",
+    "db": "station",
+    "episodes": "episodes",
+    "members": "members",
+    "bookings": "bookings",
+    "report": "reports",
+    "questions": "questions",
+    "live": "live",
+    "ingest": "pipeline",
+    "process": "pipeline",
+    "jobs": "pipeline",
+    "tags": "pipeline",
+    "transcribe": "asr",
+    "models": "asr",
+    "transcripts": "transcripts",
+    "search": "search",
+    "publish": "feeds",
+    "feeds": "feeds",
+    "export": "archive",
+    "restore": "archive",
+    "demo": "demo",
+    "tui": "tui",
+}
+
+
+class RootGroup(HotlineGroup):
+    lazy_commands = COMMANDS
+
+
 app = typer.Typer(
-    cls=HotlineGroup,
+    cls=RootGroup,
     help="政协热线 Hotline: schedule, bookings, listener questions, audio, transcripts, feeds.",
-    no_args_is_help=False,
     invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -50,23 +66,6 @@ def _root(
     ctx.obj = {"station": station}
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
-
-
-for group in (
-    station,
-    episodes,
-    members,
-    bookings,
-    reports,
-    questions,
-    archive,
-    demo,
-    pipeline,
-    transcripts,
-    search,
-    feeds,
-):
-    group.register(app)
 
 
 def main() -> None:

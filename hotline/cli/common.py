@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from hotline.errors import HotlineError
@@ -17,7 +19,33 @@ from hotline.text import display_width
 
 
 class HotlineGroup(TyperGroup):
-    """The root group: turns domain errors from any subcommand into one-line messages."""
+    """The root group: loads command modules lazily and turns domain errors into one line.
+
+    ``lazy_commands`` maps a command name to the module under ``hotline.cli`` whose
+    ``register(app)`` adds it; the module is imported the first time it is needed.
+    """
+
+    lazy_commands: dict[str, str] = {}
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        names = [*self.lazy_commands]
+        return names + [name for name in super().list_commands(ctx) if name not in names]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        module = self.lazy_commands.get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            self._load(module)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, module_name: str) -> None:
+        module = importlib.import_module(f"hotline.cli.{module_name}")
+        holder = typer.Typer()
+        # A callback keeps typer from collapsing a one-command app into that command.
+        holder.callback()(lambda: None)
+        module.register(holder)
+        group = typer.main.get_command(holder)
+        for name, command in getattr(group, "commands", {}).items():
+            self.commands.setdefault(name, command)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
