@@ -1,0 +1,113 @@
+"""Export a whole station to a folder: one JSON Lines or CSV file per table, and a manifest.
+
+The export is written into a hidden sibling folder and renamed into place at the end,
+so a failed export leaves no half-written folder behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import IO
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from hotline import db
+from hotline.backup.codec import column_kind, to_csv_cell, to_json_value
+from hotline.backup.manifest import (
+    DATA_FORMATS,
+    FILE_SUFFIX,
+    Manifest,
+    TableEntry,
+    exported_columns,
+    tables,
+)
+from hotline.errors import InvalidInput
+from hotline.timeutil import local_iso, utcnow
+
+BATCH = 1000
+
+
+def _write_rows(
+    out: IO[str], rows: sa.CursorResult, columns: list[sa.Column], data_format: str, tz: ZoneInfo
+) -> int:
+    kinds = [column_kind(c) for c in columns]
+    names = [c.name for c in columns]
+    count = 0
+    if data_format == "csv":
+        writer = csv.writer(out)
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow([to_csv_cell(k, v, tz) for k, v in zip(kinds, row, strict=True)])
+            count += 1
+        return count
+    for row in rows:
+        record = {n: to_json_value(k, v, tz) for n, k, v in zip(names, kinds, row, strict=True)}
+        out.write(json.dumps(record, ensure_ascii=False))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()):
+        raise InvalidInput(f"{target} is not empty; export into a new or empty folder")
+
+
+def export_station(
+    *,
+    session: Session,
+    target: Path,
+    tz: ZoneInfo,
+    data_format: str = "json",
+    include_private: bool = False,
+) -> Manifest:
+    """Write every table to ``target`` (a new or empty folder) and return the manifest.
+
+    Args:
+        session: an open session on the station; only read from.
+        target: the folder to create.
+        tz: the station's zone; times are written in it, with their offset.
+        data_format: ``json`` (JSON Lines, one row a line) or ``csv`` (one file a table).
+        include_private: also write members' and listeners' contact details.
+    """
+    if data_format not in DATA_FORMATS:
+        raise InvalidInput(f"unknown export format {data_format!r}: use json or csv")
+    target = target.resolve()  # `hotline export .` needs the folder's real name and parent
+    _check_target(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    conn = session.connection()
+    manifest = Manifest(
+        schema_revision=db.current_revision(session.get_bind()) or "",
+        data_format=data_format,
+        include_private=include_private,
+        created_at=local_iso(utcnow(), tz) or "",
+        timezone=tz.key,
+    )
+    try:
+        for table in tables():
+            columns = exported_columns(table, include_private=include_private)
+            name = table.name + FILE_SUFFIX[data_format]
+            query = sa.select(*columns).order_by(*table.primary_key.columns)
+            rows = conn.execution_options(yield_per=BATCH).execute(query)
+            with (staging / name).open("w", encoding="utf-8", newline="") as out:
+                count = _write_rows(out, rows, columns, data_format, tz)
+            manifest.tables.append(TableEntry(table.name, name, count, [c.name for c in columns]))
+        manifest.write(staging)
+        if target.is_dir():
+            target.rmdir()  # empty, checked above
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest

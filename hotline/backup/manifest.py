@@ -1,0 +1,99 @@
+"""The export's manifest.json and what is exported of each table (private columns aside).
+
+The tables are every table of ``hotline.models`` (``SQLModel.metadata``), in an order
+where each table comes after the tables its foreign keys point to.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from hotline import models
+from hotline.errors import InvalidInput
+
+MANIFEST_FILE = "manifest.json"
+FORMAT_NAME = "hotline-export"
+FORMAT_VERSION = 1
+DATA_FORMATS = ("json", "csv")
+FILE_SUFFIX = {"json": ".jsonl", "csv": ".csv"}
+
+# Contact details of members and listeners: left out of an export unless asked for.
+PRIVATE_COLUMNS: frozenset[sa.Column] = frozenset(
+    {models.Member.__table__.c.contact, models.Question.__table__.c.listener_contact}
+)
+
+
+def tables() -> list[sa.Table]:
+    """Every table of the schema, each after the tables it refers to."""
+    return list(models.SQLModel.metadata.sorted_tables)
+
+
+def exported_columns(table: sa.Table, *, include_private: bool) -> list[sa.Column]:
+    return [c for c in table.columns if include_private or c not in PRIVATE_COLUMNS]
+
+
+@dataclass
+class TableEntry:
+    """One table's file in the export."""
+
+    name: str
+    file: str
+    rows: int
+    columns: list[str]
+
+
+@dataclass
+class Manifest:
+    """What an export holds and how it was made."""
+
+    schema_revision: str
+    data_format: str
+    include_private: bool
+    created_at: str
+    timezone: str
+    tables: list[TableEntry] = field(default_factory=list)
+    format: str = FORMAT_NAME
+    format_version: int = FORMAT_VERSION
+    null_cell: str = "\\N"
+
+    def write(self, folder: Path) -> None:
+        text = json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
+        (folder / MANIFEST_FILE).write_text(text, encoding="utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        """Read and check ``folder/manifest.json``; refuse anything that is not one of ours."""
+        path = folder / MANIFEST_FILE
+        if not folder.is_dir():
+            raise InvalidInput(f"{folder} is not a folder")
+        if not path.is_file():
+            raise InvalidInput(f"{folder} is not an export: it has no {MANIFEST_FILE}")
+        try:
+            data: Any = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path}: not UTF-8 ({exc.reason})") from exc
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+            raise InvalidInput(f"{path} is not a hotline export manifest")
+        if (
+            not isinstance(data.get("format_version"), int)
+            or data["format_version"] > FORMAT_VERSION
+        ):
+            raise InvalidInput(
+                f"{path}: export format version {data.get('format_version')!r} is newer than "
+                f"this hotline reads ({FORMAT_VERSION}); upgrade hotline"
+            )
+        try:
+            entries = [TableEntry(**entry) for entry in data.pop("tables")]
+            manifest = cls(**data, tables=entries)
+        except (TypeError, KeyError) as exc:
+            raise InvalidInput(f"{path}: malformed manifest ({exc})") from exc
+        if manifest.data_format not in DATA_FORMATS:
+            raise InvalidInput(f"{path}: unknown data format {manifest.data_format!r}")
+        return manifest

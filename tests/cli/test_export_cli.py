@@ -1,0 +1,117 @@
+"""`hotline export` and `hotline restore` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from hotline.cli import app
+from hotline.models import Episode, Member, Question
+from hotline.station import Station, init_station
+
+PHONE = "13912345678"
+
+
+@pytest.fixture
+def filled(station: Station) -> Station:
+    with station.session() as s:
+        s.add(
+            Episode(
+                id=1, number=1000, title="医保报销", air_start=datetime(2022, 8, 13, 3, tzinfo=UTC)
+            )
+        )
+        s.add(Member(id=1, name="张伟", sector="中国共产党", contact=PHONE))
+        s.add(Question(id=1, channel="phone", text="异地就医怎么报销？", listener_contact=PHONE))
+    return station
+
+
+def run_on(root: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["--station", str(root), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def titles(station: Station) -> list[str]:
+    with station.engine.connect() as conn:
+        return list(conn.execute(sa.select(Episode.__table__.c.title)).scalars())
+
+
+@pytest.mark.parametrize("data_format", ["json", "csv"])
+def test_export_then_restore_into_a_new_station(
+    filled: Station, cli: Callable, tmp_path: Path, data_format: str
+) -> None:
+    out = tmp_path / "backup"
+    r = cli("export", out, "--format", data_format, "--include-private")
+    assert r.exit_code == 0, r.stderr
+    assert "contact details included" in r.stdout
+    assert (out / "manifest.json").is_file()
+
+    new = init_station(tmp_path / "new")[0]
+    code, stdout, stderr = run_on(new.root, "restore", str(out), "--json")
+    assert code == 0, stderr
+    assert json.loads(stdout)["tables"]["question"] == 1
+    assert titles(new) == ["医保报销"]
+    with new.engine.connect() as conn:
+        assert conn.execute(sa.select(Member.__table__.c.contact)).scalar() == PHONE
+
+
+def test_export_leaves_contacts_out_by_default(
+    filled: Station, cli: Callable, tmp_path: Path
+) -> None:
+    r = cli("export", tmp_path / "backup", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["include_private"] is False
+    for path in (tmp_path / "backup").iterdir():
+        assert PHONE not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_restore_into_a_station_with_rows_is_refused(
+    filled: Station, cli: Callable, tmp_path: Path
+) -> None:
+    assert cli("export", tmp_path / "backup").exit_code == 0
+    r = cli("restore", tmp_path / "backup")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("hotline: error: the station is not empty: table episode has rows")
+    assert titles(filled) == ["医保报销"]
+
+
+def test_restore_of_a_broken_file_names_it_and_changes_nothing(
+    filled: Station, cli: Callable, tmp_path: Path
+) -> None:
+    assert cli("export", tmp_path / "backup", "--format", "csv").exit_code == 0
+    broken = tmp_path / "backup" / "question.csv"
+    broken.write_text(broken.read_text(encoding="utf-8") + '1,"never closed\n', encoding="utf-8")
+    new = init_station(tmp_path / "new")[0]
+    code, _, stderr = run_on(new.root, "restore", str(tmp_path / "backup"))
+    assert code == 1
+    assert "question.csv: line 3" in stderr
+    assert titles(new) == []
+
+
+def test_export_into_a_folder_with_files_is_refused(
+    filled: Station, cli: Callable, tmp_path: Path
+) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "旧.txt").write_text("留着", encoding="utf-8")
+    r = cli("export", tmp_path / "busy")
+    assert r.exit_code == 1
+    assert "not empty" in r.stderr
+    assert [p.name for p in (tmp_path / "busy").iterdir()] == ["旧.txt"]
+
+
+def test_restore_of_a_folder_that_is_no_export(cli: Callable, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    r = cli("restore", tmp_path / "empty")
+    assert r.exit_code == 1
+    assert "is not an export" in r.stderr
+
+
+def test_unknown_format_is_a_usage_error(cli: Callable, tmp_path: Path) -> None:
+    r = cli("export", tmp_path / "x", "--format", "xml")
+    assert r.exit_code == 2
+    assert not (tmp_path / "x").exists()
