@@ -49,14 +49,19 @@ def test_a_newer_schema_is_refused_and_upgrade_does_not_touch_it(station: Statio
 
 
 def test_every_command_has_help_text() -> None:
+    import typer
     from typer.main import get_command
 
     root = get_command(app)
+    ctx = typer.Context(root)
 
     def walk(command, path):  # noqa: ANN001, ANN202
         yield path, command
-        for name, sub in getattr(command, "commands", {}).items():
-            yield from walk(sub, [*path, name])
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(ctx):
+                yield from walk(command.get_command(ctx, name), [*path, name])
 
-    for path, command in walk(root, []):
+    seen = list(walk(root, []))
+    assert len(seen) > 60
+    for path, command in seen:
         assert (command.help or "").strip(), f"hotline {' '.join(path)} has no help"
