@@ -250,3 +250,51 @@ class Call(SQLModel, table=True):
     question_id: int | None = Field(default=None, foreign_key="question.id")
     on_air_offset: float | None = None
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+# --- Search index (transcripts/index.py keeps these in step with Segment) -------------------
+# An inverted index in plain tables, portable between SQLite and PostgreSQL: every single
+# character and every overlapping character bigram of a segment's normalised text is a token.
+
+
+class SearchEpisode(SQLModel, table=True):
+    """An indexed episode: the number its postings were keyed by, and its size."""
+
+    __tablename__ = "search_episode"
+
+    # No foreign key on purpose: if an episode vanishes without the index being told, this row
+    # still says which postings to drop (transcripts.index.rebuild_index repairs).
+    episode_id: int = Field(
+        primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False}
+    )
+    number: int
+    segments: int = 0
+    chars: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class SearchToken(SQLModel, table=True):
+    """Per-token statistics: segments containing the token and episodes containing it."""
+
+    __tablename__ = "search_token"
+
+    token: str = Field(primary_key=True, max_length=2)
+    segments: int = 0
+    episodes: int = 0
+
+
+class SearchPosting(SQLModel, table=True):
+    """One token in one segment, keyed so a token's list reads newest episode first.
+
+    ``sort_key`` = (2**31 − episode number) · 2**20 + the segment's ordinal in the episode.
+    """
+
+    __tablename__ = "search_posting"
+    # SQLite stores the rows in the primary-key b-tree itself (half the size); other
+    # databases ignore the option.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    token: str = Field(primary_key=True, max_length=2)
+    sort_key: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    segment_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

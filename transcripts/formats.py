@@ -1,0 +1,361 @@
+"""Transcript files: read and write SRT, WebVTT, our JSON and timestamped TXT.
+
+Reading is strict where it matters (timestamps, structure) and forgiving where files from
+elsewhere differ harmlessly (BOM, CRLF, GB18030 encoding, cue numbers, styling tags). A
+file that cannot be read raises ``InvalidInput`` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hotline.errors import InvalidInput
+from hotline.text import clean_text
+
+FORMATS = ("srt", "vtt", "txt", "json")
+JSON_FORMAT = "hotline-transcript"
+MAX_CUE_CHARS = 4000
+
+_TIMESTAMP = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)(?:[.,](\d{1,3}))?$")
+_TIMING = re.compile(r"^\s*(\S+)\s*-->\s*(\S+)(?:\s+.*)?$")
+_TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+_TXT_LINE = re.compile(r"^\[(\d+:\d{2}:\d{2}(?:\.\d{1,3})?)\]\s?(.*)$")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One timed piece of speech: seconds from the start of the episode, and the text."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass
+class TranscriptDoc:
+    """A transcript as files carry it: cues plus whatever facts the format keeps."""
+
+    cues: list[Cue]
+    model: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    language: str = "zh"
+    source: str = "import"
+    episode: int | None = None
+    timings: dict[str, Any] = field(default_factory=dict)
+
+
+# --- timestamps -------------------------------------------------------------------------------
+
+
+def parse_timestamp(value: str, *, where: str) -> float:
+    """``HH:MM:SS,mmm`` / ``HH:MM:SS.mmm`` / ``MM:SS.mmm`` → seconds."""
+    match = _TIMESTAMP.match(value.strip())
+    if not match:
+        raise InvalidInput(f"{where}: broken timestamp {value.strip()!r}")
+    hours, minutes, seconds, millis = match.groups()
+    total_ms = (
+        int(hours or 0) * 3_600_000
+        + int(minutes) * 60_000
+        + int(seconds) * 1000
+        + (int(millis.ljust(3, "0")) if millis else 0)
+    )
+    return total_ms / 1000
+
+
+def format_timestamp(seconds: float, *, separator: str = ".") -> str:
+    """Seconds → ``HH:MM:SS.mmm`` (SRT wants ``,`` as ``separator``)."""
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _make_cue(start: float, end: float, lines: Sequence[str], *, where: str) -> Cue | None:
+    if not (math.isfinite(start) and math.isfinite(end)) or start < 0:
+        raise InvalidInput(f"{where}: broken timestamp {start!r}")
+    if end < start:
+        raise InvalidInput(
+            f"{where}: cue ends ({format_timestamp(end)}) before it starts "
+            f"({format_timestamp(start)})"
+        )
+    text = _join_lines(_TAG.sub("", line).strip() for line in lines)
+    text = clean_text(text, field=where, max_length=MAX_CUE_CHARS)
+    return Cue(start, end, text) if text else None
+
+
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def _join_lines(lines: Iterable[str]) -> str:
+    """Join a cue's lines: no space between two CJK characters, one space otherwise."""
+    out = ""
+    for line in lines:
+        if not line:
+            continue
+        if out and not (_wide(out[-1]) and _wide(line[0])):
+            out += " "
+        out += line
+    return out
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text.replace("\r\n", "\n").replace("\r", "\n")
+    raise InvalidInput(f"{name}: not a text file (neither UTF-8 nor GB18030)")
+
+
+def _blocks(text: str) -> Iterable[tuple[int, list[str]]]:
+    """Blank-line separated blocks with the 1-based line number of their first line."""
+    block: list[str] = []
+    first = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            if not block:
+                first = number
+            block.append(line.rstrip())
+        elif block:
+            yield first, block
+            block = []
+    if block:
+        yield first, block
+
+
+def _timed_blocks(text: str, name: str, *, skip_header: bool) -> list[Cue]:
+    cues: list[Cue] = []
+    for first, block in _blocks(text):
+        if skip_header and first == 1:
+            continue  # the WEBVTT line and its header
+        head = block[0].strip()
+        if skip_header and head.split(" ")[0] in ("NOTE", "STYLE", "REGION"):
+            continue
+        timing_at = next((i for i, line in enumerate(block[:2]) if "-->" in line), None)
+        if timing_at is None:
+            raise InvalidInput(f"{name}, line {first}: expected a cue timing 'start --> end'")
+        line_no = first + timing_at
+        where = f"{name}, line {line_no}"
+        match = _TIMING.match(block[timing_at])
+        if not match:
+            raise InvalidInput(f"{where}: broken timestamp line {block[timing_at].strip()!r}")
+        start = parse_timestamp(match.group(1), where=where)
+        end = parse_timestamp(match.group(2), where=where)
+        cue = _make_cue(start, end, block[timing_at + 1 :], where=where)
+        if cue is not None:
+            cues.append(cue)
+    return cues
+
+
+def parse_srt(text: str, *, name: str = "SRT") -> TranscriptDoc:
+    """SubRip: numbered blocks of ``HH:MM:SS,mmm --> HH:MM:SS,mmm`` and text lines."""
+    return TranscriptDoc(cues=_timed_blocks(text, name, skip_header=False))
+
+
+def parse_vtt(text: str, *, name: str = "VTT") -> TranscriptDoc:
+    """WebVTT: a ``WEBVTT`` header, then cues (identifier optional, settings ignored)."""
+    if not text.lstrip("\ufeff").startswith("WEBVTT"):
+        raise InvalidInput(f"{name}, line 1: a WebVTT file starts with 'WEBVTT'")
+    return TranscriptDoc(cues=_timed_blocks(text, name, skip_header=True))
+
+
+def parse_txt(text: str, *, name: str = "TXT") -> TranscriptDoc:
+    """Our TXT: one ``[HH:MM:SS] text`` line per cue; a cue ends where the next begins."""
+    starts: list[tuple[float, str, str]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        match = _TXT_LINE.match(line.strip())
+        if not match:
+            raise InvalidInput(f"{where}: expected '[HH:MM:SS] text'")
+        starts.append((parse_timestamp(match.group(1), where=where), match.group(2), where))
+    cues = []
+    for i, (start, body, where) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else start
+        cue = _make_cue(start, max(end, start), [body], where=where)
+        if cue is not None:
+            cues.append(cue)
+    return TranscriptDoc(cues=cues)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{where}: broken timestamp {value!r}")
+    return float(value)
+
+
+def parse_json(text: str, *, name: str = "JSON") -> TranscriptDoc:
+    """Our JSON (also whisper's own result): an object with a ``segments`` list."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{name}, line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise InvalidInput(f"{name}, line 1: expected an object with a 'segments' list")
+    cues = []
+    for index, item in enumerate(data["segments"], start=1):
+        where = f"{name}, segment {index}"
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InvalidInput(f"{where}: expected an object with start, end and text")
+        start, end = _number(item.get("start"), where), _number(item.get("end"), where)
+        cue = _make_cue(start, end, [item["text"]], where=where)
+        if cue is not None:
+            cues.append(cue)
+    settings = data.get("settings")
+    episode = data.get("episode")
+    return TranscriptDoc(
+        cues=cues,
+        model=str(data.get("model") or "")[:200],
+        settings=settings if isinstance(settings, dict) else {},
+        language=str(data.get("language") or "zh")[:10],
+        source=str(data.get("source") or "import")[:20],
+        episode=episode if isinstance(episode, int) else None,
+        timings=data.get("timings") if isinstance(data.get("timings"), dict) else {},
+    )
+
+
+_PARSERS = {"srt": parse_srt, "vtt": parse_vtt, "txt": parse_txt, "json": parse_json}
+
+
+def sniff_format(text: str) -> str | None:
+    """Guess the format of a file whose name does not say."""
+    head = text.lstrip("\ufeff \n")
+    if head.startswith("WEBVTT"):
+        return "vtt"
+    if head.startswith("{"):
+        return "json"
+    if head.startswith("[") and _TXT_LINE.match(head.split("\n", 1)[0]):
+        return "txt"
+    if "-->" in head[:400]:
+        return "srt"
+    return None
+
+
+def read_transcript(path: Path) -> TranscriptDoc:
+    """Read an SRT, VTT, JSON or TXT transcript; the extension decides, else the content."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{name}: cannot read ({exc.strerror})") from exc
+    text = _decode(data, name)
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in _PARSERS:
+        kind = sniff_format(text) or ""
+    if kind not in _PARSERS:
+        raise InvalidInput(f"{name}, line 1: not an SRT, VTT, JSON or TXT transcript")
+    doc = _PARSERS[kind](text, name=name)
+    if not doc.cues:
+        raise InvalidInput(f"{name}: no cues with text")
+    return doc
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_srt(cues: Iterable[Cue]) -> str:
+    blocks = [
+        f"{i}\n{format_timestamp(c.start, separator=',')} --> "
+        f"{format_timestamp(c.end, separator=',')}\n{c.text}\n"
+        for i, c in enumerate(cues, start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def write_vtt(cues: Iterable[Cue]) -> str:
+    blocks = [
+        f"{format_timestamp(c.start)} --> {format_timestamp(c.end)}\n{c.text}\n" for c in cues
+    ]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def write_txt(cues: Iterable[Cue]) -> str:
+    return "".join(f"[{format_timestamp(c.start)[:8]}] {c.text}\n" for c in cues)
+
+
+def write_json(doc: TranscriptDoc, *, normalized: Sequence[str] | None = None) -> str:
+    segments = []
+    for i, cue in enumerate(doc.cues):
+        item: dict[str, Any] = {"start": cue.start, "end": cue.end, "text": cue.text}
+        if normalized is not None:
+            item["text_norm"] = normalized[i]
+        segments.append(item)
+    data = {
+        "format": JSON_FORMAT,
+        "version": 1,
+        "episode": doc.episode,
+        "language": doc.language,
+        "source": doc.source,
+        "model": doc.model,
+        "settings": doc.settings,
+        "timings": doc.timings,
+        "segments": segments,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def render(doc: TranscriptDoc, fmt: str, *, normalized: Sequence[str] | None = None) -> str:
+    """The transcript in ``fmt`` (srt, vtt, txt or json)."""
+    if fmt == "srt":
+        return write_srt(doc.cues)
+    if fmt == "vtt":
+        return write_vtt(doc.cues)
+    if fmt == "txt":
+        return write_txt(doc.cues)
+    if fmt == "json":
+        return write_json(doc, normalized=normalized)
+    raise InvalidInput(f"unknown transcript format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def transcript_paths(folder: Path, episode: int) -> dict[str, Path]:
+    """Where an episode's transcript files live: ``0999.json``, ``.srt``, ``.vtt``, ``.txt``."""
+    return {fmt: folder / f"{episode:04d}.{fmt}" for fmt in FORMATS}
+
+
+def write_transcript_files(
+    folder: Path, doc: TranscriptDoc, *, normalized: Sequence[str] | None = None
+) -> list[Path]:
+    """Write all four formats for ``doc.episode`` into ``folder``; return the paths."""
+    if doc.episode is None:
+        raise ValueError("write_transcript_files needs doc.episode")
+    paths = transcript_paths(folder, doc.episode)
+    for fmt, path in paths.items():
+        write_atomic(path, render(doc, fmt, normalized=normalized))
+    return list(paths.values())
+
+
+def remove_transcript_files(folder: Path, episode: int) -> None:
+    for path in transcript_paths(folder, episode).values():
+        path.unlink(missing_ok=True)
