@@ -168,6 +168,9 @@ class Booking(SQLModel, table=True):
 
 
 class Question(SQLModel, table=True):
+    # The inbox is read newest first within a status: one index serves filter and order.
+    __table_args__ = (sa.Index("ix_question_status_received", "status", "received_at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     received_at: datetime = Field(
         default_factory=_now, sa_type=UTCDateTime, nullable=False, index=True

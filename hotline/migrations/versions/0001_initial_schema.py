@@ -152,6 +152,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_question_member_id"), ["member_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_question_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_question_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_question_status_received", ["status", "received_at", "id"], unique=False
+        )
 
     op.create_table(
         "showclock",
@@ -249,6 +252,7 @@ def downgrade() -> None:
     op.drop_table("transcript")
     op.drop_table("showclock")
     with op.batch_alter_table("question", schema=None) as batch_op:
+        batch_op.drop_index("ix_question_status_received")
         batch_op.drop_index(batch_op.f("ix_question_status"))
         batch_op.drop_index(batch_op.f("ix_question_received_at"))
         batch_op.drop_index(batch_op.f("ix_question_member_id"))
