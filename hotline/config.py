@@ -88,7 +88,7 @@ class AudioSettings:
     """Outro jingle, relative to the station; empty for none."""
     crossfade_ms: int = 500
     """Crossfade between jingles and the programme."""
-    true_peak_margin_db: float = 1.5
+    true_peak_margin_db: float = 2.0
     """The limiter aims this far below ``true_peak_db``: MP3 encoding raises true peaks a little."""
     max_jingle_seconds: float = 120.0
     """Jingles longer than this are refused (they are held in memory while mastering)."""
@@ -114,6 +114,8 @@ class TranscribeSettings:
     """Shorter pauses stay in the audio whisper hears; longer ones are cut out."""
     speech_pad_seconds: float = 0.15
     """Of each pause cut out, this much is kept on either side (word onsets, a break to hear)."""
+    max_window_tokens: int = 0
+    """Most tokens whisper writes per 30-second window; 0 keeps whisper's limit (224)."""
 
 
 @dataclass
