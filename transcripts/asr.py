@@ -1,0 +1,178 @@
+"""Speech recognition backends: the ``AsrBackend`` interface and the openai-whisper backend.
+
+The rest of ``transcripts`` sees only ``AsrBackend.transcribe(audio, prompt=…, language=…)``:
+16 kHz mono float32 in, ``RawSegment`` list out (seconds from the start of ``audio``). This
+module is the one place that knows whisper's options; whisper and torch are imported only
+inside functions, so importing it costs nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from hotline.config import TranscribeSettings
+from hotline.errors import InvalidInput
+from transcripts.models_offline import load_checkpoint, resolve_model
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SAMPLE_RATE = 16_000
+"""What every backend takes: 16 kHz mono float32."""
+
+
+@dataclass(frozen=True)
+class RawSegment:
+    """A piece of recognised speech, in seconds from the start of the audio given."""
+
+    start: float
+    end: float
+    text: str
+
+
+class AsrBackend(Protocol):
+    """A speech recogniser."""
+
+    @property
+    def model_name(self) -> str:
+        """What produced the text (stored with the transcript)."""
+        ...
+
+    def transcribe(
+        self, audio: np.ndarray, *, prompt: str | None = None, language: str = "zh"
+    ) -> list[RawSegment]:
+        """Recognise ``audio`` (16 kHz mono float32); segments in time order."""
+        ...
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How whisper decodes; the same for every chunk of a run."""
+
+    beam_size: int = 5
+    """0 decodes greedily."""
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    """Fallback ladder: the next temperature is tried when the output looks like a failure."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Further keyword arguments for ``whisper.transcribe`` (benchmarks cap ``sample_len``)."""
+
+    @classmethod
+    def from_settings(cls, settings: TranscribeSettings) -> DecodeOptions:
+        if settings.beam_size < 0:
+            raise InvalidInput("transcribe.beam_size must be 0 (greedy) or more")
+        temperatures = tuple(float(t) for t in settings.temperatures) or (0.0,)
+        if any(not 0.0 <= t <= 1.0 for t in temperatures):
+            raise InvalidInput("transcribe.temperatures must lie between 0 and 1")
+        if settings.max_window_tokens < 0:
+            raise InvalidInput("transcribe.max_window_tokens must be 0 (whisper's limit) or more")
+        extra = {"sample_len": settings.max_window_tokens} if settings.max_window_tokens else {}
+        return cls(beam_size=settings.beam_size, temperatures=temperatures, extra=extra)
+
+    def whisper_kwargs(self, *, language: str, device: str) -> dict[str, Any]:
+        """Keyword arguments for ``whisper.transcribe`` (prompt excluded)."""
+        return {
+            "verbose": None,
+            "language": language,
+            "task": "transcribe",
+            "temperature": self.temperatures,
+            "beam_size": self.beam_size or None,
+            # Against repetition loops and drift: each 30 s window stands on its own.
+            "condition_on_previous_text": False,
+            "fp16": device == "cuda",
+            **self.extra,
+        }
+
+
+def pick_device(setting: str) -> str:
+    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu``; ``cpu``/``cuda`` as given."""
+    setting = setting.strip().lower()
+    if setting not in ("auto", "cpu", "cuda"):
+        raise InvalidInput(f"transcribe.device {setting!r}: use auto, cpu or cuda")
+    if setting == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if setting == "cuda":
+        raise InvalidInput("transcribe.device is cuda, but torch sees no CUDA device here")
+    return "cpu"
+
+
+class WhisperBackend:
+    """openai-whisper on an in-memory model."""
+
+    def __init__(self, model: Any, *, name: str, device: str, options: DecodeOptions) -> None:
+        self.model = model
+        self.name = name
+        self.device = device
+        self.options = options
+
+    @property
+    def model_name(self) -> str:
+        return self.name
+
+    def transcribe(
+        self, audio: np.ndarray, *, prompt: str | None = None, language: str = "zh"
+    ) -> list[RawSegment]:
+        import numpy as np
+        import whisper
+
+        kwargs = self.options.whisper_kwargs(language=language, device=self.device)
+        if prompt:
+            kwargs["initial_prompt"] = prompt
+            if _carries_prompt():
+                # Without conditioning, whisper would use the prompt for the first window
+                # only; names and script matter in every window.
+                kwargs["carry_initial_prompt"] = True
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        result = whisper.transcribe(self.model, audio, **kwargs)
+        return [
+            RawSegment(float(s["start"]), float(s["end"]), str(s["text"]))
+            for s in result["segments"]
+        ]
+
+
+@lru_cache(maxsize=1)
+def _carries_prompt() -> bool:
+    import whisper
+
+    return "carry_initial_prompt" in inspect.signature(whisper.transcribe).parameters
+
+
+@lru_cache(maxsize=2)
+def _cached_model(path: str, stamp: tuple[int, int], name: str, device: str) -> Any:
+    # ``stamp`` (size, mtime) makes a replaced checkpoint load afresh.
+    return load_checkpoint(Path(path), name=name, device=device)
+
+
+def whisper_backend(
+    settings: TranscribeSettings,
+    *,
+    model: str | None = None,
+    base: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> WhisperBackend:
+    """The whisper backend for ``settings`` (``model`` overrides ``settings.model``).
+
+    The model is checked to be on disk before whisper sees it; a process keeps the last
+    model loaded, so a worker transcribing many episodes loads it once.
+
+    Raises:
+        ModelUnavailable: the model is not on this machine (with how to provide it).
+        CorruptCheckpoint: the checkpoint file cannot be loaded (naming it).
+    """
+    options = DecodeOptions.from_settings(settings)
+    if extra:
+        options = DecodeOptions(options.beam_size, options.temperatures, {**options.extra, **extra})
+    spec = (model or settings.model).strip()
+    name, path = resolve_model(spec, base=base)
+    device = pick_device(settings.device)
+    stat = path.stat()
+    loaded = _cached_model(str(path), (stat.st_size, stat.st_mtime_ns), name, device)
+    return WhisperBackend(loaded, name=spec, device=device, options=options)
