@@ -1,9 +1,186 @@
-"""`hotline feeds …` commands (being built)."""
+"""``hotline publish`` and ``hotline feeds …``: the public tree, the platform feeds, releases."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.timeutil import local_iso, local_text, parse_local_datetime
+
+if TYPE_CHECKING:
+    from feeds.publish import PublishReport
+    from hotline.station import Station
+
+feeds_app = typer.Typer(help="Podcast feeds: 播客订阅源 for every platform.", no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print JSON (stable keys).")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def _report_json(report: PublishReport, station: Station) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "base_url": report.base_url,
+        "feeds": [
+            {
+                "platform": f.profile,
+                "path": f"public/{f.path}",
+                "url": f.url,
+                "status": f.status,
+                "items": f.items,
+                "bytes": f.bytes,
+                "problems": f.problems,
+            }
+            for f in report.feeds
+        ],
+        "listed": len(report.listed),
+        "newly_published": report.newly_published,
+        "waiting": [
+            {"episode": n, "release_at": local_iso(when, station.tz)} for n, when in report.waiting
+        ],
+        "missing_masters": report.missing,
+        "files_written": report.files_written,
+    }
+
+
+def publish(
+    ctx: typer.Context,
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Where public/ is served (https); default feeds.base_url."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Write public/: audio, transcripts, chapters and one validated feed per platform."""
+    from feeds.publish import publish as run_publish
+
+    station = station_from(ctx)
+    report = run_publish(station=station, base_url=base_url)
+    if as_json:
+        emit_json(_report_json(report, station))
+    else:
+        print_table(
+            ("平台", "文件", "状态", "节目", "大小"),
+            (
+                (f.label, f"public/{f.path}", f.status, f.items, _size(f.bytes))
+                for f in report.feeds
+            ),
+        )
+        written = ", ".join(f"{k} {v}" for k, v in sorted(report.files_written.items()))
+        echo(f"{len(report.listed)} episodes listed; files written: {written or 'none'}")
+        if report.newly_published:
+            echo(f"newly published: {', '.join(map(str, report.newly_published))}")
+        for number, when in report.waiting:
+            echo(f"episode {number} is released at {local_text(when, station.tz)}")
+        for line in report.missing:
+            echo(f"not listed: {line}")
+        echo(f"feed: {station.public_dir / report.feeds[0].path}" if report.feeds else "")
+    if not report.ok:
+        for problem in report.problems:
+            typer.echo(f"hotline: error: {problem}", err=True)
+        typer.echo(
+            f"hotline: error: {len(report.problems)} problems; the failed feeds were not "
+            "written and the last good ones stay",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+@feeds_app.command("validate")
+def validate(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Check every platform's feed on disk: XML, feedparser, tags, files, guids, dates, art."""
+    from feeds.status import validate_feeds
+
+    station = station_from(ctx)
+    feeds = validate_feeds(station=station)
+    problems = [f"public/{f.path}: {p}" for f in feeds for p in f.problems]
+    if as_json:
+        emit_json(
+            {
+                "ok": not problems,
+                "feeds": [
+                    {"platform": f.profile, "path": f"public/{f.path}", "problems": f.problems}
+                    for f in feeds
+                ],
+            }
+        )
+    else:
+        for feed in feeds:
+            verdict = "ok" if not feed.problems else f"{len(feed.problems)} problems"
+            echo(f"public/{feed.path}: {verdict}")
+    if problems:
+        for problem in problems:
+            typer.echo(f"hotline: error: {problem}", err=True)
+        raise typer.Exit(1)
+
+
+@feeds_app.command("list")
+def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """The platform feeds on disk: items, size, lastBuildDate and URL."""
+    from feeds.status import list_feeds
+
+    feeds = list_feeds(station=station_from(ctx))
+    if as_json:
+        emit_json(
+            [
+                {
+                    "platform": f.profile,
+                    "label": f.label,
+                    "path": f"public/{f.path}",
+                    "exists": f.exists,
+                    "items": f.items,
+                    "bytes": f.bytes,
+                    "url": f.url,
+                    "last_build": f.last_build,
+                }
+                for f in feeds
+            ]
+        )
+        return
+    print_table(
+        ("平台", "文件", "节目", "大小", "更新", "URL"),
+        (
+            (
+                f.label,
+                f"public/{f.path}",
+                f.items if f.exists else "—",
+                _size(f.bytes) if f.exists else "not published",
+                f.last_build,
+                f.url,
+            )
+            for f in feeds
+        ),
+        max_width=60,
+    )
+
+
+@feeds_app.command("release")
+def release(
+    ctx: typer.Context,
+    number: int = typer.Argument(..., help="Episode number."),
+    at: str | None = typer.Option(None, "--at", help='Release time, "YYYY-MM-DD HH:MM" local.'),
+    clear: bool = typer.Option(False, "--clear", help="Release after airing again."),
+) -> None:
+    """Set when an episode goes out in the feeds (a later `hotline publish` picks it up)."""
+    from feeds.release import set_release
+
+    station = station_from(ctx)
+    if (at is None) == (not clear):
+        raise typer.BadParameter("give --at TIME or --clear")
+    when = parse_local_datetime(at, station.tz, field="--at") if at else None
+    with station.session() as session:
+        episode = set_release(session=session, number=number, at=when)
+    if when is None:
+        echo(f"episode {episode.number} is released after it airs")
+    else:
+        echo(f"episode {episode.number} is released at {local_text(when, station.tz)}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("publish")(publish)
+    app.add_typer(feeds_app, name="feeds")

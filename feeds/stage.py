@@ -1,0 +1,37 @@
+"""The ``publish`` pipeline stage: publish the station, which moves the episode to published."""
+
+from __future__ import annotations
+
+from hotline.errors import InvalidInput
+from hotline.timeutil import local_text
+from hotline.worker import StageContext
+
+
+def publish_stage(ctx: StageContext) -> str:
+    """Run the station's publish; the episode is listed once it is released.
+
+    An episode whose release time is still ahead stays as it is (the job is done: a later
+    ``hotline publish`` lists it when the time comes). Failed feeds fail the job with
+    every problem in its error.
+    """
+    from feeds.publish import publish
+
+    ctx.progress(0.05, "publishing")
+    report = publish(station=ctx.station)
+    if not report.ok:
+        raise InvalidInput(
+            f"{len(report.problems)} feed problems; the last good feeds stay: "
+            + "; ".join(report.problems)
+        )
+    ctx.progress(1.0, "published")
+    number = ctx.episode_number
+    feeds = sum(feed.status != "failed" for feed in report.feeds)
+    if number is None or number in report.listed:
+        return f"published: {len(report.listed)} episodes in {feeds} feeds"
+    for waiting, when in report.waiting:
+        if waiting == number:
+            return (
+                f"episode {number} is released at {local_text(when, ctx.station.tz)}; "
+                "a later `hotline publish` lists it"
+            )
+    return f"episode {number} is not in the feeds (no master, or not aired yet)"

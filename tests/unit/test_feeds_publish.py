@@ -1,0 +1,253 @@
+"""Publishing: who is listed when, guids that never change, quiet and atomic writes, failures."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from episodes.lookup import get_episode
+from feeds import files
+from feeds.publish import publish
+from feeds.release import set_release
+from hotline.errors import InvalidInput
+from hotline.models import Episode, EpisodeStatus
+from hotline.station import Station
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from feeds_fixtures import NOW, add_episode, use_cover  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILES = ("generic", "apple", "spotify", "xiaoyuzhou", "ximalaya")
+
+
+@pytest.fixture
+def ready(station: Station) -> Station:
+    use_cover(station)
+    with station.session() as session:
+        for number in (1, 2, 3):
+            add_episode(station, session, number)
+    return station
+
+
+def feed(station: Station, name: str = "generic") -> etree._Element:
+    return etree.fromstring((station.public_dir / f"feeds/{name}.xml").read_bytes())
+
+
+def guids(station: Station, name: str = "generic") -> dict[str, str]:
+    root = feed(station, name)
+    return {i.findtext("{*}episode"): i.findtext("guid") for i in root.iter("item")}
+
+
+def stored(station: Station, number: int) -> Episode:
+    with station.session() as session:
+        episode = get_episode(session, number)
+        session.expunge(episode)
+        return episode
+
+
+def test_only_mastered_and_released_episodes_are_listed(ready: Station) -> None:
+    with ready.session() as session:
+        add_episode(ready, session, 4, master=False)  # no master file
+        add_episode(ready, session, 5, air=NOW + timedelta(days=3))  # airs later
+        add_episode(ready, session, 6, air=NOW - timedelta(minutes=30))  # on air now
+        add_episode(ready, session, 7, status=EpisodeStatus.cancelled)
+    report = publish(station=ready, now=NOW)
+    assert report.ok
+    assert report.listed == [1, 2, 3]
+    assert [n for n, _ in report.waiting] == [5, 6]
+    assert sorted(guids(ready)) == ["1", "2", "3"]
+    assert stored(ready, 5).guid is None and stored(ready, 4).guid is None
+    assert stored(ready, 1).status == EpisodeStatus.published
+    assert stored(ready, 1).published_at == NOW
+    assert stored(ready, 5).status == EpisodeStatus.mastered
+
+
+def test_an_explicit_release_time_holds_an_episode_back_until_it_comes(ready: Station) -> None:
+    later = NOW + timedelta(days=2)
+    with ready.session() as session:
+        set_release(session=session, number=3, at=later)
+    assert publish(station=ready, now=NOW).listed == [1, 2]
+    report = publish(station=ready, now=later + timedelta(minutes=1))
+    assert report.listed == [1, 2, 3] and report.newly_published == [3]
+    item = feed(ready).find("channel/item")
+    assert item.findtext("pubDate") == "Sat, 03 Jan 2026 08:00:00 +0800"
+
+
+def test_guids_never_change_with_title_number_file_or_base_url(ready: Station) -> None:
+    publish(station=ready, now=NOW)
+    first = guids(ready)
+    channel_guid = feed(ready).findtext("channel/{*}guid")
+    with ready.session() as session:
+        episode = get_episode(session, 2)
+        episode.title = "改过的标题"
+        episode.number = 20
+    (ready.master_dir / "0001.mp3").write_bytes(b"ID3" + b"\x00" * 9000)
+    with ready.session() as session:
+        get_episode(session, 1).audio_bytes = 9003
+    publish(station=ready, base_url="https://cdn.example.org/hotline/", now=NOW)
+    after = guids(ready)
+    assert after["1"] == first["1"] and after["20"] == first["2"] and after["3"] == first["3"]
+    root = feed(ready)
+    assert root.findtext("channel/{*}guid") == channel_guid  # kept in hotline.toml
+    urls = root.xpath("//enclosure/@url")
+    assert all(u.startswith("https://cdn.example.org/hotline/audio/") for u in urls)
+    item = root.xpath("//item[guid=$g]", g=first["1"])[0]
+    assert item.find("enclosure").get("length") == "9003"
+
+
+def test_an_unchanged_feed_is_not_rewritten_and_keeps_its_last_build_date(ready: Station) -> None:
+    publish(station=ready, now=NOW)
+    path = ready.public_dir / "feeds/generic.xml"
+    before, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    report = publish(station=ready, now=NOW + timedelta(hours=5))
+    assert {f.status for f in report.feeds} == {"unchanged"}
+    assert report.files_written == {}
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == stamp
+    with ready.session() as session:
+        get_episode(session, 2).title = "新标题 & 更正"
+    report = publish(station=ready, now=NOW + timedelta(hours=6))
+    assert {f.status for f in report.feeds} == {"written"}
+    assert "新标题 & 更正" in feed(ready).xpath("//item/title/text()")
+    assert feed(ready).findtext("channel/lastBuildDate") == "Thu, 01 Jan 2026 14:00:00 +0800"
+
+
+def test_masters_are_hard_linked_and_skipped_when_current(ready: Station) -> None:
+    publish(station=ready, now=NOW)
+    master, public = ready.master_dir / "0001.mp3", ready.public_dir / "audio/0001.mp3"
+    assert os.path.samefile(master, public)
+    assert files.sync_file(master, public) is False
+
+
+def test_a_failing_feed_keeps_the_last_good_one_and_lists_every_problem(ready: Station) -> None:
+    publish(station=ready, now=NOW)
+    good = {name: (ready.public_dir / f"feeds/{name}.xml").read_bytes() for name in PROFILES}
+    use_cover(ready, size=800)  # too small for Apple, fine for Spotify (640)
+    with ready.session() as session:
+        get_episode(session, 1).title = "更新"
+    report = publish(station=ready, now=NOW)
+    assert not report.ok
+    failed = {f.profile for f in report.feeds if f.status == "failed"}
+    assert failed == {"generic", "apple", "xiaoyuzhou", "ximalaya"}
+    assert len(report.problems) == 4
+    assert all("800×800" in p for p in report.problems)
+    for name in failed:
+        assert (ready.public_dir / f"feeds/{name}.xml").read_bytes() == good[name]
+    assert "更新" in feed(ready, "spotify").xpath("//item/title/text()")
+
+
+def test_a_non_https_base_url_is_refused_before_anything_happens(ready: Station) -> None:
+    with pytest.raises(InvalidInput, match="https://"):
+        publish(station=ready, base_url="http://hotline.example.cn", now=NOW)
+    assert not any((ready.public_dir / "feeds").iterdir())
+    assert stored(ready, 1).guid is None
+
+
+def test_a_failure_between_feed_files_leaves_each_feed_old_or_new(
+    ready: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(station=ready, now=NOW)
+    old = {name: (ready.public_dir / f"feeds/{name}.xml").read_bytes() for name in PROFILES}
+    with ready.session() as session:
+        get_episode(session, 3).title = "第二版"
+    real, calls = files.write_atomic, []
+
+    def failing(dest: Path, data: bytes, **kwargs: object) -> None:
+        if dest.suffix == ".xml" and len(calls) == 2:
+            raise OSError("disk full")
+        calls.append(dest)
+        real(dest, data, **kwargs)
+
+    monkeypatch.setattr(files, "write_atomic", failing)
+    with pytest.raises(OSError):
+        publish(station=ready, now=NOW)
+    states = [_old_or_new(ready, name, old) for name in PROFILES]
+    assert states == ["new", "new", "old", "old", "old"]
+
+
+def _old_or_new(station: Station, name: str, old: dict[str, bytes]) -> str:
+    data = (station.public_dir / f"feeds/{name}.xml").read_bytes()
+    if data == old[name]:
+        return "old"
+    titles = etree.fromstring(data).xpath("//item/title/text()")  # parses: never half a file
+    assert "第二版" in titles
+    return "new"
+
+
+KILLABLE = """
+import sys, time
+from pathlib import Path
+from feeds import files
+from feeds.publish import publish
+from hotline.station import open_station
+
+real = files.write_atomic
+def slow(dest, data, **kwargs):
+    time.sleep(0.02)
+    real(dest, data, **kwargs)
+    time.sleep(0.02)
+files.write_atomic = slow
+print("ready", flush=True)
+publish(station=open_station(Path(sys.argv[1])))
+"""
+
+
+def test_killing_publish_at_random_moments_leaves_each_feed_old_or_new(ready: Station) -> None:
+    publish(station=ready, now=datetime.now(UTC))
+    old = {name: (ready.public_dir / f"feeds/{name}.xml").read_bytes() for name in PROFILES}
+    with ready.session() as session:
+        get_episode(session, 3).title = "第二版"
+    rng = random.Random(7)
+    for _ in range(4):
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLABLE, str(ready.root)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert child.stdout is not None
+        child.stdout.readline()  # imports done
+        time.sleep(rng.uniform(0.0, 0.4))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        for name in PROFILES:
+            _old_or_new(ready, name, old)
+    report = publish(station=ready)  # a later run cleans up and finishes the job
+    assert report.ok
+    assert [_old_or_new(ready, name, old) for name in PROFILES] == ["new"] * 5
+    assert not list((ready.public_dir / "feeds").glob(".*.tmp"))
+
+
+class _Quiet:
+    def started(self, job: object) -> None: ...
+
+    def progress(self, job: object, fraction: float, message: str) -> None: ...
+
+    def finished(self, outcome: object) -> None: ...
+
+
+def test_the_publish_stage_runs_after_mastering_and_publishes_the_episode(ready: Station) -> None:
+    from hotline import jobs
+    from hotline.models import JobKind
+    from hotline.pipeline import STAGES, process
+
+    assert "publish" in STAGES
+    with ready.session() as session:
+        job = jobs.enqueue(
+            session=session, kind=JobKind.publish, episode_id=get_episode(session, 2).id
+        )
+    summary = process(station=ready, observer=_Quiet(), kind="publish")
+    outcome = summary.outcomes[0]
+    assert outcome.status == "done", outcome.message
+    assert outcome.message == "published: 3 episodes in 5 feeds"
+    assert stored(ready, 2).status == EpisodeStatus.published
+    assert (ready.public_dir / "feeds/apple.xml").is_file()
+    assert job.id is not None
