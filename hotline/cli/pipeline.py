@@ -1,9 +1,361 @@
-"""`hotline pipeline …` commands (being built)."""
+"""``hotline ingest``, ``hotline process``, ``hotline jobs …`` and ``hotline tags show``.
+
+``hotline.pipeline`` pulls in the audio stack, so it is imported inside the
+commands that need it; ``hotline jobs`` works on the queue alone.
+"""
 
 from __future__ import annotations
 
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import typer
+
+from hotline import jobs
+from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.text import display_width
+from hotline.timeutil import format_offset, local_iso, local_text
+from hotline.worker import JobOutcome, JobView, RunSummary
+
+JSON = typer.Option(False, "--json", help="Print JSON (stable keys, ISO 8601 times).")
+BAR_WIDTH = 20
+
+jobs_app = typer.Typer(help="Pipeline jobs: list, show, retry, cancel.", no_args_is_help=True)
+tags_app = typer.Typer(help="ID3 tags of mastered episodes.", no_args_is_help=True)
+
+
+# ------------------------------------------------------------------ ingest and process
+
+
+def ingest(
+    ctx: typer.Context,
+    number: int = typer.Argument(..., help="Episode number."),
+    file: Path = typer.Argument(..., help="The studio recording (any format ffmpeg reads)."),
+    use_tags: bool = typer.Option(
+        False, "--use-tags", help="Take title and description from the file's own tags."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Check a recording, copy it into audio/raw/ and queue the episode's pipeline."""
+    from hotline.pipeline import ingest as ingest_recording
+
+    station = station_from(ctx)
+    with station.session() as session:
+        result = ingest_recording(
+            station=station, session=session, number=number, source=file, use_tags=use_tags
+        )
+    if as_json:
+        emit_json(
+            {
+                "episode": result.episode,
+                "raw_path": result.raw_path,
+                "sha256": result.sha256,
+                "seconds": round(result.seconds, 3),
+                "format": result.format,
+                "copied": result.copied,
+                "tags": result.tags,
+                "applied": result.applied,
+                "queued": [{"id": job_id, "kind": kind} for job_id, kind in result.queued],
+            }
+        )
+        return
+    already = "" if result.copied else " (already in the archive)"
+    echo(
+        f"episode {result.episode}: {file} → {result.raw_path}{already}, "
+        f"{format_offset(result.seconds)}, {result.format}"
+    )
+    if result.tags:
+        found = ", ".join(f"{key} {value}" for key, value in result.tags.items())
+        echo(f"tags found: {found}")
+        if result.applied:
+            echo(f"applied to the episode: {', '.join(result.applied)}")
+        else:
+            echo("  (--use-tags takes the title and description from them)")
+    if result.queued:
+        echo("queued: " + ", ".join(f"{kind} (job {job_id})" for job_id, kind in result.queued))
+
+
+def _clip(text: str, columns: int) -> str:
+    """``text`` cut to fit ``columns`` terminal columns (CJK characters take two)."""
+    out, used = [], 0
+    for char in text:
+        used += display_width(char)
+        if used > columns:
+            break
+        out.append(char)
+    return "".join(out)
+
+
+class TerminalProgress:
+    """Progress of running jobs: a redrawn bar line on a terminal, milestones otherwise."""
+
+    def __init__(self, tty: bool | None = None) -> None:
+        self.tty = sys.stdout.isatty() if tty is None else tty
+        self.lock = threading.Lock()
+        self.active: dict[int, tuple[str, float, str]] = {}
+        self.milestones: dict[int, int] = {}
+        self.last_draw = 0.0
+        self.drawn = 0
+
+    @staticmethod
+    def label(kind: str, number: int | None) -> str:
+        return f"{kind} 第{number}期" if number is not None else kind
+
+    def _write(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def _clear(self) -> None:
+        if self.tty and self.drawn:
+            self._write("\r" + " " * self.drawn + "\r")
+            self.drawn = 0
+
+    def _draw(self) -> None:
+        # One line for all running jobs; with several, each gets a shorter bar and no message.
+        several = len(self.active) > 1
+        width = BAR_WIDTH // 2 if several else BAR_WIDTH
+        parts = []
+        for job_id, (label, fraction, message) in self.active.items():
+            filled = int(fraction * width)
+            bar = f"[{'#' * filled}{'-' * (width - filled)}] {fraction:4.0%}"
+            parts.append(f"job {job_id} {label} {bar}" + ("" if several else f" {message}"))
+        line = _clip(" | ".join(parts), shutil.get_terminal_size((100, 20)).columns - 1)
+        self._clear()
+        self._write(line)
+        self.drawn = display_width(line)
+        self.last_draw = time.monotonic()
+
+    def started(self, job: JobView) -> None:
+        with self.lock:
+            label = self.label(job.kind, job.episode_number)
+            self.active[job.job_id] = (label, 0.0, "started")
+            self.milestones[job.job_id] = 0
+            if self.tty:
+                self._draw()
+            else:
+                self._write(f"job {job.job_id} {label}: started (attempt {job.attempt})\n")
+
+    def progress(self, job: JobView, fraction: float, message: str) -> None:
+        with self.lock:
+            if job.job_id not in self.active:
+                return
+            label = self.active[job.job_id][0]
+            self.active[job.job_id] = (label, fraction, message)
+            if self.tty:
+                if time.monotonic() - self.last_draw >= 0.1 or fraction >= 1.0:
+                    self._draw()
+                return
+            quarter = int(fraction * 4)  # a line at 25 %, 50 %, 75 %, 100 %
+            if quarter > self.milestones.get(job.job_id, 0):
+                self.milestones[job.job_id] = quarter
+                self._write(f"job {job.job_id} {label}: {fraction:.0%} {message}\n")
+
+    def finished(self, outcome: JobOutcome) -> None:
+        with self.lock:
+            self.active.pop(outcome.job_id, None)
+            self._clear()
+            label = self.label(outcome.kind, outcome.episode_number)
+            self._write(
+                f"job {outcome.job_id} {label}: {outcome.status} in {outcome.seconds:.1f} s: "
+                f"{outcome.message}\n"
+            )
+            if self.tty and self.active:
+                self._draw()
+
+
+def _print_summary(summary: RunSummary) -> None:
+    if summary.recovered:
+        ids = ", ".join(str(i) for i in summary.recovered)
+        echo(f"picked up again after their worker died: job {ids}")
+    if not summary.outcomes:
+        echo("no queued jobs to run")
+        return
+    echo("")
+    print_table(
+        ("job", "kind", "期号", "result", "time", "message"),
+        (
+            (o.job_id, o.kind, o.episode_number or "", o.status, f"{o.seconds:.1f} s", o.message)
+            for o in summary.outcomes
+        ),
+        max_width=70,
+    )
+    counts = [
+        f"{summary.count(status)} {status}"
+        for status in ("done", "failed", "skipped", "cancelled", "requeued")
+        if summary.count(status)
+    ]
+    echo(", ".join(counts))
+
+
+def process(
+    ctx: typer.Context,
+    episode: int | None = typer.Option(None, "--episode", help="Only this episode's jobs."),
+    kind: str | None = typer.Option(None, "--kind", help="Only jobs of this kind (master, …)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=16, help="Jobs run in parallel."),
+) -> None:
+    """Run queued pipeline jobs with a progress bar each; exit 1 if any job failed."""
+    from hotline.pipeline import process as run_pipeline
+
+    station = station_from(ctx)
+    summary = run_pipeline(
+        station=station, observer=TerminalProgress(), workers=workers, kind=kind, episode=episode
+    )
+    _print_summary(summary)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------- jobs
+
+
+def _job_json(row: jobs.JobRow, tz: ZoneInfo, *, full: bool) -> dict[str, Any]:
+    job = row.job
+    data: dict[str, Any] = {
+        "id": job.id,
+        "kind": job.kind,
+        "episode": row.episode_number,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "message": job.message,
+        "attempts": job.attempts,
+        "worker": job.worker,
+        "error": job.error if full else job.error.split("\n", 1)[0],
+        "created_at": local_iso(job.created_at, tz),
+        "started_at": local_iso(job.started_at, tz),
+        "heartbeat_at": local_iso(job.heartbeat_at, tz),
+        "finished_at": local_iso(job.finished_at, tz),
+    }
+    if full:
+        data["waiting_for"] = row.waiting_for.id if row.waiting_for else None
+    return data
+
+
+@jobs_app.command("list")
+def jobs_list(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help="queued, running, done, …"),
+    kind: str | None = typer.Option(None, "--kind", help="master, transcribe, publish."),
+    episode: int | None = typer.Option(None, "--episode", help="Only this episode's jobs."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many jobs."),
+    as_json: bool = JSON,
+) -> None:
+    """List jobs, newest first."""
+    station = station_from(ctx)
+    with station.session() as session:
+        rows = jobs.list_jobs(
+            session=session, status=status, kind=kind, episode=episode, limit=limit
+        )
+    tz = station.tz
+    if as_json:
+        emit_json([_job_json(row, tz, full=False) for row in rows])
+        return
+    print_table(
+        ("job", "kind", "期号", "status", "progress", "tries", "created", "message"),
+        (
+            (
+                r.job.id,
+                r.job.kind,
+                r.episode_number or "",
+                r.job.status,
+                f"{r.job.progress:.0%}",
+                r.job.attempts,
+                local_text(r.job.created_at, tz),
+                r.job.message,
+            )
+            for r in rows
+        ),
+        max_width=60,
+    )
+
+
+@jobs_app.command("show")
+def jobs_show(
+    ctx: typer.Context,
+    job_id: int = typer.Argument(..., help="Job id."),
+    as_json: bool = JSON,
+) -> None:
+    """Show one job, with the full error of a failed one."""
+    station = station_from(ctx)
+    with station.session() as session:
+        row = jobs.job_detail(session=session, job_id=job_id)
+    tz = station.tz
+    data = _job_json(row, tz, full=True)
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        if key != "error" and value not in (None, ""):
+            echo(f"{key}: {value}")
+    if data["error"]:
+        echo("error:")
+        echo(data["error"].rstrip())
+
+
+@jobs_app.command("retry")
+def jobs_retry(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job id.")) -> None:
+    """Queue a failed or cancelled job again (run it with `hotline process`)."""
+    station = station_from(ctx)
+    with station.session() as session:
+        job = jobs.retry(session=session, job_id=job_id)
+    echo(f"job {job.id} ({job.kind}) queued again; run `hotline process`")
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job id.")) -> None:
+    """Cancel a queued, running or failed job (a running one stops at its next beat)."""
+    station = station_from(ctx)
+    with station.session() as session:
+        job = jobs.cancel(session=session, job_id=job_id)
+    echo(f"job {job.id} ({job.kind}) cancelled")
+
+
+# ---------------------------------------------------------------------------- tags
+
+
+def _print_value(key: str, value: Any, indent: str = "") -> None:
+    if isinstance(value, dict):
+        echo(f"{indent}{key}:")
+        for sub_key, sub_value in value.items():
+            _print_value(str(sub_key), sub_value, indent + "  ")
+    elif isinstance(value, list):
+        echo(f"{indent}{key}: {len(value)}")
+        for item in value:
+            if isinstance(item, dict):
+                echo(indent + "  - " + ", ".join(f"{k} {v}" for k, v in item.items()))
+            else:
+                echo(f"{indent}  - {item}")
+    else:
+        echo(f"{indent}{key}: {value}")
+
+
+@tags_app.command("show")
+def tags_show(
+    ctx: typer.Context,
+    number: int = typer.Argument(..., help="Episode number."),
+    as_json: bool = JSON,
+) -> None:
+    """Print the ID3 tags of the episode's master as a player sees them."""
+    from hotline.pipeline import master_tags
+
+    station = station_from(ctx)
+    with station.session() as session:
+        tags = master_tags(station=station, session=session, number=number)
+    if as_json:
+        emit_json(tags)
+        return
+    for key, value in tags.items():
+        if value is not None:
+            _print_value(str(key), value)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("ingest")(ingest)
+    app.command("process")(process)
+    app.add_typer(jobs_app, name="jobs")
+    app.add_typer(tags_app, name="tags")
