@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,9 @@ from sqlmodel import Session, SQLModel, func, select
 from hotline import db
 from hotline.config import Settings, save_settings
 from hotline.demo_data import blackout_calendar
+from hotline.demo_publish import make_demo_cover
 from hotline.demo_questions import add_questions
+from hotline.demo_recording import DemoRecording, record_newest_episode
 from hotline.demo_steps import (
     ANCHOR_DAY,
     ANCHOR_NUMBER,
@@ -35,6 +37,7 @@ from hotline.demo_steps import (
     add_episodes,
     add_members,
 )
+from hotline.demo_transcripts import add_transcripts
 from hotline.errors import Conflict
 from hotline.models import (
     Booking,
@@ -50,7 +53,14 @@ from hotline.timeutil import local_iso, zone
 
 MARKER_FILE = ".hotline-demo"
 
-DEMO_STEPS: tuple[DemoStep, ...] = (add_episodes, add_members, add_bookings, add_questions)
+DEMO_STEPS: tuple[DemoStep, ...] = (
+    add_episodes,
+    add_members,
+    add_bookings,
+    add_questions,
+    add_transcripts,
+    make_demo_cover,
+)
 
 
 # ---------------------------------------------------------------- the build
@@ -73,6 +83,7 @@ def build_demo(
     today: date | None = None,
     force: bool = False,
     steps: Sequence[DemoStep] = DEMO_STEPS,
+    record: bool = True,
 ) -> DemoSummary:
     """Create the demo station in ``root`` and fill it; return what it holds.
 
@@ -106,7 +117,12 @@ def build_demo(
         context = DemoContext(station=station, session=session, today=today)
         for step in steps:
             step(context)
-    return summarize(station, today=today, created=True)
+    recording = None
+    aired = [e.number for e in context.episodes if e.aired]
+    if record and aired:
+        # After the commit: the pipeline's stages open transactions of their own.
+        recording = record_newest_episode(station, aired[-1])
+    return replace(summarize(station, today=today, created=True), recording=recording)
 
 
 def _write_marker(root: Path) -> None:
@@ -170,6 +186,8 @@ class DemoSummary:
     busiest_member: int | None
     open_booking: tuple[int, int] | None
     """An upcoming episode with room for a guest and an active member not booked on it."""
+    recording: DemoRecording | None = None
+    """The generated recording of the newest aired episode and how its pipeline went."""
 
     @property
     def question_total(self) -> int:
@@ -195,6 +213,15 @@ class DemoSummary:
             "appearances": self.appearances,
             "questions": self.questions,
             "blackout_days": self.blackout_days,
+            "recording": None
+            if self.recording is None
+            else {
+                "episode": self.recording.episode,
+                "seconds": round(self.recording.seconds, 1),
+                "voice": self.recording.voice,
+                "pipeline": self.recording.outcomes,
+            },
+            "feed": str(self.root / "public" / "feeds" / "generic.xml"),
         }
 
 

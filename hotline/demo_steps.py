@@ -158,7 +158,7 @@ def add_episodes(ctx: DemoContext) -> None:
         rows.append(
             {
                 "number": number,
-                "title": f"第{number}期：{phrase}",
+                "title": phrase,  # the number is shown beside it, not in it
                 "topic": topic.name,
                 "air_start": air,
                 "duration_minutes": schedule.duration_minutes,

@@ -50,6 +50,15 @@ def demo(
     echo(f"  bookings      {summary.bookings} ({summary.appearances} appearances)")
     echo(f"  questions     {summary.question_total}: {statuses}")
     echo(f"  blackout      {summary.blackout_days} days in hotline.toml (春节, 两会, 黄金周)")
+    if summary.recording is not None:
+        rec = summary.recording
+        echo(
+            f"  recording     episode {rec.episode}: {rec.seconds:.0f} s of {rec.voice} audio "
+            "through the pipeline"
+        )
+        for outcome in rec.outcomes:
+            echo(f"                {outcome}")
+    echo(f"  feeds         {summary.root / 'public' / 'feeds'}/*.xml (one per platform)")
     echo()
     echo("what to try next:")
     for command in _next_steps(directory, summary):
@@ -63,6 +72,10 @@ def _next_steps(directory: Path, summary: DemoSummary) -> list[str]:
         "hotline episodes show 1000",
         "hotline questions list --status new",
         f"hotline report sectors --year {summary.today.year - 1}",
+        "hotline search 养老",
+        "hotline jobs list",
+        "hotline feeds validate",
+        "hotline tui",
     ]
     if summary.busiest_member is not None:
         steps.insert(3, f"hotline members history {summary.busiest_member}")

@@ -22,6 +22,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("HOTLINE_DATABASE_URL", raising=False)
         patch.delenv("HOTLINE_STATION", raising=False)
+        cache = tmp_path_factory.mktemp("no-models")
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        patch.setenv("HOTLINE_WHISPER_DIR", str(cache))
         folder = tmp_path_factory.mktemp("cli") / "demo-station"
         result = hotline("demo", str(folder), "--today", "2026-11-27")
         assert result.exit_code == 0, result.stderr
@@ -37,6 +40,12 @@ def test_demo_prints_the_summary_and_what_to_try_next(demo_dir: tuple[Path, str]
     for status in ("new", "screened", "assigned", "answered", "referred", "resolved"):
         assert f"{status} " in out
     assert "what to try next:" in out
+    # The newest aired episode got a generated recording, mastered and published for real.
+    assert "recording     episode 1196:" in out
+    assert "master: mastered" in out or "master: " in out
+    assert "transcribe: skipped: whisper model 'small' is not available offline" in out
+    feed = (folder / "public" / "feeds" / "generic.xml").read_text(encoding="utf-8")
+    assert feed.count("<item>") == 1 and "第1196期" in feed
     assert f"cd {folder}" in out
     assert "hotline episodes show 1000" in out
     assert (folder / "hotline.toml").is_file() and (folder / ".hotline-demo").is_file()

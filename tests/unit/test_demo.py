@@ -40,7 +40,7 @@ BLACKOUT = set(blackout_calendar())
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Station, DemoSummary]:
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("HOTLINE_DATABASE_URL", raising=False)
-        summary = build_demo(tmp_path_factory.mktemp("demo") / "station", today=TODAY)
+        summary = build_demo(tmp_path_factory.mktemp("demo") / "station", today=TODAY, record=False)
         return open_station(summary.root), summary
 
 
@@ -243,7 +243,7 @@ def test_a_second_run_says_so_and_changes_nothing(built: tuple[Station, DemoSumm
     station, first = built
     before = snapshot(station)
     settings_text = station.settings_path.read_text(encoding="utf-8")
-    again = build_demo(station.root, today=TODAY)
+    again = build_demo(station.root, today=TODAY, record=False)
     assert not again.created and first.created
     assert again.episodes == first.episodes and again.questions == first.questions
     assert snapshot(station) == before
@@ -261,7 +261,7 @@ def test_force_rebuilds_exactly_the_same_station(
     with Session(open_station(copy).engine) as session:
         session.exec(sa.delete(Question))  # type: ignore[call-overload]
         session.commit()
-    rebuilt = build_demo(copy, today=TODAY, force=True)
+    rebuilt = build_demo(copy, today=TODAY, force=True, record=False)
     assert rebuilt.created
     assert snapshot(open_station(copy)) == snapshot(station)
     assert (copy / "notes.txt").read_text(encoding="utf-8") == "留着"
@@ -299,7 +299,7 @@ def test_an_interrupted_build_leaves_nothing_and_the_next_run_completes(
         build_demo(root, today=early, steps=(add_episodes, broken))
     with Session(open_station(root).engine) as session:
         assert session.exec(select(Episode)).first() is None
-    summary = build_demo(root, today=early)
+    summary = build_demo(root, today=early, record=False)
     assert summary.created and summary.episodes > UPCOMING_EPISODES
     assert summary.questions["new"] > 0
 
