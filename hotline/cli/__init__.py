@@ -7,6 +7,7 @@ lists them all), so an everyday command pays for its own imports and no others.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -65,7 +66,15 @@ def _root(
 ) -> None:
     ctx.obj = {"station": station}
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        # Bare `hotline` at a terminal opens the desk; piped or scripted, it prints help
+        # rather than starting a full-screen app nobody can see.
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from hotline.cli.common import station_from
+            from hotline.cli.tui import open_tui
+
+            open_tui(station_from(ctx))
+        else:
+            typer.echo(ctx.get_help())
 
 
 def main() -> None:

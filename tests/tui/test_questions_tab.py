@@ -1,0 +1,184 @@
+"""听众: the inbox newest first, intake with the duplicate hint, every lifecycle move by
+key, refusals with the domain's reason, and contacts masked unless revealed."""
+
+from __future__ import annotations
+
+from textual.widgets import Label
+
+from hotline.models import Question
+from hotline.station import Station
+from tui.app import HotlineApp
+from tui.widgets.paged_table import PagedTable
+
+SIZE = (140, 40)
+
+
+def table(app: HotlineApp) -> PagedTable:
+    return app.query_one("#questions-table", PagedTable)
+
+
+def keys(app: HotlineApp) -> list[str]:
+    t = table(app)
+    return [str(t.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(t.row_count)]
+
+
+def question(station: Station, question_id: int) -> Question:
+    with station.session() as session:
+        return session.get(Question, question_id)
+
+
+async def open_inbox(pilot, settle) -> None:  # noqa: ANN001 - pilot and fixture
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+
+
+async def go_to(pilot, app: HotlineApp, key: str, settle) -> None:  # noqa: ANN001
+    while table(app).selected_key != key:
+        await pilot.press("j")
+    await settle(pilot)
+
+
+async def test_inbox_newest_first_with_contacts_masked_until_revealed(
+    app: HotlineApp, settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_inbox(pilot, settle)
+        assert keys(app) == ["5", "4", "3", "2", "1"]
+        await go_to(pilot, app, "1", settle)
+        assert table(app).get_row("1")[6] == "138****5678"
+        assert "13812345678" not in str(app.query_one("#questions-detail", Label).content)
+        await pilot.press("m")
+        assert table(app).get_row("1")[6] == "13812345678"
+        assert "13812345678" in str(app.query_one("#questions-detail", Label).content)
+        assert table(app).get_row("2")[6] == "136****5432"  # only the one asked for
+        await pilot.press("m")
+        assert table(app).get_row("1")[6] == "138****5678"
+
+
+async def test_filter_by_status_and_text(app: HotlineApp, settle, type_text) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_inbox(pilot, settle)
+        await pilot.press("s")
+        await settle(pilot)
+        assert keys(app) == ["5", "1"]
+        assert "新来信" in str(app.query_one("#questions-status", Label).content)
+        await pilot.press(*["s"] * 8)  # round to 全部
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "托管")
+        await settle(pilot)
+        assert keys(app) == ["3", "2"]
+
+
+async def test_intake_shows_the_duplicate_hint(
+    app: HotlineApp, desk: Station, settle, type_text
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_inbox(pilot, settle)
+        await pilot.press("n")
+        await type_text(pilot, "小区旁边工地夜里十点后还施工")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#duplicate-hint", Label).content)
+        assert "#1" in hint and "可能重复" in hint
+        await pilot.press("enter", "enter")  # channel: 电话
+        await type_text(pilot, "钱先生")
+        await pilot.press("enter")
+        await type_text(pilot, "13700001234")
+        await pilot.press("enter", "enter", "enter")
+        await settle(pilot)
+        added = question(desk, 6)
+        assert (added.status, added.channel, added.listener_contact) == (
+            "new",
+            "phone",
+            "13700001234",
+        )
+        assert app.status_bar.message == "已登记问题 #6（电话）；可能重复：#1（按 u 标为重复）"
+        assert table(app).selected_key == "6"
+        assert table(app).get_row("6")[6] == "137****1234"
+        await pilot.press("u", "enter")  # the form proposes the hinted question
+        await settle(pilot)
+        assert (question(desk, 6).status, question(desk, 6).duplicate_of) == ("duplicate", 1)
+
+
+async def test_screen_assign_answer_resolve(
+    app: HotlineApp, desk: Station, settle, type_text
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_inbox(pilot, settle)
+        await go_to(pilot, app, "1", settle)
+        await pilot.press("v")
+        await settle(pilot)
+        assert question(desk, 1).status == "screened"
+        assert app.status_bar.message == "问题 #1：已审核"
+        await pilot.press("v")
+        await settle(pilot)
+        assert app.status_bar.message == (
+            "question 1 is screened: cannot screen it; allowed: assign, refer, reject, duplicate"
+        )
+        await pilot.press("a")
+        await type_text(pilot, "1001")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert question(desk, 1).status == "assigned"
+        assert table(app).get_row("1")[4] == 1001
+        await pilot.press("w")
+        await type_text(pilot, "王伟")
+        await pilot.press("enter")
+        await type_text(pilot, "75:00")  # past the end of a 60-minute episode
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert app.status_bar.message == (
+            "answer time 01:15:00 is past the end of episode 1001 (01:00:00)"
+        )
+        assert question(desk, 1).status == "assigned"
+        await pilot.press("w")
+        await type_text(pilot, "王伟")
+        await pilot.press("enter")
+        await type_text(pilot, "12:30")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        answered = question(desk, 1)
+        assert (answered.status, answered.member_id, answered.answer_offset) == (
+            "answered",
+            1,
+            750.0,
+        )
+        assert app.status_bar.message == "问题 #1：已回答（12:30）"
+        await pilot.press("c")
+        await settle(pilot)
+        assert question(desk, 1).status == "resolved"
+
+
+async def test_refer_reject_and_final_states(
+    app: HotlineApp, desk: Station, settle, type_text
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_inbox(pilot, settle)
+        await go_to(pilot, app, "2", settle)  # screened
+        await pilot.press("f")
+        await type_text(pilot, "区教育局")
+        await pilot.press("enter")
+        await settle(pilot)
+        referred = question(desk, 2)
+        assert (referred.status, referred.referral_department) == ("referred", "区教育局")
+        await go_to(pilot, app, "1", settle)  # new
+        await pilot.press("x")
+        await pilot.press("enter")  # a reason is required
+        await settle(pilot)
+        assert str(app.screen.query_one("#error-reason", Label).content) == (
+            "reject reason must not be empty"
+        )
+        assert question(desk, 1).status == "new"
+        await pilot.press("escape")
+        await pilot.press("x")
+        await type_text(pilot, "与节目无关")
+        await pilot.press("enter")
+        await settle(pilot)
+        rejected = question(desk, 1)
+        assert (rejected.status, rejected.reject_reason) == ("rejected", "与节目无关")
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.status_bar.message == (
+            "question 1 is rejected: cannot resolve it; it is final, no moves are allowed"
+        )

@@ -1,0 +1,134 @@
+"""The 检索 tab: search as you type, highlighted snippets, the transcript around a hit."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual.widgets import DataTable, Input, Label, TabbedContent
+
+from hotline.station import Station
+from transcripts.formats import Cue
+from transcripts.store import save_transcript
+from tui.app import HotlineApp
+from tui.screens.search import SearchPane
+from tui.screens.transcript import TranscriptScreen
+
+SIZE = (140, 40)
+TRANSCRIPTS = {
+    998: ["各位听众上午好，今天我们谈老旧小区加装电梯。", "加装电梯需要一楼住户同意。"],
+    999: [
+        "欢迎收听政协热线。",
+        "今天的嘉宾是李娜委员。",
+        "退休人员异地就医，醫保怎么结算？",  # traditional 醫: found by 医保 too
+        "异地就医备案以后可以直接结算。",
+        "下面我们接听听众来电。",
+    ],
+}
+
+
+@pytest.fixture
+def archive(desk: Station) -> Station:
+    with desk.session() as session:
+        for number, texts in TRANSCRIPTS.items():
+            cues = [Cue(float(i * 10), float(i * 10 + 8), t) for i, t in enumerate(texts)]
+            save_transcript(session=session, episode=number, segments=cues, source="import")
+    return desk
+
+
+def key_of(app: HotlineApp, pane_id: str) -> str:
+    return str([p.PANE_ID for p in app.panes].index(pane_id) + 1)
+
+
+async def wait_for_search(pilot, settle, before: int) -> None:  # noqa: ANN001
+    """Until the debounced search has started (bounded), then until it is drawn."""
+    pane = pilot.app.query_one(SearchPane)
+    for _ in range(100):
+        if pane.generation > before:
+            break
+        await pilot.pause(0.05)
+    assert pane.generation > before, "the debounced search never ran"
+    await settle(pilot)
+
+
+def summary(app: HotlineApp) -> str:
+    return str(app.query_one("#search-summary", Label).content)
+
+
+async def test_typing_searches_newest_first_with_highlights_and_opens_the_transcript(
+    app: HotlineApp, archive: Station, settle, type_text
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(key_of(app, "search"))
+        await settle(pilot)
+        assert app.query_one(TabbedContent).active == "search"
+        assert isinstance(app.focused, Input)
+
+        pane = app.query_one(SearchPane)
+        before = pane.generation
+        await type_text(pilot, "医保")
+        await wait_for_search(pilot, settle, before)
+        assert pane.generation - before <= 2  # debounced: not a search per keystroke burst
+        table = app.query_one("#search-table", DataTable)
+        assert table.row_count == 1
+        episode, date, at, snippet = table.get_row_at(0)
+        assert (episode, date, at) == ("999", "2025-05-31", "00:00:20")
+        assert isinstance(snippet, Text)
+        marked = [snippet.plain[span.start : span.end] for span in snippet.spans]
+        assert marked == ["医保"]
+        assert summary(app).startswith("1 条匹配，1 期")
+
+        before = pane.generation
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "电梯")
+        await wait_for_search(pilot, settle, before)
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["998", "998"]
+
+        before = pane.generation
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "异地 结算")  # both terms, in any order
+        await pilot.press("enter")  # Enter searches at once and moves to the results
+        await settle(pilot)
+        assert table.row_count == 2
+        assert app.focused is table
+
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TranscriptScreen)
+        title = str(screen.query_one("#transcript-title", Label).content)
+        assert title == "第999期 2025-05-31 第999期：医保异地结算"
+        lines = screen.query_one("#transcript-table", DataTable)
+        assert lines.row_count == 5
+        assert lines.cursor_row == 2  # the hit, with its neighbours around it
+        assert "異" not in str(lines.get_row_at(2)[1]) and "医保" in str(lines.get_row_at(2)[1])
+        questions = screen.query_one("#transcript-questions", DataTable)
+        assert questions.get_row_at(0)[:3] == ["00:12:30", "孙先生", "李娜"]
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.query_one(TabbedContent).active == "search"
+        assert not isinstance(app.screen, TranscriptScreen)
+
+
+async def test_refused_and_empty_queries(app: HotlineApp, archive: Station, settle) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(key_of(app, "search"))
+        await settle(pilot)
+        pane = app.query_one(SearchPane)
+        before = pane.generation
+        pane.field.value = "，，"  # pasted punctuation
+        await wait_for_search(pilot, settle, before)
+        assert summary(app).startswith("empty query")
+
+        before = pane.generation
+        pane.field.value = "火星"
+        await wait_for_search(pilot, settle, before)
+        assert summary(app).startswith("0 条匹配")
+        assert app.query_one("#search-table", DataTable).row_count == 0
+
+        before = pane.generation
+        pane.field.value = ""
+        await wait_for_search(pilot, settle, before)
+        assert summary(app) == ""

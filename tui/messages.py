@@ -1,0 +1,112 @@
+"""Messages that carry results from workers back to the UI thread (small dataclasses).
+
+Database work runs in thread workers; they never touch widgets, they post one of these
+and the widget that handles it updates the screen on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+TableRow = tuple[str, Sequence[Any]]
+"""One table row: its key (an id as text) and its cells."""
+
+
+@dataclass
+class PageLoaded(Message):
+    """A page of rows for a ``PagedTable``, or the reason it could not be read."""
+
+    generation: int
+    offset: int
+    rows: list[TableRow]
+    total: int
+    select: str | None = None
+    replace: bool = False
+    error: str = ""
+
+
+@dataclass
+class ChangeDone(Message):
+    """A domain change committed; ``text`` says what it did (shown in the status bar)."""
+
+    text: str
+    select: str | None = None
+    """The row key to put the cursor on after the reload, if any."""
+
+
+@dataclass
+class ChangeRefused(Message):
+    """A domain change refused; ``text`` is the domain error's one-line message."""
+
+    text: str
+
+
+@dataclass
+class DetailLoaded(Message):
+    """Text for a pane's detail panel, read in a worker."""
+
+    key: str
+    lines: list[str] = field(default_factory=list)
+    rows: list[TableRow] = field(default_factory=list)
+
+
+# --- the 制作 tab: what the pipeline runner's observer reports from its threads ------------
+
+
+@dataclass
+class JobStarted(Message):
+    """A pipeline job was claimed and started."""
+
+    job_id: int
+    label: str
+
+
+@dataclass
+class JobProgress(Message):
+    """A running job's progress, 0–1, and what it is doing."""
+
+    job_id: int
+    fraction: float
+    text: str
+
+
+@dataclass
+class JobFinished(Message):
+    """A job ended in this run: done, failed, cancelled, requeued or skipped."""
+
+    job_id: int
+    status: str
+    text: str
+
+
+@dataclass
+class RunEnded(Message):
+    """The runner found nothing more to run (or stopped); ``text`` sums up the run."""
+
+    text: str
+    error: bool = False
+
+
+# --- the 检索 and 发布 tabs -----------------------------------------------------------------
+
+
+@dataclass
+class SearchDone(Message):
+    """Results of one search; ``generation`` drops answers to queries typed over since."""
+
+    generation: int
+    result: Any = None
+    error: str = ""
+
+
+@dataclass
+class FeedsChecked(Message):
+    """Each platform's feed with its problems (``feeds.status.FeedFile``), or why not."""
+
+    feeds: list[Any] = field(default_factory=list)
+    text: str = ""
+    error: bool = False

@@ -1,0 +1,141 @@
+"""``HotlinePane``: what every tab of the app shares — a station, workers for reads and
+changes, a filter line, and the list of its actions for the footer and the command palette.
+
+A tab is one subclass in its own module under ``tui/screens/`` with a ``LABEL`` (Chinese
+tab title), a ``PANE_ID`` and ``BINDINGS`` whose descriptions are its actions; adding it
+to ``tui.app.PANES`` is the one line that puts it in the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlmodel import Session
+from textual.binding import Binding
+from textual.widgets import Input, TabPane
+
+from hotline.errors import HotlineError
+from hotline.station import Station
+from tui.messages import ChangeDone, ChangeRefused, PageLoaded
+from tui.widgets.paged_table import PagedTable
+
+if TYPE_CHECKING:
+    from tui.app import HotlineApp
+
+
+class HotlinePane(TabPane):
+    """A tab of the producers' desk. Subclasses set ``LABEL``, ``PANE_ID`` and ``BINDINGS``."""
+
+    LABEL: ClassVar[str] = ""
+    PANE_ID: ClassVar[str] = ""
+
+    def __init__(self, *, key: str = "") -> None:
+        title = f"{key} {self.LABEL}" if key else self.LABEL
+        super().__init__(title, id=self.PANE_ID)
+
+    # ------------------------------------------------------------ shared facts
+
+    @property
+    def hotline(self) -> HotlineApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def station(self) -> Station:
+        return self.hotline.station
+
+    def now(self) -> datetime:
+        return self.hotline.now()
+
+    def actions(self) -> list[Binding]:
+        """This tab's actions (the bindings with a description), for the command palette."""
+        return [b for b in self._bindings_list() if b.description]
+
+    def _bindings_list(self) -> list[Binding]:
+        return [b for b in self.BINDINGS if isinstance(b, Binding)]
+
+    # ------------------------------------------------------------ the tab's life
+
+    def activated(self) -> None:
+        """Called when the tab is chosen: subclasses start loading their rows here."""
+
+    def on_show(self) -> None:
+        # Focus once the pane is laid out: a widget in a hidden pane cannot take it.
+        self.call_after_refresh(self.focus_main)
+
+    def focus_main(self) -> None:
+        """Put the keyboard on the tab's main table."""
+        tables = self.query(PagedTable)
+        if tables:
+            tables.first().focus()
+
+    def reload(self, select: str | None = None) -> None:
+        """Read the tab's lists again after a change (subclasses)."""
+
+    def count_text(self) -> str:
+        """The size of the tab's main list for the status bar."""
+        tables = self.query(PagedTable)
+        if not tables:
+            return ""
+        table = tables.first()
+        return f"已载入 {table.row_count} / 共 {table.total} 条"
+
+    # ------------------------------------------------------------ database work off the UI thread
+
+    def change(
+        self, work: Callable[[Session], str | tuple[str, str]], *, select: str | None = None
+    ) -> None:
+        """Run ``work`` (one domain change) in one transaction in a thread worker.
+
+        ``work`` returns what it did, in words (or words and the row key to select); a
+        ``HotlineError`` rolls the transaction back and its message is reported as the
+        refusal, exactly as the CLI prints it.
+        """
+        station = self.station
+
+        def run() -> None:
+            try:
+                with station.session() as session:
+                    done = work(session)
+            except HotlineError as exc:
+                self.post_message(ChangeRefused(str(exc)))
+            else:
+                text, chosen = done if isinstance(done, tuple) else (done, select)
+                self.post_message(ChangeDone(text, chosen))
+
+        self.run_worker(run, thread=True, group="change")
+
+    def read(self, work: Callable[[Session], Any], then: Callable[[Any], None]) -> None:
+        """Run a read in a thread worker and hand its result to ``then`` on the UI thread."""
+        station = self.station
+
+        def run() -> None:
+            try:
+                with station.session() as session:
+                    result = work(session)
+            except HotlineError as exc:
+                self.post_message(ChangeRefused(str(exc)))
+            else:
+                self.app.call_from_thread(then, result)
+
+        self.run_worker(run, thread=True, group="read")
+
+    def on_change_done(self, message: ChangeDone) -> None:
+        self.reload(message.select)  # the message bubbles on to the app's status bar
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        if message.error:
+            self.post_message(ChangeRefused(message.error))
+        self.hotline.show_count(self.count_text())
+
+    # ------------------------------------------------------------ keys every tab shares
+
+    def focus_filter(self) -> None:
+        filters = self.query("Input.filter")
+        if filters:
+            filters.first().focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.has_class("filter"):
+            self.focus_main()

@@ -1,0 +1,254 @@
+"""The 直播台 tab: the show clock and the caller queue during the live broadcast.
+
+Opens on today's episode (else the next to air). ``s`` starts the show clock, shown as a
+running HH:MM:SS; ``n`` adds a caller (name, district, one-line summary); ``v`` screens,
+``o`` puts on air — the offset is taken from the show clock *at the key press*, before
+the answering member is chosen — ``d`` ends the call and ``x`` drops it. Every action is
+one domain call in its own transaction, so the desk survives a crash of the app.
+The clock is the app's (``make_app(station, clock=…)``), so tests control it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Label
+
+from episodes import live_desk as desk
+from episodes.questions import offset_text
+from hotline.timeutil import format_offset, local_text
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.episode_form import parse_int
+from tui.dialogs.member_picker import MemberPicker
+from tui.dialogs.prompt import Field, PromptDialog
+from tui.labels import CALL_STATUS, label
+from tui.screens.base import HotlinePane
+
+TICK_SECONDS = 0.5
+"""How often the clock label is redrawn (twice a second, so it never skips a second)."""
+
+
+class LiveDeskPane(HotlinePane):
+    """直播台: the live desk."""
+
+    LABEL = "直播台"
+    PANE_ID = "live"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start_clock", "开始计时"),
+        Binding("n", "add_caller", "登记来电"),
+        Binding("v", "screen_call", "审核"),
+        Binding("o", "on_air", "上直播"),
+        Binding("d", "finish_call", "结束通话"),
+        Binding("x", "drop_call", "放弃"),
+        Binding("e", "choose_episode", "选择期号"),
+    ]
+
+    def __init__(self, *, key: str = "") -> None:
+        super().__init__(key=key)
+        self.episode: int | None = None
+        self.state: desk.DeskState | None = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="live-bar"):
+            yield Label("", id="live-episode", markup=False)
+            yield Label("--:--:--", id="live-clock", markup=False)
+        yield DataTable(id="live-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="live-detail", classes="detail", markup=False)
+
+    def on_mount(self) -> None:
+        self.table.add_columns("编号", "状态", "来电人", "区县", "上直播", "回答委员", "问题摘要")
+        self.set_interval(TICK_SECONDS, self.tick)
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one("#live-table", DataTable)
+
+    # ------------------------------------------------------------ loading and the clock
+
+    def activated(self) -> None:
+        self.table.focus()
+        if not self.loaded:
+            self.loaded = True
+            self.reload()
+
+    def reload(self, select: str | None = None, *, episode: int | None = None) -> None:
+        """Read the desk again (for ``episode``, else the one shown, else today's)."""
+        station, chosen, now = self.station, episode or self.episode, self.now()
+
+        def read(session: Session) -> desk.DeskState | None:
+            number = chosen or desk.desk_episode(session=session, tz=station.tz, now=now)
+            return None if number is None else desk.desk_state(session=session, episode=number)
+
+        self.read(read, lambda state: self.show(state, select))
+
+    def show(self, state: desk.DeskState | None, select: str | None = None) -> None:
+        self.state = state
+        table = self.table
+        keep = select or self.selected_key()
+        table.clear()
+        if state is None:
+            self.query_one("#live-episode", Label).update("还没有节目：先在 排期 里新建")
+            return
+        self.episode = state.number
+        started = local_text(state.started_at, self.station.tz, "%H:%M:%S")
+        when = f"计时开始于 {started}" if started else "未开始计时（按 s）"
+        self.query_one("#live-episode", Label).update(f"第{state.number}期 {state.title}  {when}")
+        for view in state.calls:
+            call = view.call
+            table.add_row(
+                str(call.id),
+                label(CALL_STATUS, call.status),
+                call.caller_name,
+                call.district,
+                offset_text(call.on_air_offset) or "",
+                view.member_name,
+                call.summary,
+                key=str(call.id),
+            )
+        if keep is not None and keep in {str(v.call.id) for v in state.calls}:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.tick()
+        self.hotline.show_count(self.count_text())
+
+    def tick(self) -> None:
+        """Redraw the show clock from the app's clock."""
+        started = self.state.started_at if self.state else None
+        text = "--:--:--" if started is None else format_offset(offset_since(started, self.now()))
+        self.query_one("#live-clock", Label).update(text)
+
+    def count_text(self) -> str:
+        if self.state is None:
+            return ""
+        waiting = sum(1 for v in self.state.calls if v.call.status in ("waiting", "screened"))
+        return f"等候 {waiting} / 共 {len(self.state.calls)} 通"
+
+    @on(DataTable.RowHighlighted, "#live-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        view = self.view(str(event.row_key.value))
+        text = ""
+        if view is not None:
+            call = view.call
+            text = f"#{call.id} {call.caller_name} {call.district}：{call.summary}"
+            if call.question_id:
+                text += f"\n已记为听众问题 #{call.question_id}"
+        self.query_one("#live-detail", Label).update(text)
+
+    # ------------------------------------------------------------ actions
+
+    def selected_key(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def view(self, key: str | None) -> desk.CallView | None:
+        if key is None or self.state is None:
+            return None
+        return next((v for v in self.state.calls if str(v.call.id) == key), None)
+
+    def action_start_clock(self) -> None:
+        if self.state is None:
+            return
+        number, now = self.state.number, self.now()
+        station = self.station
+
+        def start(restart: bool) -> None:
+            def work(session: Session) -> str:
+                desk.start_clock(
+                    session=session, tz=station.tz, episode=number, restart=restart, now=now
+                )
+                return f"第{number}期开始计时 {local_text(now, station.tz, '%H:%M:%S')}"
+
+            self.change(work)
+
+        if self.state.started_at is None:
+            start(False)
+            return
+        question = "计时已经开始。重新开始计时？（已上直播的时间点不变）"
+        self.app.push_screen(ConfirmDialog(question), lambda yes: yes and start(True))
+
+    def action_add_caller(self) -> None:
+        if self.state is None:
+            return
+        number = self.state.number
+        fields = [
+            Field("name", "来电人", "", "王女士", desk.check_name),
+            Field("district", "区县", "", "海淀区", desk.check_district),
+            Field("summary", "问题摘要（一句话）", "", "加装电梯一楼不同意", desk.check_summary),
+        ]
+
+        def add(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+
+            def work(session: Session) -> tuple[str, str]:
+                call = desk.add_caller(
+                    session=session,
+                    episode=number,
+                    name=values["name"],
+                    district=values["district"],
+                    summary=values["summary"],
+                )
+                return f"来电 #{call.id} 已登记（等候）", str(call.id)
+
+            self.change(work)
+
+        self.app.push_screen(PromptDialog(f"第{number}期 来电登记", fields), add)
+
+    def _move(self, work: Callable[[Session, int], str]) -> None:
+        key = self.selected_key()
+        if key is None:
+            return
+        call = int(key)
+        self.change(lambda session: f"来电 #{call}：{work(session, call)}", select=key)
+
+    def action_screen_call(self) -> None:
+        self._move(lambda s, c: desk.screen_caller(session=s, call=c) and "已审核")
+
+    def action_finish_call(self) -> None:
+        self._move(lambda s, c: desk.finish_call(session=s, call=c) and "通话结束")
+
+    def action_drop_call(self) -> None:
+        self._move(lambda s, c: desk.drop_call(session=s, call=c) and "已放弃")
+
+    def action_on_air(self) -> None:
+        view = self.view(self.selected_key())
+        if view is None or self.state is None:
+            return
+        at = self.now()  # the moment of the key press, not of choosing the member
+
+        def on_air(member: str | None) -> None:
+            if member is None:
+                return
+
+            def work(session: Session, call: int) -> str:
+                done = desk.put_on_air(session=session, call=call, member=member or None, now=at)
+                return f"上直播 {offset_text(done.on_air_offset)}，已记为问题 #{done.question_id}"
+
+            self._move(work)
+
+        title = f"来电 #{view.call.id} {view.call.caller_name}：谁来回答？"
+        self.app.push_screen(MemberPicker(title, self.state.guests), on_air)
+
+    def action_choose_episode(self) -> None:
+        current = str(self.episode or "")
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.reload(episode=parse_int(values["episode"], what="episode number"))
+
+        field = Field("episode", "期号", current, "1000", lambda t: parse_int(t, what="期号"))
+        self.app.push_screen(PromptDialog("直播台：选择期号", [field]), chosen)
+
+
+def offset_since(started: datetime, now: datetime) -> float:
+    """Seconds on the show clock (never negative)."""
+    return max((now - started).total_seconds(), 0.0)

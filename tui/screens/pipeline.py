@@ -1,0 +1,325 @@
+"""The 制作 tab: pipeline jobs with live progress bars; ingest, run, retry, cancel, logs.
+
+Jobs run in a Textual thread worker through the same runner as ``hotline process``
+(``hotline.worker.run_jobs`` with ``hotline.pipeline.STAGES``); its observer posts
+``JobStarted``/``JobProgress``/``JobFinished`` messages, so the UI thread only draws and
+the app stays responsive while an hour of audio masters. Leaving the app stops the
+runner at the job's next beat and puts the job back in the queue.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, ProgressBar
+from textual.worker import Worker
+
+from hotline import jobs
+from hotline.errors import HotlineError
+from hotline.station import Station
+from hotline.timeutil import local_text
+from hotline.worker import JobOutcome, JobView, RunSummary
+from tui.dialogs.ingest_dialog import IngestDialog
+from tui.dialogs.text_view import TextViewDialog
+from tui.labels import JOB_KIND, JOB_STATUS, label
+from tui.messages import JobFinished, JobProgress, JobStarted, RunEnded
+from tui.screens.base import HotlinePane
+
+JOB_ROWS = 500
+"""The newest jobs shown (a station accumulates three per episode)."""
+PROGRESS_EVERY = 0.1
+"""At most ten progress messages a second per job reach the UI."""
+STATUS_COLUMN, PROGRESS_COLUMN, MESSAGE_COLUMN = 3, 4, 7
+
+
+def job_label(kind: str, episode: int | None) -> str:
+    name = label(JOB_KIND, kind)
+    return f"{name} 第{episode}期" if episode is not None else name
+
+
+class PostingObserver:
+    """The runner's observer: turns job events into messages posted to the pane (any thread)."""
+
+    def __init__(self, pane: PipelinePane) -> None:
+        self.pane = pane
+        self.lock = threading.Lock()
+        self.last: dict[int, float] = {}
+
+    def started(self, job: JobView) -> None:
+        self.pane.post_message(JobStarted(job.job_id, job_label(job.kind, job.episode_number)))
+
+    def progress(self, job: JobView, fraction: float, message: str) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if fraction < 1.0 and now - self.last.get(job.job_id, 0.0) < PROGRESS_EVERY:
+                return
+            self.last[job.job_id] = now
+        self.pane.post_message(JobProgress(job.job_id, fraction, message))
+
+    def finished(self, outcome: JobOutcome) -> None:
+        self.pane.post_message(JobFinished(outcome.job_id, outcome.status, outcome.message))
+
+
+def run_queue(
+    *,
+    station: Station,
+    observer: PostingObserver,
+    stop: threading.Event,
+    kind: str | None = None,
+    episode_id: int | None = None,
+) -> RunSummary:
+    """``hotline process`` for the TUI: the same runner and stages, plus a stop event."""
+    from hotline.pipeline import STAGES
+    from hotline.worker import run_jobs
+
+    return run_jobs(
+        station=station,
+        handlers=STAGES,
+        observer=observer,
+        kinds=[kind] if kind else None,
+        episode_id=episode_id,
+        stop=stop,
+    )
+
+
+def summary_text(summary: RunSummary) -> str:
+    if not summary.outcomes:
+        return "没有可运行的任务"
+    counts = [
+        f"{label(JOB_STATUS, status)} {summary.count(status)}"
+        for status in ("done", "failed", "skipped", "cancelled", "requeued")
+        if summary.count(status)
+    ]
+    return "运行结束：" + "，".join(counts)
+
+
+class PipelinePane(HotlinePane):
+    """制作: the pipeline jobs."""
+
+    LABEL = "制作"
+    PANE_ID = "pipeline"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "ingest", "导入录音"),
+        Binding("r", "run_queue", "运行队列"),
+        Binding("o", "run_selected", "只运行所选"),
+        Binding("t", "retry", "重试"),
+        Binding("c", "cancel_job", "取消任务"),
+        Binding("l", "show_log", "错误日志"),
+        Binding("g", "refresh", "刷新"),
+    ]
+
+    def __init__(self, *, key: str = "") -> None:
+        super().__init__(key=key)
+        self.loaded = False
+        self.rows: dict[str, jobs.JobRow] = {}
+        self.runner: Worker[None] | None = None
+        self.stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Label("空闲", id="pipeline-summary", classes="search-summary", markup=False)
+        yield Vertical(id="job-progress")
+        yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="jobs-detail", classes="detail", markup=False)
+
+    def on_mount(self) -> None:
+        self.table.add_columns("任务", "类型", "期号", "状态", "进度", "尝试", "创建", "消息")
+
+    def on_unmount(self) -> None:
+        self.stop.set()  # a running job goes back to the queue at its next beat
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one("#jobs-table", DataTable)
+
+    @property
+    def running(self) -> bool:
+        return self.runner is not None and self.runner.is_running
+
+    # ------------------------------------------------------------ the table
+
+    def activated(self) -> None:
+        self.table.focus()
+        if not self.loaded:
+            self.loaded = True
+            self.reload()
+
+    def reload(self, select: str | None = None) -> None:
+        self.read(
+            lambda session: jobs.list_jobs(session=session, limit=JOB_ROWS),
+            lambda rows: self.show(rows, select),
+        )
+
+    def show(self, rows: list[jobs.JobRow], select: str | None = None) -> None:
+        table, tz = self.table, self.station.tz
+        keep = select or self.selected_key()
+        table.clear()
+        self.rows = {}
+        for row in rows:
+            job, key = row.job, str(row.job.id)
+            self.rows[key] = row
+            table.add_row(
+                key,
+                label(JOB_KIND, job.kind),
+                str(row.episode_number or ""),
+                label(JOB_STATUS, job.status),
+                f"{job.progress:.0%}",
+                str(job.attempts),
+                local_text(job.created_at, tz),
+                job.message,
+                key=key,
+            )
+        if keep in self.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.hotline.show_count(self.count_text())
+
+    def count_text(self) -> str:
+        queued = sum(1 for r in self.rows.values() if r.job.status == "queued")
+        return f"排队 {queued} / 最近 {len(self.rows)} 个任务"
+
+    def selected_key(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def selected(self) -> jobs.JobRow | None:
+        key = self.selected_key()
+        return self.rows.get(key) if key else None
+
+    def _set_cell(self, job_id: int, column: int, value: str) -> None:
+        key = str(job_id)
+        if key in self.rows:
+            self.table.update_cell_at((self.table.get_row_index(key), column), value)
+
+    @on(DataTable.RowHighlighted, "#jobs-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        row = self.rows.get(str(event.row_key.value))
+        text = ""
+        if row is not None:
+            job = row.job
+            text = f"任务 {job.id} {job_label(job.kind, row.episode_number)}：{job.message}"
+            if job.error:
+                text += f"\n{job.error.splitlines()[0]}（按 l 看完整日志）"
+        self.query_one("#jobs-detail", Label).update(text)
+
+    # ------------------------------------------------------------ progress from the runner
+
+    def on_job_started(self, message: JobStarted) -> None:
+        bar = ProgressBar(total=1.0, show_eta=False, id=f"job-bar-{message.job_id}")
+        row = Horizontal(Label(message.label, markup=False), bar, classes="job-bar")
+        row.id = f"job-row-{message.job_id}"
+        self.query_one("#job-progress", Vertical).mount(row)
+        self._set_cell(message.job_id, STATUS_COLUMN, label(JOB_STATUS, "running"))
+        self.query_one("#pipeline-summary", Label).update(f"运行中：{message.label}")
+
+    def on_job_progress(self, message: JobProgress) -> None:
+        bars = self.query(f"#job-bar-{message.job_id}")
+        if bars:
+            bars.first(ProgressBar).update(progress=message.fraction)
+        self._set_cell(message.job_id, PROGRESS_COLUMN, f"{message.fraction:.0%}")
+        self._set_cell(message.job_id, MESSAGE_COLUMN, message.text)
+
+    def on_job_finished(self, message: JobFinished) -> None:
+        for row in self.query(f"#job-row-{message.job_id}"):
+            row.remove()
+        word = label(JOB_STATUS, message.status)
+        self.hotline.report(
+            f"任务 {message.job_id}：{word} {message.text}", error=message.status == "failed"
+        )
+        self.reload()
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        self.query_one("#pipeline-summary", Label).update(message.text)
+        self.hotline.report(message.text, error=message.error)
+        self.reload()
+
+    # ------------------------------------------------------------ actions
+
+    def _run(self, kind: str | None = None, episode_id: int | None = None) -> None:
+        if self.running:
+            self.hotline.report("已有任务在运行：等它结束，或取消它", error=True)
+            return
+        station, observer, stop = self.station, PostingObserver(self), self.stop
+        self.query_one("#pipeline-summary", Label).update("开始运行…")
+
+        def work() -> None:
+            try:
+                summary = run_queue(
+                    station=station, observer=observer, stop=stop, kind=kind, episode_id=episode_id
+                )
+            except HotlineError as exc:
+                self.post_message(RunEnded(str(exc), error=True))
+            else:
+                self.post_message(RunEnded(summary_text(summary), error=summary.failed))
+
+        self.runner = self.run_worker(work, thread=True, group="pipeline", name="pipeline")
+
+    def action_run_queue(self) -> None:
+        self._run()
+
+    def action_run_selected(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._run(kind=row.job.kind, episode_id=row.job.episode_id)
+
+    def action_ingest(self) -> None:
+        row = self.selected()
+        default = str(row.episode_number or "") if row else ""
+        self.app.push_screen(IngestDialog(episode=default), self._ingest)
+
+    def _ingest(self, chosen: tuple[int, Path] | None) -> None:
+        if chosen is None:
+            return
+        number, source = chosen
+        station = self.station
+
+        def work(session: Session) -> str:
+            from hotline.pipeline import ingest
+
+            result = ingest(station=station, session=session, number=number, source=source)
+            queued = "、".join(label(JOB_KIND, kind) for _, kind in result.queued)
+            return f"第{number}期录音已导入 {result.raw_path}；已排队：{queued or '无'}"
+
+        self.change(work)
+
+    def _job_change(self, work, verb: str) -> None:  # noqa: ANN001 - (session, id) -> Job
+        row = self.selected()
+        if row is None:
+            return
+        job_id = row.job.id
+        assert job_id is not None
+        self.change(
+            lambda session: work(session=session, job_id=job_id) and f"任务 {job_id}：{verb}"
+        )
+
+    def action_retry(self) -> None:
+        self._job_change(jobs.retry, "已重新排队（按 r 运行）")
+
+    def action_cancel_job(self) -> None:
+        self._job_change(jobs.cancel, "已取消")
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_show_log(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        job_id = row.job.id
+        assert job_id is not None
+
+        def show(detail: jobs.JobRow) -> None:
+            job = detail.job
+            text = job.error or f"（任务 {job_id} 没有错误日志：{job.message or job.status}）"
+            title = f"任务 {job_id} {job_label(job.kind, detail.episode_number)} 的日志"
+            self.app.push_screen(TextViewDialog(title, text))
+
+        self.read(lambda session: jobs.job_detail(session=session, job_id=job_id), show)

@@ -1,0 +1,199 @@
+"""The 发布 tab: each platform's feed, its validation state and problems; publish; where.
+
+Opening the tab validates every feed on disk in a worker (the same checks as ``hotline
+feeds validate``). ``p`` publishes after asking (``hotline publish``, in a worker): a
+feed that fails its platform's rules is not written, the last good one stays, and the
+tab shows that feed as failed with every problem. ``v`` validates again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Label
+
+from hotline.errors import HotlineError
+from tui.dialogs.confirm import ConfirmDialog
+from tui.messages import FeedsChecked
+from tui.screens.base import HotlinePane
+
+if TYPE_CHECKING:
+    from feeds.publish import PublishReport
+    from feeds.status import FeedFile
+
+STATE_OK, STATE_BAD, STATE_NEW, STATE_FAILED = "通过", "有问题", "未发布", "发布失败"
+
+
+@dataclass
+class FeedRow:
+    """One platform's feed as the tab shows it."""
+
+    profile: str
+    label: str
+    path: str
+    items: int
+    size: int
+    last_build: str
+    state: str
+    problems: list[str] = field(default_factory=list)
+
+
+def feed_rows(feeds: list[FeedFile], report: PublishReport | None = None) -> list[FeedRow]:
+    """Rows from the validated files, with a publish's failures (and their reasons) on top."""
+    failed = {f.profile: f for f in (report.feeds if report else []) if f.status == "failed"}
+    rows = []
+    for f in feeds:
+        state = STATE_NEW if not f.exists else STATE_BAD if f.problems else STATE_OK
+        problems = list(f.problems)
+        if f.profile in failed:
+            state = STATE_FAILED
+            problems = [*failed[f.profile].problems, "（未写入：保留上一版订阅源）"]
+        rows.append(
+            FeedRow(f.profile, f.label, f.path, f.items, f.bytes, f.last_build, state, problems)
+        )
+    return rows
+
+
+def size_text(n: int) -> str:
+    return "" if not n else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def report_text(report: PublishReport) -> str:
+    text = f"已发布：{len(report.listed)} 期在订阅源中"
+    if report.newly_published:
+        text += f"；新发布 第{'、'.join(map(str, report.newly_published))}期"
+    if report.missing:
+        text += f"；{len(report.missing)} 期缺母带未列入"
+    if not report.ok:
+        text = f"{len(report.problems)} 个问题：失败的订阅源未写入，保留上一版；" + text
+    return text
+
+
+class PublishPane(HotlinePane):
+    """发布: the platform feeds."""
+
+    LABEL = "发布"
+    PANE_ID = "publish"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "publish", "发布"),
+        Binding("v", "validate", "重新检查"),
+    ]
+
+    def __init__(self, *, key: str = "") -> None:
+        super().__init__(key=key)
+        self.loaded = False
+        self.busy = False
+        self.rows: list[FeedRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="feeds-where", classes="feeds-where", markup=False)
+        yield DataTable(id="feeds-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="feed-problems", markup=False)
+
+    def on_mount(self) -> None:
+        self.table.add_columns("平台", "文件", "节目", "大小", "更新时间", "状态")
+        settings = self.station.settings.feeds
+        self.query_one("#feeds-where", Label).update(
+            f"订阅源文件：{self.station.public_dir / 'feeds'}\n"
+            f"公开地址：{settings.base_url.rstrip('/')}/feeds/…（public/ 由网站或 CDN 提供）"
+        )
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one("#feeds-table", DataTable)
+
+    def activated(self) -> None:
+        self.table.focus()
+        if not self.loaded:
+            self.loaded = True
+            self.action_validate()
+
+    def count_text(self) -> str:
+        good = sum(1 for r in self.rows if r.state == STATE_OK)
+        return f"{good} / {len(self.rows)} 个订阅源通过检查" if self.rows else ""
+
+    # ------------------------------------------------------------ work in workers
+
+    def _work(self, publish: bool) -> None:
+        if self.busy:
+            self.hotline.report("正在发布或检查，请稍候", error=True)
+            return
+        self.busy = True
+        station, now = self.station, self.now()
+
+        def run() -> None:
+            from feeds.publish import publish as run_publish
+            from feeds.status import validate_feeds
+
+            try:
+                report = run_publish(station=station, now=now) if publish else None
+                feeds = validate_feeds(station=station)
+            except HotlineError as exc:
+                self.post_message(FeedsChecked(text=str(exc), error=True))
+                return
+            rows = feed_rows(feeds, report)
+            if report is not None:
+                self.post_message(FeedsChecked(rows, report_text(report), error=not report.ok))
+            else:
+                bad = sum(1 for r in rows if r.state != STATE_OK)
+                self.post_message(FeedsChecked(rows, f"检查完毕：{bad} 个订阅源需要处理"))
+
+        self.query_one("#feed-problems", Label).update("发布中…" if publish else "检查中…")
+        self.run_worker(run, thread=True, group="publish", exclusive=True)
+
+    def on_feeds_checked(self, message: FeedsChecked) -> None:
+        self.busy = False
+        self.hotline.report(message.text, error=message.error)
+        if message.feeds or not message.error:
+            self.show(message.feeds)
+
+    def show(self, rows: list[FeedRow]) -> None:
+        self.rows = rows
+        table = self.table
+        cursor = table.cursor_row
+        table.clear()
+        for r in rows:
+            table.add_row(
+                r.label,
+                f"public/{r.path}",
+                str(r.items) if r.items else "",
+                size_text(r.size),
+                r.last_build,
+                r.state,
+                key=r.profile,
+            )
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+            self._show_problems(table.cursor_row)
+        self.hotline.show_count(self.count_text())
+
+    @on(DataTable.RowHighlighted, "#feeds-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_problems(event.cursor_row)
+
+    def _show_problems(self, index: int) -> None:
+        label = self.query_one("#feed-problems", Label)
+        if not 0 <= index < len(self.rows):
+            label.update("")
+            return
+        row = self.rows[index]
+        where = self.station.public_dir / row.path
+        lines = [f"{row.label}：{where}"]
+        lines += [f"• {p}" for p in row.problems] or ["没有问题"]
+        label.update("\n".join(lines))
+        label.set_class(bool(row.problems), "-bad")
+
+    # ------------------------------------------------------------ keys
+
+    def action_validate(self) -> None:
+        self._work(publish=False)
+
+    def action_publish(self) -> None:
+        self.app.push_screen(
+            ConfirmDialog("发布：写入 public/ 并更新各平台订阅源？"),
+            lambda yes: yes and self._work(publish=True),
+        )

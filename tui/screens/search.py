@@ -1,0 +1,159 @@
+"""The 检索 tab: search every transcript as you type, with ``hotline search``'s semantics.
+
+Typing waits ``DEBOUNCE`` seconds of quiet before searching (Enter searches at once);
+the search runs in a thread worker and an answer to a query typed over since is
+dropped. Results are newest episode first with totals, each with episode, air date,
+timestamp and the snippet with the terms highlighted; Enter opens the transcript around
+the hit with the questions answered in that episode. Esc leaves the field for the
+results (and the number keys switch tabs again).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label
+
+from hotline.errors import HotlineError
+from hotline.timeutil import format_offset, local_text
+from tui.messages import SearchDone
+from tui.screens.base import HotlinePane
+from tui.screens.transcript import HIT_STYLE, TranscriptScreen
+
+DEBOUNCE = 0.25
+"""Seconds of no typing before the search runs."""
+LIMIT = 200
+"""Results shown (newest first); the totals count every match."""
+
+
+def snippet_text(snippet: str, spans: list[tuple[int, int]]) -> Text:
+    """The snippet as Rich text with the matched spans highlighted."""
+    text = Text(snippet)
+    for start, end in spans:
+        text.stylize(HIT_STYLE, start, end)
+    return text
+
+
+class SearchPane(HotlinePane):
+    """检索: transcript search."""
+
+    LABEL = "检索"
+    PANE_ID = "search"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "搜索"),
+        Binding("escape", "to_results", "结果列表", show=False),
+    ]
+
+    def __init__(self, *, key: str = "") -> None:
+        super().__init__(key=key)
+        self.generation = 0
+        self.timer: Timer | None = None
+        self.terms: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="搜索全部节目文字稿：养老 医保（空格分开的词须同时出现；Esc 到结果）",
+            id="search-input",
+            classes="filter",
+        )
+        yield Label("", id="search-summary", classes="search-summary", markup=False)
+        yield DataTable(id="search-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.table.add_column("期号", width=6)
+        self.table.add_column("播出日期", width=10)
+        self.table.add_column("时间", width=8)
+        self.table.add_column("片段")
+
+    @property
+    def table(self) -> DataTable[object]:
+        return self.query_one("#search-table", DataTable)
+
+    @property
+    def field(self) -> Input:
+        return self.query_one("#search-input", Input)
+
+    def activated(self) -> None:
+        self.field.focus()
+
+    def count_text(self) -> str:
+        return f"显示 {self.table.row_count} 条" if self.table.row_count else ""
+
+    # ------------------------------------------------------------ searching
+
+    @on(Input.Changed, "#search-input")
+    def _typed(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+        self.timer = self.set_timer(DEBOUNCE, self.search_now)
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.timer is not None:
+            self.timer.stop()
+        self.search_now()
+        self.table.focus()
+
+    def search_now(self) -> None:
+        """Search for what the field holds now (in a worker)."""
+        self.generation += 1
+        generation, query, station = self.generation, self.field.value, self.station
+        if not query.strip():
+            self.table.clear()
+            self.query_one("#search-summary", Label).update("")
+            return
+
+        def work() -> None:
+            from transcripts.search import search
+
+            try:
+                with station.session() as session:
+                    result = search(session=session, query=query, limit=LIMIT)
+            except HotlineError as exc:
+                self.post_message(SearchDone(generation, error=str(exc)))
+            else:
+                self.post_message(SearchDone(generation, result))
+
+        self.run_worker(work, thread=True, group="search", exclusive=True)
+
+    def on_search_done(self, message: SearchDone) -> None:
+        if message.generation != self.generation:
+            return  # the query was typed over meanwhile
+        summary = self.query_one("#search-summary", Label)
+        table, tz = self.table, self.station.tz
+        table.clear()
+        if message.error:
+            summary.update(message.error)
+            return
+        result = message.result
+        self.terms = list(result.terms)
+        for hit in result.hits:
+            table.add_row(
+                str(hit.episode),
+                local_text(hit.air_start, tz, "%Y-%m-%d"),
+                format_offset(hit.start),
+                snippet_text(hit.snippet, hit.highlights),
+                key=str(hit.segment_id),
+            )
+        shown = f"，显示最新 {len(result.hits)} 条" if len(result.hits) < result.matches else ""
+        summary.update(f"{result.matches} 条匹配，{result.episodes} 期{shown}（回车看上下文）")
+        self.hotline.show_count(self.count_text())
+
+    # ------------------------------------------------------------ keys
+
+    @on(DataTable.RowSelected, "#search-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        segment = int(str(event.row_key.value))
+        self.app.push_screen(TranscriptScreen(self.station, segment, self.terms))
+
+    def action_focus_search(self) -> None:
+        self.field.focus()
+
+    def action_to_results(self) -> None:
+        self.table.focus()

@@ -1,0 +1,122 @@
+"""``PagedTable``: a DataTable over a large list that loads a page at a time in a thread worker.
+
+The table is given a *source*, ``source(offset, limit) -> (rows, total)``, which runs off
+the UI thread (it opens its own database session). The first page is read on ``load``;
+the next one when the cursor comes within a quarter page of the last loaded row, so a
+table over 50 000 questions holds a few hundred rows until the user scrolls. ``jump``
+reads up to a far row in one query. A newer ``load`` makes older pages stale: their
+results are dropped by generation number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+from textual.worker import get_current_worker
+
+from hotline.errors import HotlineError
+from tui.messages import PageLoaded, TableRow
+
+Source = Callable[[int, int], tuple[list[TableRow], int]]
+"""Reads ``limit`` rows from ``offset``; returns them and the total that match."""
+
+
+class PagedTable(DataTable[Any]):
+    """A row-cursor table whose rows come from a ``Source`` one page at a time."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "下移", show=False),
+        Binding("k", "cursor_up", "上移", show=False),
+    ]
+
+    def __init__(
+        self, columns: Sequence[tuple[str, int | None]], *, page_size: int = 200, **kwargs: Any
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.page_size = page_size
+        self.total = 0
+        self.fetching = False
+        self._column_spec = list(columns)
+        self._source: Source | None = None
+        self._generation = 0
+
+    def on_mount(self) -> None:
+        for label, width in self._column_spec:
+            self.add_column(label, width=width)
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, if there is one."""
+        if self.row_count == 0:
+            return None
+        row = min(self.cursor_row, self.row_count - 1)
+        return self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+
+    def load(self, source: Source, *, at_least: int = 0, select: str | None = None) -> None:
+        """Replace the rows with the first page of ``source`` (or up to row ``at_least``)."""
+        self._source = source
+        self._generation += 1
+        self._fetch(0, max(self.page_size, at_least + 1), select=select, replace=True)
+
+    def reload(self, *, select: str | None = None) -> None:
+        """Read the loaded rows again (after a change), keeping the cursor on ``select``."""
+        if self._source is not None:
+            self.load(
+                self._source,
+                at_least=max(self.row_count - 1, 0),
+                select=select or self.selected_key,
+            )
+
+    def jump(self, index: int, key: str) -> None:
+        """Put the cursor on row ``index`` (key ``key``), reading up to it if needed."""
+        if index < self.row_count:
+            self.move_cursor(row=index)
+        elif self._source is not None:
+            self._fetch(self.row_count, index - self.row_count + self.page_size, select=key)
+
+    def _fetch(self, offset: int, limit: int, *, select: str | None, replace: bool = False) -> None:
+        source, generation = self._source, self._generation
+        assert source is not None
+        self.fetching = True
+
+        def read() -> None:
+            try:
+                rows, total = source(offset, limit)
+                message = PageLoaded(generation, offset, rows, total, select, replace)
+            except HotlineError as exc:
+                message = PageLoaded(generation, offset, [], 0, None, replace, str(exc))
+            if not get_current_worker().is_cancelled:
+                self.post_message(message)
+
+        self.run_worker(read, thread=True, group="page", exclusive=replace)
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        if message.generation != self._generation:
+            message.stop()  # a newer load replaced this one
+            return
+        self.fetching = False
+        if message.error:
+            return  # the pane shows the reason
+        if message.replace:
+            self.clear()
+        elif message.offset != self.row_count:
+            message.stop()  # a duplicate request for rows already here
+            return
+        self.total = message.total
+        for key, cells in message.rows:
+            self.add_row(*cells, key=key)
+        if message.select is not None:
+            # The row may be gone (filtered out): then the cursor stays where it is.
+            with contextlib.suppress(RowDoesNotExist):
+                self.move_cursor(row=self.get_row_index(message.select))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        near_end = event.cursor_row >= self.row_count - max(self.page_size // 4, 1)
+        if near_end and self.row_count < self.total and not self.fetching and self._source:
+            self._fetch(self.row_count, self.page_size, select=None)
