@@ -256,12 +256,13 @@ class Call(SQLModel, table=True):
 
 
 # --- Search index (transcripts/index.py keeps these in step with Segment) -------------------
-# An inverted index in plain tables, portable between SQLite and PostgreSQL: every single
-# character and every overlapping character bigram of a segment's normalised text is a token.
+# An inverted index in plain tables, portable between SQLite and PostgreSQL (BLOB / bytea):
+# every single character and every overlapping character bigram of a segment's normalised
+# text is a token, and one row holds one token's positions in one episode.
 
 
 class SearchEpisode(SQLModel, table=True):
-    """An indexed episode: the number its postings were keyed by, and its size."""
+    """An indexed episode: the number its postings were keyed by, its size and its segments."""
 
     __tablename__ = "search_episode"
 
@@ -270,9 +271,14 @@ class SearchEpisode(SQLModel, table=True):
     episode_id: int = Field(
         primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False}
     )
-    number: int
+    number: int = Field(unique=True, index=True)  # hits and lengths are looked up by number
     segments: int = 0
     chars: int = Field(default=0, sa_type=sa.BigInteger)
+    # Blobs last: SQLite reads a row's overflow pages only for the columns asked for.
+    segment_ids: bytes = Field(default=b"", sa_type=sa.LargeBinary)
+    """Segment ids by ordinal (time order), little-endian int64."""
+    lengths: bytes = Field(default=b"", sa_type=sa.LargeBinary)
+    """Normalised length of each segment by ordinal, little-endian uint16."""
 
 
 class SearchToken(SQLModel, table=True):
@@ -286,18 +292,21 @@ class SearchToken(SQLModel, table=True):
 
 
 class SearchPosting(SQLModel, table=True):
-    """One token in one segment, keyed so a token's list reads newest episode first.
+    """One token's occurrences in one episode, read newest episode first.
 
-    ``sort_key`` = (2**31 − episode number) · 2**20 + the segment's ordinal in the episode.
+    ``episode_key`` = 2**31 − episode number; ``keys`` is a sorted little-endian uint32 array
+    of ordinal · 2**12 + character position, one per occurrence (transcripts.index).
     """
 
     __tablename__ = "search_posting"
-    # SQLite stores the rows in the primary-key b-tree itself (half the size); other
-    # databases ignore the option.
+    # SQLite keeps the rows in the primary-key b-tree itself, so a token's rows are
+    # neighbours; other databases ignore the option.
     __table_args__ = {"sqlite_with_rowid": False}
 
     token: str = Field(primary_key=True, max_length=2)
-    sort_key: int = Field(
-        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    episode_key: int = Field(
+        primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False}
     )
-    segment_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    segments: int = 0
+    """Segments of the episode containing the token (totals without reading ``keys``)."""
+    keys: bytes = Field(default=b"", sa_type=sa.LargeBinary)

@@ -1,34 +1,51 @@
-"""The search index's write side: postings and token statistics kept in step with segments.
+"""The search index's write side: positional postings kept in step with segments.
 
 Tokens are every single character and every overlapping character bigram of a segment's
-normalised text (the approach of Lucene's CJK analyzer). A posting is (token, sort_key,
-segment_id) with ``sort_key`` ordering segments newest episode first, then by time within
-the episode, so a token's postings read in result order straight off the primary key.
+normalised text (the approach of Lucene's CJK analyzer). A token's occurrences in one
+episode are one row: a sorted uint32 array of keys ``ordinal << 12 | position`` (the
+segment's place in the episode, the character's place in the segment), so re-transcribing
+an episode rewrites only that episode's rows, and a query reads a token's rows newest
+episode first straight off the primary key (``episode_key`` = 2**31 − number).
 
-Plain portable SQL (INSERT … ON CONFLICT works on SQLite ≥ 3.24 and PostgreSQL alike).
+Tokenising is vectorised with numpy: an episode of 15 000 characters becomes its
+postings in a few milliseconds. Plain portable SQL (BLOB / bytea, INSERT … ON CONFLICT).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from hotline.errors import InvalidInput
+from hotline.timeutil import format_offset
 
+POSITION_BITS = 12
+MAX_SEGMENT_CHARS = 1 << POSITION_BITS
+"""Longest normalised segment the keys can hold (imports are capped at 4000 characters)."""
 SEGMENT_SPAN = 1 << 20
-"""Room for segments in one episode's key range."""
+"""Room for segments in one episode: ordinals stay below this, keys below 2**32."""
 EPISODE_LIMIT = 1 << 31
 """Episode numbers must stay below this (keys stay positive and ordered)."""
+KEY_DTYPE = np.dtype("<u4")
+ID_DTYPE = np.dtype("<i8")
+LENGTH_DTYPE = np.dtype("<u2")
+_BIGRAM = np.uint64(1 << 42)  # marks a bigram's token code; unigram codes are < 2**21
 _CHUNK = 500
 
-# Statements for bulk writes, with ``?`` for each parameter (see ``_executemany``).
-_INSERT_POSTING = "INSERT INTO search_posting (token, sort_key, segment_id) VALUES (?, ?, ?)"
-_DELETE_POSTINGS = "DELETE FROM search_posting WHERE token = ? AND sort_key BETWEEN ? AND ?"
+_INSERT_POSTING = (
+    "INSERT INTO search_posting (token, episode_key, segments, keys) VALUES (?, ?, ?, ?)"
+)
+_UPSERT_POSTING = (
+    _INSERT_POSTING + " ON CONFLICT (token, episode_key) DO UPDATE SET "
+    "segments = excluded.segments, keys = excluded.keys"
+)
+_DELETE_POSTING = "DELETE FROM search_posting WHERE token = ? AND episode_key = ?"
 _ADD_STATS = (
     "INSERT INTO search_token (token, segments, episodes) VALUES (?, ?, ?) "
     "ON CONFLICT (token) DO UPDATE SET segments = search_token.segments + excluded.segments, "
@@ -45,8 +62,8 @@ def _executemany(conn: sa.Connection, statement: str, rows: Sequence[tuple[objec
     """Run ``statement`` for every row through the driver's own ``executemany``.
 
     SQLAlchemy builds a parameter dictionary per row, which costs more than the insert
-    itself for the tens of thousands of postings an episode has. The statement text stays
-    portable: only the placeholder is spelled the way the driver wants it.
+    itself for the thousands of rows an episode has. The statement text stays portable:
+    only the placeholder is spelled the way the driver wants it.
     """
     if not rows:
         return
@@ -66,8 +83,9 @@ _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 def fetch_all(conn: sa.Connection, sql: str, params: dict[str, object]) -> list[tuple[Any, ...]]:
     """Rows of a ``:name``-parameter query, straight from the driver's cursor.
 
-    For the long candidate walks, where SQLAlchemy's per-row result processing would cost
-    more than the query. sqlite3 takes ``:name`` itself; pyformat drivers get ``%(name)s``.
+    For the reads of many postings rows, where SQLAlchemy's per-row result processing
+    would cost more than the query. sqlite3 takes ``:name`` itself; pyformat drivers get
+    ``%(name)s``.
     """
     style = conn.dialect.paramstyle
     if style == "pyformat":
@@ -82,52 +100,134 @@ def fetch_all(conn: sa.Connection, sql: str, params: dict[str, object]) -> list[
         cursor.close()
 
 
-def tokens_of(text_norm: str) -> set[str]:
-    """Every character and every overlapping bigram of ``text_norm``."""
-    tokens = set(text_norm)
-    tokens.update(text_norm[i : i + 2] for i in range(len(text_norm) - 1))
-    return tokens
-
-
 def episode_key(number: int) -> int:
-    """The high part of the sort keys of ``number``'s segments (smaller is newer)."""
+    """The key of ``number``'s postings rows (smaller is newer)."""
     return EPISODE_LIMIT - number
 
 
 def key_range(number: int) -> tuple[int, int]:
-    """The inclusive range of sort keys that episode ``number``'s postings use."""
+    """The inclusive range of segment keys (episode_key · SEGMENT_SPAN + ordinal) of ``number``.
+
+    transcripts.query describes filters in these; a range maps to episode keys by
+    ``// SEGMENT_SPAN``.
+    """
     base = episode_key(number) * SEGMENT_SPAN
     return base, base + SEGMENT_SPAN - 1
 
 
-def number_of_key(sort_key: int) -> int:
-    return EPISODE_LIMIT - sort_key // SEGMENT_SPAN
+def number_of_key(segment_key: int) -> int:
+    return EPISODE_LIMIT - segment_key // SEGMENT_SPAN
 
 
-def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _token_strings(codes: np.ndarray) -> list[str]:
+    """Token codes (a code point, or two with the bigram mark) back to strings, in order."""
+    mask = np.uint64((1 << 21) - 1)
+    bigram = codes >= _BIGRAM
+    unigrams = (codes[~bigram] & mask).astype("<u4").tobytes().decode("utf-32-le")
+    pairs = np.stack([(codes[bigram] >> np.uint64(21)) & mask, codes[bigram] & mask], axis=1)
+    bigrams = _PAIRS.findall(pairs.astype("<u4").tobytes().decode("utf-32-le"))
+    # Unigram codes are all smaller than bigram codes: sorted codes list unigrams first.
+    return list(unigrams) + bigrams
 
 
-def _tokens_present(conn: sa.Connection, tokens: Sequence[str], lo: int, hi: int) -> set[str]:
-    """Which of ``tokens`` already have postings in the key range ``lo``–``hi``."""
-    query = sa.text(
-        "SELECT DISTINCT token FROM search_posting "
-        "WHERE token IN :tokens AND sort_key BETWEEN :lo AND :hi"
-    ).bindparams(sa.bindparam("tokens", expanding=True))
-    present: set[str] = set()
-    for chunk in _chunks(tokens):
-        present.update(conn.execute(query, {"tokens": list(chunk), "lo": lo, "hi": hi}).scalars())
-    return present
+_PAIRS = re.compile("..", re.DOTALL)
 
 
-def _entry(conn: sa.Connection, episode_id: int) -> tuple[int, int] | None:
-    """(number, segments indexed) of an indexed episode, or None."""
+@dataclass
+class Postings:
+    """A batch of segments' postings, grouped by token (tokens in code order)."""
+
+    tokens: list[str]
+    segments: list[int]  # per token: segments containing it
+    keys: np.ndarray  # every key, grouped by token, ascending within a group
+    bounds: np.ndarray  # group i is keys[bounds[i]:bounds[i + 1]]
+
+    def rows(self) -> list[tuple[str, int, bytes]]:
+        """(token, segments, keys blob) for every token."""
+        data = self.keys.tobytes()
+        size = KEY_DTYPE.itemsize
+        bounds = (self.bounds * size).tolist()
+        return [
+            (token, segments, data[bounds[i] : bounds[i + 1]])
+            for i, (token, segments) in enumerate(zip(self.tokens, self.segments, strict=True))
+        ]
+
+
+def postings_of(texts: Sequence[str], first: int = 0) -> Postings:
+    """The postings of ``texts`` (normalised, in time order), ordinals from ``first``."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    size = len(codes)
+    ordinals = np.repeat(np.arange(first, first + len(texts), dtype=np.uint64), lengths)
+    starts = np.cumsum(lengths) - lengths
+    positions = np.arange(size, dtype=np.uint64) - np.repeat(starts, lengths).astype(np.uint64)
+    keys = (ordinals << np.uint64(POSITION_BITS)) | positions
+    # A bigram starts at every character but the last of its segment.
+    ends = (starts + lengths)[lengths > 0] - 1
+    pairs = np.ones(size, dtype=bool)
+    pairs[ends] = False
+    pairs = pairs[:-1] if size else pairs
+    bigrams = _BIGRAM | (codes[:-1][pairs] << np.uint64(21)) | codes[1:][pairs]
+    tokens = np.concatenate([codes, bigrams])
+    all_keys = np.concatenate([keys, keys[:-1][pairs]])
+    order = np.lexsort((all_keys, tokens))
+    tokens, all_keys = tokens[order], all_keys[order]
+    new_token = np.empty(len(tokens), dtype=bool)
+    new_token[:1] = True
+    np.not_equal(tokens[1:], tokens[:-1], out=new_token[1:])
+    heads = np.flatnonzero(new_token)
+    segment_of = all_keys >> np.uint64(POSITION_BITS)
+    new_segment = new_token.copy()
+    new_segment[1:] |= segment_of[1:] != segment_of[:-1]
+    segments = np.add.reduceat(new_segment, heads) if len(heads) else np.zeros(0, np.int64)
+    return Postings(
+        tokens=_token_strings(tokens[heads]),
+        segments=segments.tolist(),
+        keys=all_keys.astype(KEY_DTYPE),
+        bounds=np.append(heads, len(tokens)),
+    )
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _entry(conn: sa.Connection, episode_id: int) -> tuple[int, int, bytes, bytes] | None:
+    """(number, segments indexed, segment ids, lengths) of an indexed episode, or None."""
     row = conn.execute(
-        sa.text("SELECT number, segments FROM search_episode WHERE episode_id = :e"),
+        sa.text(
+            "SELECT number, segments, segment_ids, lengths FROM search_episode "
+            "WHERE episode_id = :e"
+        ),
         {"e": episode_id},
     ).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
+
+
+def _existing(conn: sa.Connection, tokens: Sequence[str], key: int) -> dict[str, tuple[int, bytes]]:
+    """The rows of ``tokens`` that episode ``key`` already has: token → (segments, keys)."""
+    query = sa.text(
+        "SELECT token, segments, keys FROM search_posting "
+        "WHERE episode_key = :key AND token IN :tokens"
+    ).bindparams(sa.bindparam("tokens", expanding=True))
+    found: dict[str, tuple[int, bytes]] = {}
+    for chunk in _chunks(tokens):
+        for token, segments, keys in conn.execute(query, {"tokens": list(chunk), "key": key}):
+            found[token] = (segments, bytes(keys))
+    return found
+
+
+def _check_lengths(segments: Sequence[tuple[int, str]], number: int, conn: sa.Connection) -> None:
+    for segment_id, text_norm in segments:
+        if len(text_norm) > MAX_SEGMENT_CHARS:
+            start = conn.execute(
+                sa.text("SELECT start FROM segment WHERE id = :i"), {"i": segment_id}
+            ).scalar()
+            where = f"episode {number}, segment at {format_offset(start or 0.0)}"
+            raise InvalidInput(
+                f"{where}: {len(text_norm)} characters after normalisation; the search index "
+                f"holds at most {MAX_SEGMENT_CHARS}: split the segment"
+            )
 
 
 def index_segments(
@@ -142,6 +242,7 @@ def index_segments(
         raise InvalidInput(f"episode number {number} is outside the searchable range")
     session.flush()
     conn = session.connection()
+    _check_lengths(segments, number, conn)
     entry = _entry(conn, episode_id)
     if entry is not None and entry[0] != number:
         raise InvalidInput(
@@ -150,36 +251,52 @@ def index_segments(
     first = entry[1] if entry else 0
     if first + len(segments) > SEGMENT_SPAN:
         raise InvalidInput(f"episode {number}: more than {SEGMENT_SPAN} segments to index")
-    lo, hi = key_range(number)
-    lists: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    chars = 0
-    for ordinal, (segment_id, text_norm) in enumerate(segments, start=first):
-        chars += len(text_norm)
-        posting = (lo + ordinal, segment_id)
-        for token in tokens_of(text_norm):
-            lists[token].append(posting)
-    tokens = sorted(lists)
-    # A token seen in an earlier chunk of this episode does not count the episode twice.
-    seen = _tokens_present(conn, tokens, lo, hi) if first else set()
-    # Rows in b-tree order (keys already ascend within each list): each token's new
-    # postings land on neighbouring pages.
-    _executemany(conn, _INSERT_POSTING, [(t, k, i) for t in tokens for k, i in lists[t]])
-    _executemany(conn, _ADD_STATS, [(t, len(lists[t]), 0 if t in seen else 1) for t in tokens])
+    texts = [text for _, text in segments]
+    postings = postings_of(texts, first)
+    key = episode_key(number)
+    rows = postings.rows()
+    # A token seen in an earlier chunk of this episode: its row grows, the episode counts once.
+    seen = _existing(conn, postings.tokens, key) if first else {}
+    _executemany(
+        conn,
+        _UPSERT_POSTING if seen else _INSERT_POSTING,
+        [
+            (token, key, count + seen[token][0], seen[token][1] + blob)
+            if token in seen
+            else (token, key, count, blob)
+            for token, count, blob in rows
+        ],
+    )
+    _executemany(
+        conn, _ADD_STATS, [(token, count, 0 if token in seen else 1) for token, count, _ in rows]
+    )
+    ids = np.array([segment_id for segment_id, _ in segments], dtype=ID_DTYPE).tobytes()
+    lengths = np.array([len(text) for text in texts], dtype=LENGTH_DTYPE).tobytes()
+    values = {
+        "e": episode_id,
+        "number": number,
+        "segments": len(segments),
+        "chars": sum(map(len, texts)),
+        "ids": ids,
+        "lengths": lengths,
+    }
     if entry is None:
         conn.execute(
             sa.text(
-                "INSERT INTO search_episode (episode_id, number, segments, chars) "
-                "VALUES (:e, :number, :segments, :chars)"
+                "INSERT INTO search_episode (episode_id, number, segments, chars, segment_ids, "
+                "lengths) VALUES (:e, :number, :segments, :chars, :ids, :lengths)"
             ),
-            {"e": episode_id, "number": number, "segments": len(segments), "chars": chars},
+            values,
         )
     else:
+        values.update(ids=entry[2] + ids, lengths=entry[3] + lengths)
         conn.execute(
             sa.text(
                 "UPDATE search_episode SET segments = segments + :segments, "
-                "chars = chars + :chars WHERE episode_id = :e"
+                "chars = chars + :chars, segment_ids = :ids, lengths = :lengths "
+                "WHERE episode_id = :e"
             ),
-            {"e": episode_id, "segments": len(segments), "chars": chars},
+            values,
         )
 
 
@@ -193,19 +310,22 @@ def unindex_episode(*, session: Session, episode_id: int) -> int:
     entry = _entry(conn, episode_id)
     if entry is None:
         return 0
-    number, indexed = entry
-    texts = conn.execute(
-        sa.text("SELECT text_norm FROM segment WHERE episode_id = :e"), {"e": episode_id}
-    ).scalars()
-    counts: Counter[str] = Counter()
-    for text_norm in texts:
-        counts.update(tokens_of(text_norm))
-    lo, hi = key_range(number)
-    if counts:
-        tokens = sorted(counts)
-        _executemany(conn, _DELETE_POSTINGS, [(t, lo, hi) for t in tokens])
-        _executemany(conn, _SUBTRACT_STATS, [(counts[t], 1, t) for t in tokens])
-        _executemany(conn, _DROP_EMPTY_STATS, [(t,) for t in tokens])
+    number, indexed = entry[0], entry[1]
+    ids = np.frombuffer(entry[2], dtype=ID_DTYPE).tolist()
+    texts_by_id = dict(
+        conn.execute(
+            sa.text("SELECT id, text_norm FROM segment WHERE episode_id = :e"), {"e": episode_id}
+        ).all()
+    )
+    # The segments the index holds, as it holds them: their tokens name the rows to drop.
+    postings = postings_of([texts_by_id.get(i, "") for i in ids])
+    key = episode_key(number)
+    tokens = postings.tokens
+    _executemany(conn, _DELETE_POSTING, [(t, key) for t in tokens])
+    _executemany(
+        conn, _SUBTRACT_STATS, [(c, 1, t) for t, c in zip(tokens, postings.segments, strict=True)]
+    )
+    _executemany(conn, _DROP_EMPTY_STATS, [(t,) for t in tokens])
     conn.execute(sa.text("DELETE FROM search_episode WHERE episode_id = :e"), {"e": episode_id})
     return indexed
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -16,11 +18,19 @@ from hotline.errors import InvalidInput
 from hotline.models import Booking, Episode, Member, Segment
 from hotline.station import Station
 from hotline.vocab import sectors
+from transcripts import matching
 from transcripts.formats import Cue
-from transcripts.index import SEGMENT_SPAN, rebuild_index
+from transcripts.index import (
+    ID_DTYPE,
+    LENGTH_DTYPE,
+    MAX_SEGMENT_CHARS,
+    episode_key,
+    postings_of,
+    rebuild_index,
+)
 from transcripts.normalize import normalize
 from transcripts.query import Filters, make_filters
-from transcripts.search import search, search_by_episode
+from transcripts.search import BM25_B, BM25_K1, search, search_by_episode
 from transcripts.store import (
     append_segments,
     delete_transcript,
@@ -66,7 +76,7 @@ def brute_force(session: Session, query: str) -> list[tuple[int, float, str]]:
 
 
 def check_index_statistics(session: Session) -> None:
-    """Token statistics equal what the postings say, and no posting points nowhere."""
+    """The index is exactly what the stored segments give, and its statistics add up."""
     conn = session.connection()
     stats = {
         row[0]: (row[1], row[2])
@@ -76,21 +86,64 @@ def check_index_statistics(session: Session) -> None:
     actual = {
         row[0]: (row[1], row[2])
         for row in conn.execute(
-            sa.text(
-                "SELECT token, COUNT(*), COUNT(DISTINCT sort_key / :span) FROM search_posting "
-                "GROUP BY token"
-            ),
-            {"span": SEGMENT_SPAN},
+            sa.text("SELECT token, SUM(segments), COUNT(*) FROM search_posting GROUP BY token")
         )
     }
     assert stats == actual
-    orphans = conn.execute(
+    stored = {
+        (row[0], row[1], row[2], bytes(row[3]))
+        for row in conn.execute(
+            sa.text("SELECT token, episode_key, segments, keys FROM search_posting")
+        )
+    }
+    expected = set()
+    indexed = conn.execute(
+        sa.text("SELECT episode_id, number, segments, segment_ids, lengths FROM search_episode")
+    ).all()
+    for episode_id, number, count, ids, lengths in indexed:
+        rows = conn.execute(
+            sa.text("SELECT id, text_norm FROM segment WHERE episode_id = :e ORDER BY start, id"),
+            {"e": episode_id},
+        ).all()
+        assert np.frombuffer(ids, dtype=ID_DTYPE).tolist() == [r[0] for r in rows]
+        assert np.frombuffer(lengths, dtype=LENGTH_DTYPE).tolist() == [len(r[1]) for r in rows]
+        assert count == len(rows)
+        postings = postings_of([r[1] for r in rows])
+        key = episode_key(number)
+        expected.update((t, key, n, blob) for t, n, blob in postings.rows())
+    assert stored == expected
+    unindexed = conn.execute(
         sa.text(
-            "SELECT COUNT(*) FROM search_posting p LEFT JOIN segment s ON s.id = p.segment_id "
-            "WHERE s.id IS NULL"
+            "SELECT COUNT(*) FROM segment WHERE episode_id NOT IN "
+            "(SELECT episode_id FROM search_episode)"
         )
     ).scalar()
-    assert orphans == 0
+    assert unindexed == 0
+
+
+def reference_rank(session: Session, query: str) -> list[tuple[int, float, float]]:
+    """BM25 of every match as the definition says, best first, ties newest first, in time."""
+    terms = list(dict.fromkeys(normalize(term) for term in query.split()))
+    conn = session.connection()
+    stats = dict(conn.execute(sa.text("SELECT token, segments FROM search_token")).all())
+    rows = session.exec(select(Segment, Episode.number).join(Episode)).all()
+    total = max(len(rows), 1)
+    average = max(sum(len(seg.text_norm) for seg, _ in rows) / total, 1.0)
+    scored = []
+    for seg, number in rows:
+        if not all(term in seg.text_norm for term in terms):
+            continue
+        norm = 1 - BM25_B + BM25_B * len(seg.text_norm) / average
+        score = 0.0
+        for term in terms:
+            tokens = [term] if len(term) <= 2 else [term[i : i + 2] for i in range(len(term) - 1)]
+            df = min(stats[token] for token in tokens)
+            idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            tf = seg.text_norm.count(term)
+            score += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * norm)
+        scored.append((-score, -number, seg.start))
+    scored.sort()
+    return [(-number, start, round(-score, 4)) for score, number, start in scored]
 
 
 def only_noise(query: str) -> bool:
@@ -99,7 +152,7 @@ def only_noise(query: str) -> bool:
 
 corpora = st.dictionaries(
     st.sampled_from(NUMBERS),
-    st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=12), min_size=1, max_size=6),
+    st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=30), min_size=1, max_size=6),
     max_size=4,
 )
 terms = st.text(alphabet=ALPHABET.replace(" ", ""), min_size=1, max_size=6)
@@ -111,15 +164,29 @@ queries = terms | st.tuples(terms, terms).map(" ".join)
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.parametrize("sparse", [matching._SPARSE, 0])
 @given(corpus=corpora, query=queries, data=st.data())
 def test_index_answers_exactly_what_a_brute_force_scan_finds(
-    archive: Station, corpus: dict[int, list[str]], query: str, data: st.DataObject
+    archive: Station,
+    monkeypatch: pytest.MonkeyPatch,
+    sparse: int,
+    corpus: dict[int, list[str]],
+    query: str,
+    data: st.DataObject,
 ) -> None:
+    # sparse=0: every lookup after the first reads only the candidates' rows, one by one.
+    monkeypatch.setattr(matching, "_SPARSE", sparse)
     with archive.session() as session:
         for number in NUMBERS:  # re-transcription and deletion, example after example
             texts = [t for t in corpus.get(number, []) if t.strip()]
-            if texts:
+            if texts and data.draw(st.booleans()):
                 save(session, number, texts)
+            elif texts:  # chunked transcription: the episode's rows grow chunk by chunk
+                cues = [Cue(float(i * 3), float(i * 3 + 2), t) for i, t in enumerate(texts)]
+                cut = data.draw(st.integers(0, len(cues)))
+                start_transcript(session=session, episode=number, model="t", chunks_total=2)
+                append_segments(session=session, episode=number, segments=cues[:cut])
+                append_segments(session=session, episode=number, segments=cues[cut:])
             elif session.exec(
                 select(Segment).join(Episode).where(Episode.number == number)
             ).first():
@@ -156,6 +223,10 @@ def test_index_answers_exactly_what_a_brute_force_scan_finds(
         ranked = search(session=session, query=query, limit=1000, rank=True)
         assert sorted((h.episode, h.start, h.text) for h in ranked.hits) == sorted(expected)
         assert ranked.matches == len(expected)
+        reference = reference_rank(session, query)
+        assert [(h.episode, h.start, h.score) for h in ranked.hits] == reference
+        best = search(session=session, query=query, limit=2, rank=True)
+        assert [(h.episode, h.start, h.score) for h in best.hits] == reference[:2]
 
         for hit in everything.hits:
             assert hit.highlights, hit
@@ -311,3 +382,43 @@ def test_rank_puts_the_denser_segment_first(archive: Station) -> None:
 def test_unrestricted_filters_are_recognised() -> None:
     assert Filters().unrestricted
     assert not Filters(first=3).unrestricted
+
+
+def test_keys_hold_ordinal_and_position_of_every_character_and_bigram() -> None:
+    postings = postings_of(["养老养", "老"], first=3)
+    rows = {
+        token: (count, np.frombuffer(blob, dtype="<u4").tolist())
+        for token, count, blob in postings.rows()
+    }
+    assert rows == {
+        "养": (1, [3 << 12 | 0, 3 << 12 | 2]),
+        "老": (2, [3 << 12 | 1, 4 << 12 | 0]),
+        "养老": (1, [3 << 12 | 0]),
+        "老养": (1, [3 << 12 | 1]),
+    }  # no bigram across the two segments
+
+
+def test_the_longest_segment_is_searchable_to_its_last_character(archive: Station) -> None:
+    # ㍻ is one character that NFKC turns into two (平成): 2047 of them fill 4094 positions.
+    longest = "㍻" * 2047 + "养老"
+    assert len(normalize(longest)) == MAX_SEGMENT_CHARS
+    with archive.session() as session:
+        save(session, 7, [longest, "成养老院", "老院"])
+    with archive.session() as session:
+        for query, expected in (("成养老", 2), ("养老", 2), ("平成平成养老", 1), ("老院", 2)):
+            assert search(session=session, query=query).matches == expected, query
+        # A term running past the end of the long segment does not continue into the next.
+        assert search(session=session, query="养老成").matches == 0
+        check_index_statistics(session)
+
+
+def test_a_segment_too_long_for_the_index_is_refused_and_nothing_is_stored(
+    archive: Station,
+) -> None:
+    with archive.session() as session:
+        save(session, 7, ["原来的养老"])
+    with pytest.raises(InvalidInput, match="at most 4096"), archive.session() as session:
+        save(session, 7, ["说说养老", "㍻" * 2049])
+    with archive.session() as session:
+        assert [h.text for h in search(session=session, query="养老").hits] == ["原来的养老"]
+        check_index_statistics(session)
