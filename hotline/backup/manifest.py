@@ -28,9 +28,20 @@ PRIVATE_COLUMNS: frozenset[sa.Column] = frozenset(
 )
 
 
+# The search index is derived from the segments: left out of exports and rebuilt after
+# a restore (by the caller, which may import the transcripts package).
+DERIVED_TABLES: frozenset[str] = frozenset(
+    {
+        models.SearchEpisode.__tablename__,
+        models.SearchToken.__tablename__,
+        models.SearchPosting.__tablename__,
+    }
+)
+
+
 def tables() -> list[sa.Table]:
-    """Every table of the schema, each after the tables it refers to."""
-    return list(models.SQLModel.metadata.sorted_tables)
+    """Every table of the schema but the derived ones, each after the tables it refers to."""
+    return [t for t in models.SQLModel.metadata.sorted_tables if t.name not in DERIVED_TABLES]
 
 
 def exported_columns(table: sa.Table, *, include_private: bool) -> list[sa.Column]:

@@ -71,10 +71,12 @@ def restore(
 ) -> None:
     """Load an export into this station, which must be empty (`hotline init NEWDIR` first)."""
     from hotline.backup import restore_station
+    from transcripts.index import rebuild_index
 
     station = station_from(ctx)
     with station.session() as session:
         manifest = restore_station(session=session, source=directory)
+        rebuild_index(session=session)  # the index is derived data, not in the export
     _summary(manifest, as_json)
     if not as_json:
         echo(f"restored {directory} into {station.root}")

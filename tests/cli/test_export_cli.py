@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from hotline.cli import app
 from hotline.models import Episode, Member, Question
 from hotline.station import Station, init_station
+from transcripts.formats import Cue
+from transcripts.store import save_transcript
 
 PHONE = "13912345678"
 
@@ -28,6 +30,11 @@ def filled(station: Station) -> Station:
         )
         s.add(Member(id=1, name="张伟", sector="中国共产党", contact=PHONE))
         s.add(Question(id=1, channel="phone", text="异地就医怎么报销？", listener_contact=PHONE))
+        save_transcript(
+            session=s,
+            episode=1000,
+            segments=[Cue(0.0, 4.0, "異地就醫的報銷比例提高了"), Cue(4.0, 8.0, "养老服务")],
+        )
     return station
 
 
@@ -58,6 +65,10 @@ def test_export_then_restore_into_a_new_station(
     assert titles(new) == ["医保报销"]
     with new.engine.connect() as conn:
         assert conn.execute(sa.select(Member.__table__.c.contact)).scalar() == PHONE
+    # The search index is derived data: not exported, rebuilt by the restore.
+    assert not any(p.name.startswith("search_") for p in out.iterdir())
+    code, stdout, _ = run_on(new.root, "search", "报销", "--json")
+    assert code == 0 and json.loads(stdout)["total_matches"] == 1
 
 
 def test_export_leaves_contacts_out_by_default(

@@ -28,9 +28,6 @@ from hotline.models import (
     Job,
     Member,
     Question,
-    SearchEpisode,
-    SearchPosting,
-    SearchToken,
     Segment,
     ShowClock,
     Transcript,
@@ -118,16 +115,6 @@ def fill(station: Station) -> None:
                 ),
                 Call(id=1, episode_id=1, caller_name="李阿姨", question_id=2, on_air_offset=None),
             ]
-        )
-        # The search index: tables without an integer id (text and composite keys).
-        s.execute(sa.insert(SearchEpisode), [{"episode_id": 1, "number": 999, "segments": 2}])
-        s.execute(sa.insert(SearchToken), [{"token": "养老", "segments": 1, "episodes": 1}])
-        s.execute(
-            sa.insert(SearchPosting),
-            [
-                {"token": "养", "sort_key": 2**40 + 1, "segment_id": 1},
-                {"token": "养老", "sort_key": 2**40 + 1, "segment_id": 1},
-            ],
         )
 
 
