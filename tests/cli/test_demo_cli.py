@@ -42,10 +42,10 @@ def test_demo_prints_the_summary_and_what_to_try_next(demo_dir: tuple[Path, str]
     assert "what to try next:" in out
     # The newest aired episode got a generated recording, mastered and published for real.
     assert "recording     episode 1196:" in out
-    assert "master: mastered" in out or "master: " in out
+    assert "master: mastered 1196.mp3" in out
     assert "transcribe: skipped: whisper model 'small' is not available offline" in out
     feed = (folder / "public" / "feeds" / "generic.xml").read_text(encoding="utf-8")
-    assert feed.count("<item>") == 1 and "第1196期" in feed
+    assert feed.count("<item>") == 1 and "<podcast:episode>1196</podcast:episode>" in feed
     assert f"cd {folder}" in out
     assert "hotline episodes show 1000" in out
     assert (folder / "hotline.toml").is_file() and (folder / ".hotline-demo").is_file()

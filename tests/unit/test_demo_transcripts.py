@@ -12,6 +12,7 @@ from whisper_fixtures import (
 )
 
 from hotline.demo import build_demo
+from hotline.demo_publish import make_demo_cover
 from hotline.demo_steps import DemoContext, add_bookings, add_episodes, add_members
 from hotline.demo_transcripts import TRANSCRIBED_EPISODES, add_transcripts
 from hotline.models import Episode, Transcript
@@ -48,7 +49,14 @@ def test_the_demo_recording_goes_through_the_whole_pipeline_with_a_model(
         settings.model, settings.beam_size, settings.temperatures = str(tiny_whisper), 0, [0.0]
         settings.max_window_tokens = 8
 
-    steps = (add_episodes, add_members, add_bookings, use_tiny_model, add_transcripts)
+    steps = (
+        add_episodes,
+        add_members,
+        add_bookings,
+        use_tiny_model,
+        add_transcripts,
+        make_demo_cover,
+    )
     summary = build_demo(tmp_path / "demo", today=TODAY, steps=steps)
     assert summary.recording is not None
     outcomes = " | ".join(summary.recording.outcomes)
