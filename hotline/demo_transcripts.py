@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import timedelta
 
 from sqlmodel import col, select
 
@@ -99,7 +100,7 @@ def add_transcripts(ctx: DemoContext) -> None:
     for episode in aired:
         guests = [names[i] for i in ctx.guests.get(episode.number, []) if i in names]
         cues = _segments(rng, _lines(rng, episode, list(hosts.get(episode.number) or []), guests))
-        save_transcript(
+        transcript = save_transcript(
             session=ctx.session,
             episode=episode.number,
             segments=cues,
@@ -107,3 +108,6 @@ def add_transcripts(ctx: DemoContext) -> None:
             settings={"generated": "hotline demo"},
             source="import",
         )
+        # Stamped from the schedule, not the clock, so every build is identical.
+        transcript.created_at = episode.air_start + timedelta(days=2)
+        ctx.session.add(transcript)

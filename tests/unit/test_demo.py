@@ -76,7 +76,7 @@ def test_episode_1000_airs_on_2022_08_13_at_11_shanghai(episodes: list[Episode])
     episode = episodes[999]
     assert episode.number == 1000
     assert local(episode.air_start).isoformat() == "2022-08-13T11:00:00+08:00"
-    assert episode.title.startswith("第1000期：")
+    assert episode.title and not episode.title.startswith("第")  # players add 第N期
 
 
 def test_episode_1_airs_in_2000(episodes: list[Episode]) -> None:
