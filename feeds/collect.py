@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -65,14 +66,18 @@ class Collected:
     """Mastered episodes whose master file is gone (one line each)."""
 
 
-def release_time(episode: Episode) -> datetime:
-    """When an episode goes out: its explicit release time, else the end of its air slot."""
+def release_time(episode: Any) -> datetime:
+    """When an episode goes out: its explicit release time, else the end of its air slot.
+
+    ``episode`` is an ``Episode`` or a row with its ``release_at``, ``air_start`` and
+    ``duration_minutes``.
+    """
     if episode.release_at is not None:
         return as_utc(episode.release_at)
     return as_utc(episode.air_start) + timedelta(minutes=episode.duration_minutes)
 
 
-def question_title(question: Question) -> str:
+def question_title(question: Any) -> str:
     """A question as a chapter and list entry: its topic, else the start of its text."""
     title = plain(question.topic) or plain(question.text)
     if len(title) > QUESTION_TITLE_CHARS:
@@ -80,20 +85,39 @@ def question_title(question: Question) -> str:
     return title
 
 
+# Only the columns a feed needs: loading whole ORM objects for 1000+ episodes and their
+# questions on every publish costs more than everything else a quiet publish does.
+_EPISODE_COLUMNS = (
+    Episode.id,
+    Episode.number,
+    Episode.guid,
+    Episode.title,
+    Episode.topic,
+    Episode.description,
+    Episode.air_start,
+    Episode.duration_minutes,
+    Episode.release_at,
+    Episode.audio_path,
+    Episode.audio_seconds,
+    Episode.hosts,
+)
+
+
 def collect(*, session: Session, station: Station, now: datetime) -> Collected:
     """The released, mastered episodes, oldest first; assigns guids to new ones (flushes)."""
     found = Collected()
     candidates = session.exec(
-        select(Episode)
+        select(*_EPISODE_COLUMNS)
         .where(col(Episode.status).in_([s.value for s in MASTERED]))
         .where(col(Episode.audio_path).is_not(None))
         .order_by(col(Episode.number))
     ).all()
-    ready: list[tuple[Episode, Path]] = []
+    folders = {station.root: station.root.resolve()}
+    ready: list[tuple[Any, Path]] = []
     for episode in candidates:
         when = release_time(episode)
         try:
-            master = station.path_inside(episode.audio_path or "", what="master")
+            master = _inside(station, episode.audio_path or "", folders)
         except InvalidInput as exc:
             found.missing.append(f"episode {episode.number}: {exc}")
             continue
@@ -114,15 +138,18 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
         ).all()
     )
     for episode, master in ready:
-        new = episode.guid is None
+        guid, new = episode.guid, episode.guid is None
         if new:
             # Random, not derived from number or URL: those may change, the guid may not.
-            episode.guid = str(uuid.uuid4())
-            session.add(episode)
+            guid = str(uuid.uuid4())
+            stored = session.get(Episode, episode.id)
+            assert stored is not None
+            stored.guid = guid
+            session.add(stored)
         found.releases.append(
             Release(
                 number=episode.number,
-                guid=episode.guid or "",
+                guid=guid or "",
                 title=plain(episode.title) or f"第{episode.number}期",
                 topic=plain(episode.topic),
                 description=plain(episode.description, multiline=True),
@@ -138,6 +165,23 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
         )
     session.flush()
     return found
+
+
+def _inside(station: Station, relative: str, folders: dict[Path, Path]) -> Path:
+    """``station.path_inside`` for a master, resolving each folder once, not each file.
+
+    Masters share a folder or two; a file name that is itself a symbolic link (or ``.``,
+    ``..``) still goes through the full check.
+    """
+    path = station.root / relative
+    if not relative or path.name in ("", ".", "..") or path.is_symlink():
+        return station.path_inside(relative, what="master")
+    folder = folders.get(path.parent)
+    if folder is None:
+        folder = folders[path.parent] = path.parent.resolve()
+    if not folder.is_relative_to(folders[station.root]):
+        raise InvalidInput(f"master {relative!r} is outside the station folder")
+    return folder / path.name
 
 
 def _guests(session: Session, ids: list[int | None]) -> dict[int | None, list[str]]:
@@ -157,7 +201,7 @@ def _guests(session: Session, ids: list[int | None]) -> dict[int | None, list[st
 def _questions(session: Session, ids: list[int | None]) -> dict[int | None, list[AnsweredQuestion]]:
     """Questions answered on air, in the order they were answered."""
     rows = session.exec(
-        select(Question)
+        select(Question.episode_id, Question.answer_offset, Question.topic, Question.text)
         .where(col(Question.episode_id).in_(ids), col(Question.answer_offset).is_not(None))
         .where(col(Question.status).not_in([QuestionStatus.rejected, QuestionStatus.duplicate]))
         .order_by(col(Question.episode_id), col(Question.answer_offset), col(Question.id))

@@ -10,6 +10,8 @@ values, and feedgen 1.0's podcast extension only accepts yes/no/clean.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +24,20 @@ CHAPTERS_MIME = "application/json+chapters"
 
 _P = f"{{{PODCAST_NS}}}"
 _I = f"{{{ITUNES_NS}}}"
+_FRAGMENT_START = f'<x xmlns:podcast="{PODCAST_NS}" xmlns:itunes="{ITUNES_NS}">'
+_FRAGMENT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+_SPECIAL = re.compile("[&<>\"']")
+
+
+def escape(value: str) -> str:
+    """``value`` escaped for XML text or a double-quoted attribute (most need nothing)."""
+    return html.escape(value) if _SPECIAL.search(value) else value
+
+
+_EXPLICIT = {
+    True: "<itunes:explicit>true</itunes:explicit>",
+    False: "<itunes:explicit>false</itunes:explicit>",
+}
 
 
 def _explicit(parent: Any, explicit: bool | None) -> None:
@@ -84,17 +100,25 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         self.__explicit: bool | None = None
 
     def extend_rss(self, entry: Any) -> Any:
-        _explicit(entry, self.__explicit)
+        # Written as one XML fragment and parsed in one call: a feed has tens of
+        # thousands of these elements, and creating them one by one through lxml costs
+        # more (about a quarter, measured). Every value is escaped here, exactly once.
+        parts = [_FRAGMENT_START]
+        if self.__explicit is not None:
+            parts.append(_EXPLICIT[self.__explicit])
         for url, mime, language in self.__transcripts:
-            if language:
-                etree.SubElement(entry, _P + "transcript", url=url, type=mime, language=language)
-            else:
-                etree.SubElement(entry, _P + "transcript", url=url, type=mime)
+            lang = f' language="{escape(language)}"' if language else ""
+            parts.append(f'<podcast:transcript url="{escape(url)}" type="{escape(mime)}"{lang}/>')
         if self.__chapters:
-            etree.SubElement(entry, _P + "chapters", url=self.__chapters, type=CHAPTERS_MIME)
-        _persons(entry, self.__persons)
+            parts.append(
+                f'<podcast:chapters url="{escape(self.__chapters)}" type="{CHAPTERS_MIME}"/>'
+            )
+        for name, role in self.__persons:
+            parts.append(f'<podcast:person role="{escape(role)}">{escape(name)}</podcast:person>')
         if self.__episode is not None:
-            etree.SubElement(entry, _P + "episode").text = str(self.__episode)
+            parts.append(f"<podcast:episode>{int(self.__episode)}</podcast:episode>")
+        parts.append("</x>")
+        entry.extend(etree.fromstring("".join(parts), _FRAGMENT_PARSER))
         return entry
 
     def podcast_transcript(self, url: str, mime: str, language: str = "") -> None:

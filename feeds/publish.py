@@ -5,10 +5,13 @@ Order matters for listeners and for crashes:
 1. one transaction reads the released episodes and fixes the guids of new ones, and
    commits, so a guid a feed shows is always the stored one;
 2. audio, transcripts, chapters and cover are linked or written atomically, each skipped
-   when current;
+   when current (masters are compared by inode, size and mtime, never read);
 3. every feed is built, compared with the one on disk (``lastBuildDate`` masked: an
    unchanged feed is not rewritten and keeps its date), validated, and only then
-   replaced atomically; a feed that fails keeps the last good one;
+   replaced atomically; a feed that fails keeps the last good one. Items shared by
+   several profiles are rendered once; validation checks each distinct item once per
+   run, and feedparser parses only items and channels it has not accepted before
+   (``feeds.accepted``), so a weekly publish parses one new item, not the archive;
 4. a second transaction marks the listed episodes published.
 
 A lock file keeps two publishes (two pipeline workers, a cron job) from interleaving.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -29,20 +33,17 @@ from sqlmodel import Session, col, select
 
 from episodes.lifecycle import set_status
 from feeds import files
+from feeds.accepted import Accepted
+from feeds.accepted import load as load_accepted
+from feeds.accepted import save as save_accepted
 from feeds.chapters import chapter_list, chapters_json
 from feeds.collect import Release, collect
 from feeds.items import FeedEpisode, ShowInfo, TranscriptLink
 from feeds.platforms import Profile, selected_profiles
-from feeds.rss import build_feed, newest_first
+from feeds.rss import RenderedItems, build_feed, gc_paused, newest_first
 from feeds.text import description_html, plain
 from feeds.urls import check_base_url, podcast_guid, public_url
-from feeds.validate import (
-    ArtworkFacts,
-    check_feed,
-    feedparser_problems,
-    inspect_artwork,
-    item_keys,
-)
+from feeds.validate import ArtworkFacts, inspect_artwork, validate_feed
 from hotline.config import save_settings
 from hotline.models import Episode, EpisodeStatus
 from hotline.station import Station
@@ -131,10 +132,12 @@ def publish(
         for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
             files.remove_leftovers(public / folder)
         show, artwork = show_info(station, base, profiles, report)
-        episodes = feed_items(
-            station=station, base_url=base, releases=found.releases, report=report
-        )
-        _write_feeds(station, show, episodes, profiles, artwork, now, report)
+        # Thousands of short-lived objects per episode, no cycles: see ``gc_paused``.
+        with gc_paused():
+            episodes = feed_items(
+                station=station, base_url=base, releases=found.releases, report=report
+            )
+            _write_feeds(station, show, episodes, profiles, artwork, now, report)
         if any(feed.status == "written" for feed in report.feeds):
             _fix_podcast_guid(station, show.podcast_guid)
         with sessions() as session:
@@ -195,17 +198,29 @@ def feed_items(
 ) -> list[FeedEpisode]:
     """Put each release's files in ``public/`` (counted in ``report``); their feed items.
 
-    Each file is fsynced as it is written; each folder once at the end, not per file.
+    Masters are hard-linked at once; the transcript and chapters files that changed are
+    written together at the end (``files.write_many``: each atomic and fsynced, the
+    folders fsynced once), before any feed can point at them.
     """
-    items = [_assets(station, base_url, release, report) for release in releases]
-    for folder in ("audio", "transcripts", "chapters"):
+    names = set(os.listdir(station.transcripts_dir)) if station.transcripts_dir.is_dir() else set()
+    pending: list[tuple[Path, bytes, int | None]] = []
+    items = [_assets(station, base_url, release, names, pending, report) for release in releases]
+    files.write_many(pending)
+    for folder in ("audio", "transcripts"):  # the links' renames
         if (station.public_dir / folder).is_dir():
             files.fsync_dir(station.public_dir / folder)
     return items
 
 
-def _assets(station: Station, base: str, release: Release, report: PublishReport) -> FeedEpisode:
-    """Put one episode's audio, transcripts and chapters in ``public/``; its feed item."""
+def _assets(
+    station: Station,
+    base: str,
+    release: Release,
+    transcripts: set[str],
+    pending: list[tuple[Path, bytes, int | None]],
+    report: PublishReport,
+) -> FeedEpisode:
+    """Link one episode's audio, queue its transcripts and chapters; its feed item."""
     public = station.public_dir
     stem = f"{release.number:04d}"
     audio = f"audio/{stem}.mp3"
@@ -213,30 +228,27 @@ def _assets(station: Station, base: str, release: Release, report: PublishReport
     language = release.language or station.settings.show.language
     links = []
     for ext, mime in TRANSCRIPT_TYPES:
-        source = station.transcripts_dir / f"{stem}.{ext}"
-        if source.is_file():
+        if f"{stem}.{ext}" in transcripts:
             relative = f"transcripts/{stem}.{ext}"
+            source = station.transcripts_dir / f"{stem}.{ext}"
             _count(report, "transcripts", files.sync_file(source, public / relative, durable=False))
             links.append(TranscriptLink(public_url(base, relative), mime, language))
-    source = station.transcripts_dir / f"{stem}.json"
-    if source.is_file():
+    if f"{stem}.json" in transcripts:
         relative = f"transcripts/{stem}.json"
-        _count(
-            report,
-            "transcripts",
-            files.sync_json_transcript(source, public / relative, durable=False),
-        )
-        if (public / relative).is_file():
+        update = files.json_transcript(station.transcripts_dir / f"{stem}.json", public / relative)
+        if not isinstance(update, bool):
+            pending.append((public / relative, *update))
+            _count(report, "transcripts", True)
+        if update is not False:
             links.append(TranscriptLink(public_url(base, relative), JSON_TRANSCRIPT, language))
     chapters_url = None
     chapters = chapter_list(release.questions, release.seconds or float("inf"))
     if chapters:
         relative = f"chapters/{stem}.json"
-        _count(
-            report,
-            "chapters",
-            files.write_if_changed(public / relative, chapters_json(chapters), durable=False),
-        )
+        data = chapters_json(chapters)
+        if not files.is_current(public / relative, data):
+            pending.append((public / relative, data, None))
+            _count(report, "chapters", True)
         chapters_url = public_url(base, relative)
     return FeedEpisode(
         number=release.number,
@@ -274,15 +286,24 @@ def _write_feeds(
     now: datetime,
     report: PublishReport,
 ) -> None:
-    """Build, compare, validate, then write each feed; every feed is checked before any write."""
+    """Build, compare, validate, then write each feed; every feed is checked before any write.
+
+    Items are rendered once for all profiles that list them alike; validation skips what
+    another feed of this run passed, and feedparser what an earlier run accepted.
+    """
     public = station.public_dir
+    feeds_dir = public / "feeds"
     sizes: dict[str, int | None] = {}
-    known: set[bytes] = set()
+    rendered = RenderedItems()
+    accepted: Accepted | None = None  # read (and feedparser imported) once a feed changed
     ready: list[tuple[FeedOutcome, bytes]] = []
+    keys: dict[str, list[str]] = {}
     listed: set[int] = set()
     for profile in profiles:
         chosen = newest_first(episodes, profile)
-        data = build_feed(show, chosen, profile, last_build=now.astimezone(station.tz))
+        data = build_feed(
+            show, chosen, profile, last_build=now.astimezone(station.tz), rendered=rendered
+        )
         dest = public / profile.relative_path
         old = dest.read_bytes() if dest.is_file() else None
         outcome = FeedOutcome(
@@ -299,25 +320,27 @@ def _write_feeds(
             outcome.bytes = len(old)
             listed.update(e.number for e in chosen)
             continue
-        if old is not None:
-            known |= item_keys(old)
-        outcome.problems = check_feed(
+        accepted = accepted or load_accepted(feeds_dir)
+        outcome.problems, keys[profile.filename] = validate_feed(
             data,
             profile,
             public_dir=public,
             base_url=report.base_url,
             artwork=artwork,
             sizes=sizes,
+            accepted=accepted,
         )
-        outcome.problems += feedparser_problems(data, known_items=known)
         if outcome.problems:
             outcome.status = "failed"
+            del keys[profile.filename]
             continue
         outcome.status = "written"
         listed.update(e.number for e in chosen)
         ready.append((outcome, data))
     for outcome, data in ready:
         files.write_atomic(public / outcome.path, data)
+    if accepted is not None and keys:
+        save_accepted(feeds_dir, accepted, keys)
     report.listed = sorted(listed)
 
 
@@ -326,8 +349,15 @@ def mark_published(*, session: Session, numbers: list[int], now: datetime) -> li
     if not numbers:
         return []
     changed = []
+    # Only those not yet published: a quiet publish of a long archive loads nothing.
     episodes = session.exec(
-        select(Episode).where(col(Episode.number).in_(numbers)).order_by(col(Episode.number))
+        select(Episode)
+        .where(col(Episode.number).in_(numbers))
+        .where(
+            (col(Episode.published_at).is_(None))
+            | (col(Episode.status) != EpisodeStatus.published.value)
+        )
+        .order_by(col(Episode.number))
     ).all()
     for episode in episodes:
         first = episode.published_at is None

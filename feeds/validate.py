@@ -1,5 +1,7 @@
 """Feed validation: well-formed (lxml and feedparser), each profile's rules, files and artwork.
 
+``feedparser_problems`` (from ``feeds.accepted``) is re-exported here for callers.
+
 ``check_feed`` returns every problem it finds as one line, never stopping at the first:
 a producer fixing a feed wants the whole list at once.
 """
@@ -14,6 +16,7 @@ from typing import Any
 
 from lxml import etree
 
+from feeds.accepted import Accepted, feedparser_problems, feedparser_unseen, item_slices
 from feeds.platforms import NAMESPACES, Profile
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -21,9 +24,13 @@ _URLS = (
     "channel/itunes:image/@href",
     "channel/image/url/text()",
     "channel/atom:link[@rel='self']/@href",
-    "channel/item/enclosure/@url",
-    "channel/item/podcast:transcript/@url",
-    "channel/item/podcast:chapters/@url",
+)
+_EPISODE_TAG = f"{{{NAMESPACES['itunes']}}}episode"
+# Checked item by item (so an item checked once in a run is not checked again).
+_ITEM_URLS = (
+    ("enclosure", "channel/item/enclosure/@url"),
+    (f"{{{NAMESPACES['podcast']}}}transcript", "channel/item/podcast:transcript/@url"),
+    (f"{{{NAMESPACES['podcast']}}}chapters", "channel/item/podcast:chapters/@url"),
 )
 
 
@@ -49,12 +56,16 @@ def _simple(expression: str) -> tuple[str, str | None] | None:
     return tag, parts[1][1:] if len(parts) == 2 else None
 
 
-def _has(node: Any, expression: str) -> bool:
+def _has(node: Any, expression: str, children: dict[Any, list[Any]] | None = None) -> bool:
+    """Whether ``expression`` finds something non-empty under ``node``.
+
+    ``children`` (``node``'s children by tag) answers simple expressions without a search.
+    """
     simple = _simple(expression)
     if simple is None:
         return _present(_xpath(expression)(node))
     tag, attribute = simple
-    found = node.find(tag)
+    found = children.get(tag, (None,))[0] if children is not None else node.find(tag)
     if found is None:
         return False
     if attribute is not None:
@@ -140,6 +151,51 @@ def check_feed(
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         return [f"not well-formed XML: {exc}"]
+    return _check_root(root, profile, public_dir, base_url, artwork, sizes, None)
+
+
+def validate_feed(
+    data: bytes,
+    profile: Profile,
+    *,
+    public_dir: Path,
+    base_url: str,
+    artwork: ArtworkFacts | str | None,
+    sizes: dict[str, int | None],
+    accepted: Accepted,
+) -> tuple[list[str], list[str]]:
+    """``check_feed`` and feedparser, each skipping what ``accepted`` already passed.
+
+    Items that passed this profile's rules earlier in the run are not checked again
+    (their guids still are); feedparser parses the channel and the items it has not
+    accepted before. Returns the problems and the feed's feedparser keys (channel first,
+    then each item's), which ``accepted`` gains when there is no problem.
+    """
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        return [f"not well-formed XML: {exc}"], []
+    items = root.findall("channel/item")
+    serialised = item_slices(data, len(items)) or [etree.tostring(i) for i in items]
+    problems = _check_root(
+        root, profile, public_dir, base_url, artwork, sizes, (accepted, serialised)
+    )
+    if problems:
+        return problems, []
+    return feedparser_unseen(data, accepted, serialised)
+
+
+def _check_root(
+    root: Any,
+    profile: Profile,
+    public_dir: Path,
+    base_url: str | None,
+    artwork: ArtworkFacts | str | None,
+    sizes: dict[str, int | None] | None,
+    memo: tuple[Accepted, list[bytes]] | None,
+) -> list[str]:
+    """The checks of ``check_feed``; with ``memo`` (and each item's bytes, in order), items
+    ``Accepted.checked`` holds are skipped, bar their guid."""
     problems: list[str] = []
     for expression in profile.channel_tags:
         if not _present(_xpath(expression)(root)):
@@ -151,11 +207,39 @@ def check_feed(
         problems.append(f"{len(items)} items; {profile.label} reads at most {profile.max_items}")
     for date in _xpath("channel/lastBuildDate/text()")(root):
         problems += _date_problems(date, "channel lastBuildDate")
-    seen: dict[str, str] = {}
+    seen: dict[str, str | _Where] = {}
     sizes = {} if sizes is None else sizes
+    tags = frozenset(profile.item_tags)
     for index, item in enumerate(items, start=1):
-        problems += _item_problems(item, index, profile, public_dir, base_url, seen, sizes)
+        if memo is None:
+            problems += _item_problems(item, index, profile, public_dir, base_url, seen, sizes)
+            continue
+        accepted, serialised = memo
+        key = (serialised[index - 1], profile.description_bytes, base_url)
+        guid = (item.findtext("guid") or "").strip()
+        if tags <= accepted.checked.get(key, frozenset()) and guid not in seen:
+            seen[guid] = _Where(item, index)
+            continue
+        found = _item_problems(item, index, profile, public_dir, base_url, seen, sizes)
+        if not found:
+            accepted.checked[key] = accepted.checked.get(key, frozenset()) | tags
+        problems += found
     return problems
+
+
+class _Where:
+    """An item's place for messages, worked out only if a message needs it."""
+
+    def __init__(self, item: Any, index: int) -> None:
+        self.item, self.index = item, index
+
+    def __str__(self) -> str:
+        return _where(self.item, self.index)
+
+
+def _where(item: Any, index: int) -> str:
+    episode = item.findtext(_EPISODE_TAG)
+    return f"item {index}" + (f" (episode {episode})" if episode else "")
 
 
 def _item_problems(
@@ -164,32 +248,44 @@ def _item_problems(
     profile: Profile,
     public_dir: Path,
     base_url: str | None,
-    seen: dict[str, str],
+    seen: dict[str, str | _Where],
     sizes: dict[str, int | None],
 ) -> list[str]:
-    episode = item.findtext("itunes:episode", namespaces=NAMESPACES)
-    where = f"item {index}" + (f" (episode {episode})" if episode else "")
+    # One pass over the children instead of a search per rule: items are checked by the
+    # thousand, and each find() costs more than the whole pass.
+    children: dict[Any, list[Any]] = {}
+    for child in item:
+        children.setdefault(child.tag, []).append(child)
+
+    def text(tag: str) -> str | None:
+        found = children.get(tag)
+        return None if found is None else found[0].text or ""
+
+    number = text(_EPISODE_TAG)
+    where = f"item {index}" + (f" (episode {number})" if number else "")
     problems = [
         f"{where}: required {expression} is missing"
         for expression in profile.item_tags
-        if not _has(item, expression)
+        if not _has(item, expression, children)
     ]
-    guid = (item.findtext("guid") or "").strip()
+    guid = (text("guid") or "").strip()
     if guid:
         if guid in seen:
             problems.append(f"{where}: guid {guid} repeats {seen[guid]}")
         seen[guid] = where
-    date = item.findtext("pubDate")
+    date = text("pubDate")
     if date is not None:
         problems += _date_problems(date, f"{where} pubDate")
-    description = item.findtext("description") or ""
-    if len(description.encode()) > profile.description_bytes:
+    size = len((text("description") or "").encode())
+    if size > profile.description_bytes:
         problems.append(
-            f"{where}: description is {len(description.encode())} bytes; "
+            f"{where}: description is {size} bytes; "
             f"{profile.label} allows {profile.description_bytes}"
         )
-    enclosure = item.find("enclosure")
-    if enclosure is not None:
+    for tag, expression in _ITEM_URLS:
+        for node in children.get(tag, ()):
+            problems += _url_problem(node.get("url", ""), expression, base_url)
+    for enclosure in children.get("enclosure", ())[:1]:
         problems += _enclosure_problems(enclosure, where, public_dir, base_url, sizes)
     return problems
 
@@ -226,12 +322,17 @@ def _url_problems(root: Any, base_url: str | None) -> list[str]:
     problems = []
     for expression in _URLS:
         for url in _xpath(expression)(root):
-            url = str(url)
-            if not url.startswith("https://"):
-                problems.append(f"URL {url!r} ({expression}) is not absolute https")
-            elif base_url is not None and "item" in expression and not url.startswith(base_url):
-                problems.append(f"URL {url!r} is not under the base URL {base_url}")
+            problems += _url_problem(str(url), expression, None)
     return problems
+
+
+def _url_problem(url: str, expression: str, base_url: str | None) -> list[str]:
+    """``url`` must be absolute https (and, for items' files, under ``base_url``)."""
+    if not url.startswith("https://"):
+        return [f"URL {url!r} ({expression}) is not absolute https"]
+    if base_url is not None and not url.startswith(base_url):
+        return [f"URL {url!r} is not under the base URL {base_url}"]
+    return []
 
 
 def _date_problems(text: str, where: str) -> list[str]:
@@ -244,43 +345,11 @@ def _date_problems(text: str, where: str) -> list[str]:
     return []
 
 
-def feedparser_problems(data: bytes, *, known_items: set[bytes] | None = None) -> list[str]:
-    """Parse with feedparser, as podcast apps' parsers do; a bozo flag is a problem.
-
-    feedparser is slow (milliseconds per item), so items in ``known_items`` (serialised
-    items already parsed cleanly: the last good feed's, or another profile's in this
-    run) are left out of the parse, and the items parsed now are added to the set.
-    """
-    import feedparser
-
-    if known_items is not None:
-        try:
-            root = etree.fromstring(data, _PARSER)
-        except etree.XMLSyntaxError as exc:
-            return [f"not well-formed XML: {exc}"]
-        channel = root.find("channel")
-        fresh = []
-        for item in list(channel if channel is not None else []):
-            if item.tag != "item":
-                continue
-            key = etree.tostring(item, with_tail=False)
-            if key in known_items:
-                item.getparent().remove(item)
-            else:
-                fresh.append(key)
-        data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
-    if parsed.get("bozo"):
-        return [f"feedparser: {parsed.get('bozo_exception')}"]
-    if known_items is not None:
-        known_items.update(fresh)
-    return []
-
-
-def item_keys(data: bytes) -> set[bytes]:
-    """The serialised items of a feed (for ``feedparser_problems``' known items)."""
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError:
-        return set()
-    return {etree.tostring(item, with_tail=False) for item in root.iterfind("channel/item")}
+__all__ = [
+    "ArtworkFacts",
+    "artwork_problems",
+    "check_feed",
+    "feedparser_problems",
+    "inspect_artwork",
+    "validate_feed",
+]
