@@ -187,6 +187,20 @@ def test_the_pipeline_stage_transcribes(
     assert (station.transcripts_dir / "0999.srt").is_file()
 
 
+def test_without_a_model_the_stage_is_skipped_with_the_reason(
+    cli: Callable[..., object], station: Station
+) -> None:
+    add_mastered_episode(station, 999, programme(2))
+    with station.session() as session:
+        episode = session.exec(select(Episode)).one()
+        jobs.enqueue(session=session, kind=JobKind.transcribe, episode_id=episode.id)
+    result = cli("process", "--kind", "transcribe")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "skipped: whisper model 'small' is not available offline" in result.stdout
+    assert status(station, 999) == "mastered"  # publishing can go ahead without a transcript
+    assert counts(station) == (0, 0)
+
+
 def hotline(station: Station, *args: str) -> subprocess.Popen[str]:
     code = "from hotline.cli import main\nmain()\n"
     return subprocess.Popen(
