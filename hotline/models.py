@@ -35,6 +35,13 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+class _Table(SQLModel):
+    # Rows come from the database or from domain code that checks its own input, never
+    # from pydantic validation, so pydantic's schema is built on first use instead of
+    # at import: most commands never need it.
+    model_config = {"defer_build": True}
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -118,7 +125,7 @@ class CallStatus(StrEnum):
     dropped = "dropped"
 
 
-class Episode(SQLModel, table=True):
+class Episode(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True, index=True, ge=1)
     title: str = Field(max_length=200)
@@ -143,7 +150,7 @@ class Episode(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
-class Member(SQLModel, table=True):
+class Member(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=50, index=True)
     sector: str = Field(max_length=50, index=True)
@@ -155,7 +162,7 @@ class Member(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
-class Booking(SQLModel, table=True):
+class Booking(_Table, table=True):
     __table_args__ = (sa.UniqueConstraint("episode_id", "member_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -167,7 +174,7 @@ class Booking(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
-class Question(SQLModel, table=True):
+class Question(_Table, table=True):
     # The inbox is read newest first within a status: one index serves filter and order.
     __table_args__ = (sa.Index("ix_question_status_received", "status", "received_at", "id"),)
 
@@ -191,7 +198,7 @@ class Question(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
-class Transcript(SQLModel, table=True):
+class Transcript(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     episode_id: int = Field(foreign_key="episode.id", unique=True, ondelete="CASCADE")
     source: str = Field(default="whisper", max_length=20)  # whisper | import
@@ -204,7 +211,7 @@ class Transcript(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
-class Segment(SQLModel, table=True):
+class Segment(_Table, table=True):
     __table_args__ = (sa.Index("ix_segment_episode_start", "episode_id", "start"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -216,7 +223,7 @@ class Segment(SQLModel, table=True):
     text_norm: str  # simplified script, for search and display
 
 
-class Job(SQLModel, table=True):
+class Job(_Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20, index=True)
     episode_id: int | None = Field(default=None, foreign_key="episode.id", index=True)
@@ -232,7 +239,7 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = _time()
 
 
-class ShowClock(SQLModel, table=True):
+class ShowClock(_Table, table=True):
     """When the live desk started the show clock for an episode."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -240,7 +247,7 @@ class ShowClock(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
-class Call(SQLModel, table=True):
+class Call(_Table, table=True):
     """A caller in the live desk's queue."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -261,7 +268,7 @@ class Call(SQLModel, table=True):
 # text is a token, and one row holds one token's positions in one episode.
 
 
-class SearchEpisode(SQLModel, table=True):
+class SearchEpisode(_Table, table=True):
     """An indexed episode: the number its postings were keyed by, its size and its segments."""
 
     __tablename__ = "search_episode"
@@ -281,7 +288,7 @@ class SearchEpisode(SQLModel, table=True):
     """Normalised length of each segment by ordinal, little-endian uint16."""
 
 
-class SearchToken(SQLModel, table=True):
+class SearchToken(_Table, table=True):
     """Per-token statistics: segments containing the token and episodes containing it."""
 
     __tablename__ = "search_token"
@@ -291,7 +298,7 @@ class SearchToken(SQLModel, table=True):
     episodes: int = 0
 
 
-class SearchPosting(SQLModel, table=True):
+class SearchPosting(_Table, table=True):
     """One token's occurrences in one episode, read newest episode first.
 
     ``episode_key`` = 2**31 − episode number; ``keys`` is a sorted little-endian uint32 array
