@@ -2,15 +2,16 @@
 
 The app is a shell: a header, one tab per module in ``PANES`` (each a ``HotlinePane``
 from ``tui/screens/``), a status bar and the footer. Adding a tab is one module and one
-line in ``PANES``. Tabs load their rows lazily, in thread workers, the first time they
-are shown.
+line in ``PANES``. Launch builds only the first tab; each other tab is built the first
+time it is shown and reads its rows in thread workers. A tab never opened costs nothing,
+neither at launch nor in the restyling that every later tab switch does.
 
 Keys (the footer shows the current tab's; ``ctrl+p`` lists every action):
 
 =============  ===========================================================
 Key            Action
 =============  ===========================================================
-1–9            switch tab: 1 排期  2 嘉宾  3 听众  (4 直播台 5 制作 6 检索 7 发布)
+1–7            switch tab: 1 排期 2 嘉宾 3 听众 4 直播台 5 制作 6 检索 7 发布
 ctrl+p         command palette: every action of the app and of this tab
 q, ctrl+q      quit
 j/k, ↑/↓       move in a table; PgUp/PgDn a page (more rows load as you go)
@@ -41,11 +42,32 @@ x              reject, with a reason
 u              mark duplicate of another question
 m              reveal / hide the listener's contact for this question
 s              cycle the status filter
+**直播台**
+s              start the show clock for the episode on the desk
+e              choose the episode on the desk (default: today's)
+n              log a caller: name, district, one-line summary (waiting)
+v              screen the caller under the cursor (审核)
+o              on air: stamps the show-clock offset and records the question
+d / x          end the call / drop the caller
+**制作**
+i              ingest a recording (file picker or path) for an episode
+r              run the job queue in a worker (progress bars stay live)
+o              run only the selected job
+t / c          retry / cancel the selected job
+l              the failed job's log
+g              refresh the job list
+**检索**
+/              back to the search field (type to search; Enter to results)
+Esc            from the field to the results; Enter opens the transcript there
+**发布**
+v              check every platform feed again (validation and problems)
+p              publish (asks first): write public/ and each platform feed
 =============  ===========================================================
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -54,13 +76,14 @@ from typing import Any, ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, TabbedContent
+from textual.widgets import Header, TabbedContent
 
 from hotline.station import Station
 from hotline.timeutil import utcnow
 from tui.commands import HotlineCommands
 from tui.messages import ChangeDone, ChangeRefused
 from tui.screens.base import HotlinePane
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
 
 PANES: tuple[str, ...] = (
@@ -112,13 +135,22 @@ class HotlineApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="tabs"):
-            for n, pane in enumerate(self.panes, start=1):
-                yield pane(key=str(n))
+            for n, pane_class in enumerate(self.panes, start=1):
+                pane = pane_class(key=str(n))
+                pane.built = n == 1  # the others are built when first shown
+                yield pane
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
+        # Everything built so far (modules, styles, widgets) lives as long as the app: keep it
+        # out of the garbage collector's full passes, which otherwise walk it all and stall
+        # a tab switch for a fifth of a second every few switches.
+        gc.freeze()
         self.active_pane.activated()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     # ------------------------------------------------------------ tabs
 
@@ -136,16 +168,21 @@ class HotlineApp(App[None]):
         # Tab keys belong to the desk, not to a dialog on top of it.
         return not (action == "show_tab" and isinstance(self.screen, ModalScreen))
 
-    def action_show_tab(self, index: int) -> None:
+    async def action_show_tab(self, index: int) -> None:
         if 0 <= index < len(self.panes) and self.tabs.active != self.panes[index].PANE_ID:
-            # Drop focus first: otherwise hiding the old tab hands it to a widget beside
-            # it, which pulls the old tab back to the front. The new tab focuses on show.
-            self.screen.set_focus(None)
-            self.tabs.active = self.panes[index].PANE_ID
+            pane = self.query_one(f"#{self.panes[index].PANE_ID}", HotlinePane)
+            await pane.build()  # the first time: its widgets, mounted while still hidden
+            # Show the new tab and focus it in the same frame: one restyle and one footer
+            # update instead of one for dropping the focus and another for taking it.
+            self.tabs.active = pane.PANE_ID
+            pane.focus_now()
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
         if isinstance(pane, HotlinePane):
+            if not pane.built:  # chosen with the mouse: build it now
+                await pane.build()
+                pane.focus_main()
             pane.activated()
             self.show_count(pane.count_text())
 
@@ -174,8 +211,9 @@ class HotlineApp(App[None]):
         if error:
             self.notify(text, title="未执行", severity="error", markup=False)
 
-    def show_count(self, text: str) -> None:
-        if self.status_bar is not None:
+    def show_count(self, text: str, *, pane: HotlinePane | None = None) -> None:
+        """Show a list's size in the status bar (from ``pane`` only while it is the one shown)."""
+        if self.status_bar is not None and (pane is None or pane is self.active_pane):
             self.status_bar.count(text)
 
     def on_change_done(self, message: ChangeDone) -> None:

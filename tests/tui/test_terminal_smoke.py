@@ -28,6 +28,7 @@ class Terminal:
     """A tmux server of our own (its own socket), one 140×40 window running a command."""
 
     def __init__(self, command: str) -> None:
+        self.status_file: Path | None = None
         self.socket = f"hotline-smoke-{uuid.uuid4().hex[:8]}"
         self.tmux("new-session", "-d", "-s", "desk", "-x", "140", "-y", "40", command)
         self.tmux("set-option", "-t", "desk", "remain-on-exit", "on")
@@ -53,22 +54,22 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"waited {TIMEOUT:.0f}s for {what}; the screen shows:\n{text}")
 
-    def dead(self) -> tuple[bool, str]:
-        out = self.tmux("display-message", "-p", "-t", "desk", "#{pane_dead} #{pane_dead_status}")
-        flag, _, status = out.strip().partition(" ")
-        return flag == "1", status
-
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
 @pytest.fixture
-def terminal(desk: Station) -> Terminal:
+def terminal(desk: Station, tmp_path: Path) -> Terminal:
     env = f"HOTLINE_STATION={shlex.quote(str(desk.root))} TERM=xterm-256color"
-    command = f"cd {shlex.quote(str(ROOT))} && env {env} {shlex.quote(sys.executable)} -c " + (
-        f"{shlex.quote(LAUNCH)}"
+    # The shell records the app's exit status itself: tmux's pane_dead_status is sometimes
+    # empty for a process that exited cleanly.
+    status = tmp_path / "exit-status"
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && env {env} {shlex.quote(sys.executable)} -c "
+        f"{shlex.quote(LAUNCH)}; echo $? > {shlex.quote(str(status))}"
     )
     term = Terminal(command)
+    term.status_file = status
     yield term
     term.close()
 
@@ -87,5 +88,5 @@ def test_hotline_tui_in_a_real_terminal(terminal: Terminal) -> None:
     assert "138****5678" in inbox and "13812345678" not in inbox
 
     terminal.keys("q")
-    terminal.wait_for(lambda _: terminal.dead()[0], "the app to quit")
-    assert terminal.dead()[1] == "0"
+    terminal.wait_for(lambda _: terminal.status_file.is_file(), "the app to quit")
+    assert terminal.status_file.read_text().strip() == "0"

@@ -2,8 +2,9 @@
 changes, a filter line, and the list of its actions for the footer and the command palette.
 
 A tab is one subclass in its own module under ``tui/screens/`` with a ``LABEL`` (Chinese
-tab title), a ``PANE_ID`` and ``BINDINGS`` whose descriptions are its actions; adding it
-to ``tui.app.PANES`` is the one line that puts it in the app.
+tab title), a ``PANE_ID``, ``BINDINGS`` whose descriptions are its actions, its widgets in
+``compose_tab`` (built when the tab is first shown) and their setup in ``tab_built``;
+adding it to ``tui.app.PANES`` is the one line that puts it in the app.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlmodel import Session
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import Input, TabPane
 
 from hotline.errors import HotlineError
@@ -34,6 +37,34 @@ class HotlinePane(TabPane):
     def __init__(self, *, key: str = "") -> None:
         title = f"{key} {self.LABEL}" if key else self.LABEL
         super().__init__(title, id=self.PANE_ID)
+        self.built = True
+        """False until the tab's widgets exist: the app builds its tabs when first shown."""
+
+    # ------------------------------------------------------------ building on first show
+
+    def compose(self) -> ComposeResult:
+        # A tab not yet shown is an empty pane: launching builds one tab, not seven, and
+        # Textual restyles and lays out only the tabs a producer has opened.
+        if self.built:
+            yield from self.compose_tab()
+
+    def compose_tab(self) -> ComposeResult:
+        """The tab's widgets (subclasses)."""
+        yield from ()
+
+    def tab_built(self) -> None:
+        """Called once the tab's widgets are mounted (subclasses: columns, timers)."""
+
+    def on_mount(self) -> None:
+        if self.built:
+            self.tab_built()
+
+    async def build(self) -> None:
+        """Mount the tab's widgets if it has none yet (before it is first shown)."""
+        if not self.built:
+            self.built = True
+            await self.recompose()
+            self.tab_built()
 
     # ------------------------------------------------------------ shared facts
 
@@ -64,11 +95,22 @@ class HotlinePane(TabPane):
         # Focus once the pane is laid out: a widget in a hidden pane cannot take it.
         self.call_after_refresh(self.focus_main)
 
-    def focus_main(self) -> None:
-        """Put the keyboard on the tab's main table."""
+    def main_widget(self) -> Widget | None:
+        """The widget the keyboard goes to when the tab is shown (its first table)."""
         tables = self.query(PagedTable)
-        if tables:
-            tables.first().focus()
+        return tables.first() if tables else None
+
+    def focus_now(self) -> None:
+        """Focus the main widget at once, in the frame that shows the tab (not deferred)."""
+        widget = self.main_widget()
+        if widget is not None:
+            self.screen.set_focus(widget)
+
+    def focus_main(self) -> None:
+        """Put the keyboard on the tab's main widget."""
+        widget = self.main_widget()
+        if widget is not None:
+            widget.focus()
 
     def reload(self, select: str | None = None) -> None:
         """Read the tab's lists again after a change (subclasses)."""
@@ -127,7 +169,7 @@ class HotlinePane(TabPane):
     def on_page_loaded(self, message: PageLoaded) -> None:
         if message.error:
             self.post_message(ChangeRefused(message.error))
-        self.hotline.show_count(self.count_text())
+        self.hotline.show_count(self.count_text(), pane=self)
 
     # ------------------------------------------------------------ keys every tab shares
 

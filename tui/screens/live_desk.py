@@ -19,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
 from episodes import live_desk as desk
@@ -56,14 +57,14 @@ class LiveDeskPane(HotlinePane):
         self.state: desk.DeskState | None = None
         self.loaded = False
 
-    def compose(self) -> ComposeResult:
+    def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="live-bar"):
             yield Label("", id="live-episode", markup=False)
             yield Label("--:--:--", id="live-clock", markup=False)
         yield DataTable(id="live-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="live-detail", classes="detail", markup=False)
 
-    def on_mount(self) -> None:
+    def tab_built(self) -> None:
         self.table.add_columns("编号", "状态", "来电人", "区县", "上直播", "回答委员", "问题摘要")
         self.set_interval(TICK_SECONDS, self.tick)
 
@@ -72,6 +73,9 @@ class LiveDeskPane(HotlinePane):
         return self.query_one("#live-table", DataTable)
 
     # ------------------------------------------------------------ loading and the clock
+
+    def main_widget(self) -> Widget:
+        return self.table
 
     def activated(self) -> None:
         self.table.focus()
@@ -116,13 +120,17 @@ class LiveDeskPane(HotlinePane):
         if keep is not None and keep in {str(v.call.id) for v in state.calls}:
             table.move_cursor(row=table.get_row_index(keep))
         self.tick()
-        self.hotline.show_count(self.count_text())
+        self.hotline.show_count(self.count_text(), pane=self)
 
     def tick(self) -> None:
         """Redraw the show clock from the app's clock."""
+        if not self.display:
+            return  # a hidden tab's clock need not be drawn; it is redrawn when shown
         started = self.state.started_at if self.state else None
         text = "--:--:--" if started is None else format_offset(offset_since(started, self.now()))
-        self.query_one("#live-clock", Label).update(text)
+        clock = self.query_one("#live-clock", Label)
+        if str(clock.content) != text:
+            clock.update(text, layout=False)  # a fixed width: no need to lay out again
 
     def count_text(self) -> str:
         if self.state is None:

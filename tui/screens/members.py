@@ -63,7 +63,7 @@ class MembersPane(HotlinePane):
         self.loaded = False
         self.members: dict[str, MemberSummary] = {}
 
-    def compose(self) -> ComposeResult:
+    def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="filter-bar"):
             yield Input(
                 placeholder="/ 按姓名、界别或单位搜索", id="members-filter", classes="filter"
@@ -94,7 +94,7 @@ class MembersPane(HotlinePane):
     def bookings_table(self) -> DataTable[Any]:
         return self.query_one("#bookings-table", DataTable)
 
-    def on_mount(self) -> None:
+    def tab_built(self) -> None:
         self.bookings_table.add_columns("期号", "播出时间", "标题", "角色", "状态")
 
     # ------------------------------------------------------------ loading

@@ -19,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar
 from textual.worker import Worker
 
@@ -123,13 +124,13 @@ class PipelinePane(HotlinePane):
         self.runner: Worker[None] | None = None
         self.stop = threading.Event()
 
-    def compose(self) -> ComposeResult:
+    def compose_tab(self) -> ComposeResult:
         yield Label("空闲", id="pipeline-summary", classes="search-summary", markup=False)
         yield Vertical(id="job-progress")
         yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="jobs-detail", classes="detail", markup=False)
 
-    def on_mount(self) -> None:
+    def tab_built(self) -> None:
         self.table.add_columns("任务", "类型", "期号", "状态", "进度", "尝试", "创建", "消息")
 
     def on_unmount(self) -> None:
@@ -144,6 +145,9 @@ class PipelinePane(HotlinePane):
         return self.runner is not None and self.runner.is_running
 
     # ------------------------------------------------------------ the table
+
+    def main_widget(self) -> Widget:
+        return self.table
 
     def activated(self) -> None:
         self.table.focus()
@@ -178,7 +182,7 @@ class PipelinePane(HotlinePane):
             )
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep))
-        self.hotline.show_count(self.count_text())
+        self.hotline.show_count(self.count_text(), pane=self)
 
     def count_text(self) -> str:
         queued = sum(1 for r in self.rows.values() if r.job.status == "queued")

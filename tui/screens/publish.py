@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
 from hotline.errors import HotlineError
@@ -89,12 +90,12 @@ class PublishPane(HotlinePane):
         self.busy = False
         self.rows: list[FeedRow] = []
 
-    def compose(self) -> ComposeResult:
+    def compose_tab(self) -> ComposeResult:
         yield Label("", id="feeds-where", classes="feeds-where", markup=False)
         yield DataTable(id="feeds-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="feed-problems", markup=False)
 
-    def on_mount(self) -> None:
+    def tab_built(self) -> None:
         self.table.add_columns("平台", "文件", "节目", "大小", "更新时间", "状态")
         settings = self.station.settings.feeds
         self.query_one("#feeds-where", Label).update(
@@ -105,6 +106,9 @@ class PublishPane(HotlinePane):
     @property
     def table(self) -> DataTable[str]:
         return self.query_one("#feeds-table", DataTable)
+
+    def main_widget(self) -> Widget:
+        return self.table
 
     def activated(self) -> None:
         self.table.focus()
@@ -169,7 +173,7 @@ class PublishPane(HotlinePane):
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
             self._show_problems(table.cursor_row)
-        self.hotline.show_count(self.count_text())
+        self.hotline.show_count(self.count_text(), pane=self)
 
     @on(DataTable.RowHighlighted, "#feeds-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

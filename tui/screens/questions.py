@@ -70,7 +70,7 @@ class QuestionsPane(HotlinePane):
         self.revealed: set[str] = set()
         self.last_hints: list[PossibleDuplicate] = []
 
-    def compose(self) -> ComposeResult:
+    def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="filter-bar"):
             yield Input(placeholder="/ 搜索问题内容", id="questions-filter", classes="filter")
             yield Label(f"状态：{ALL}", id="questions-status", classes="filter-status")

@@ -54,7 +54,7 @@ class SchedulePane(HotlinePane):
         self.loaded = False
         self.views: dict[str, EpisodeView] = {}
 
-    def compose(self) -> ComposeResult:
+    def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="filter-bar"):
             yield Input(placeholder="/ 按标题或话题筛选", id="schedule-filter", classes="filter")
             yield Label(f"状态：{ALL}", id="schedule-status", classes="filter-status")

@@ -1,11 +1,12 @@
 """The 检索 tab: search every transcript as you type, with ``hotline search``'s semantics.
 
-Typing waits ``DEBOUNCE`` seconds of quiet before searching (Enter searches at once);
-the search runs in a thread worker and an answer to a query typed over since is
-dropped. Results are newest episode first with totals, each with episode, air date,
-timestamp and the snippet with the terms highlighted; Enter opens the transcript around
-the hit with the questions answered in that episode. Esc leaves the field for the
-results (and the number keys switch tabs again).
+Type-ahead without a debounce: a keystroke searches at once when no search is running;
+while one runs, the newest text waits and is searched the moment it finishes (text typed
+over meanwhile is never searched, and an answer to a query typed over is not drawn).
+Searches run in a thread worker. Results are newest episode first with totals, each with
+episode, air date, timestamp and the snippet with the terms highlighted; Enter opens the
+transcript around the hit with the questions answered in that episode. Esc leaves the
+field for the results (and the number keys switch tabs again).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label
 
 from hotline.errors import HotlineError
@@ -24,9 +25,8 @@ from hotline.timeutil import format_offset, local_text
 from tui.messages import SearchDone
 from tui.screens.base import HotlinePane
 from tui.screens.transcript import HIT_STYLE, TranscriptScreen
+from tui.widgets.paged_table import FIRST_DRAW
 
-DEBOUNCE = 0.25
-"""Seconds of no typing before the search runs."""
 LIMIT = 200
 """Results shown (newest first); the totals count every match."""
 
@@ -52,10 +52,15 @@ class SearchPane(HotlinePane):
     def __init__(self, *, key: str = "") -> None:
         super().__init__(key=key)
         self.generation = 0
-        self.timer: Timer | None = None
+        self.running: int | None = None
+        """The generation of the search in the worker, if one is running."""
+        self.pending = False
+        """The field changed while a search ran: search its text when that one is done."""
+        self.shown: str | None = None
+        """The query whose results the table shows."""
         self.terms: list[str] = []
 
-    def compose(self) -> ComposeResult:
+    def compose_tab(self) -> ComposeResult:
         yield Input(
             placeholder="搜索全部节目文字稿：养老 医保（空格分开的词须同时出现；Esc 到结果）",
             id="search-input",
@@ -64,7 +69,7 @@ class SearchPane(HotlinePane):
         yield Label("", id="search-summary", classes="search-summary", markup=False)
         yield DataTable(id="search-table", cursor_type="row", zebra_stripes=True)
 
-    def on_mount(self) -> None:
+    def tab_built(self) -> None:
         self.table.add_column("期号", width=6)
         self.table.add_column("播出日期", width=10)
         self.table.add_column("时间", width=8)
@@ -78,6 +83,9 @@ class SearchPane(HotlinePane):
     def field(self) -> Input:
         return self.query_one("#search-input", Input)
 
+    def main_widget(self) -> Widget:
+        return self.field
+
     def activated(self) -> None:
         self.field.focus()
 
@@ -88,26 +96,29 @@ class SearchPane(HotlinePane):
 
     @on(Input.Changed, "#search-input")
     def _typed(self) -> None:
-        if self.timer is not None:
-            self.timer.stop()
-        self.timer = self.set_timer(DEBOUNCE, self.search_now)
+        if self.running is not None and self.field.value.strip():
+            self.pending = True
+        else:
+            self.search_now()
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.timer is not None:
-            self.timer.stop()
+        event.prevent_default()  # the results get the keyboard, not the field (main widget)
         self.search_now()
         self.table.focus()
 
     def search_now(self) -> None:
         """Search for what the field holds now (in a worker)."""
+        self.pending = False
         self.generation += 1
         generation, query, station = self.generation, self.field.value, self.station
         if not query.strip():
             self.table.clear()
+            self.shown = None
             self.query_one("#search-summary", Label).update("")
             return
+        self.running = generation
 
         def work() -> None:
             from transcripts.search import search
@@ -123,8 +134,13 @@ class SearchPane(HotlinePane):
         self.run_worker(work, thread=True, group="search", exclusive=True)
 
     def on_search_done(self, message: SearchDone) -> None:
+        if message.generation == self.running:
+            self.running = None
+        if self.pending and self.running is None:
+            self.search_now()  # typed over meanwhile: the newest text, not stale results
+            return
         if message.generation != self.generation:
-            return  # the query was typed over meanwhile
+            return  # the query was typed over (or cleared) meanwhile
         summary = self.query_one("#search-summary", Label)
         table, tz = self.table, self.station.tz
         table.clear()
@@ -133,17 +149,34 @@ class SearchPane(HotlinePane):
             return
         result = message.result
         self.terms = list(result.terms)
-        for hit in result.hits:
-            table.add_row(
-                str(hit.episode),
-                local_text(hit.air_start, tz, "%Y-%m-%d"),
-                format_offset(hit.start),
-                snippet_text(hit.snippet, hit.highlights),
-                key=str(hit.segment_id),
+        self.shown = result.query
+        rows = [
+            (
+                str(hit.segment_id),
+                (
+                    str(hit.episode),
+                    local_text(hit.air_start, tz, "%Y-%m-%d"),
+                    format_offset(hit.start),
+                    snippet_text(hit.snippet, hit.highlights),
+                ),
             )
+            for hit in result.hits
+        ]
+        # A screenful first, the rest after that frame: the table measures each new cell.
+        self._add_rows(message.generation, rows[:FIRST_DRAW])
+        if len(rows) > FIRST_DRAW:
+            self.call_after_refresh(self._add_rows, message.generation, rows[FIRST_DRAW:])
         shown = f"，显示最新 {len(result.hits)} 条" if len(result.hits) < result.matches else ""
-        summary.update(f"{result.matches} 条匹配，{result.episodes} 期{shown}（回车看上下文）")
-        self.hotline.show_count(self.count_text())
+        summary.update(
+            f"{result.matches} 条匹配，{result.episodes} 期{shown}（回车看上下文）", layout=False
+        )
+
+    def _add_rows(self, generation: int, rows: list[tuple[str, tuple[object, ...]]]) -> None:
+        if generation != self.generation:
+            return  # a newer search cleared the table meanwhile
+        for key, cells in rows:
+            self.table.add_row(*cells, key=key)
+        self.hotline.show_count(self.count_text(), pane=self)
 
     # ------------------------------------------------------------ keys
 

@@ -25,6 +25,8 @@ from tui.messages import PageLoaded, TableRow
 
 Source = Callable[[int, int], tuple[list[TableRow], int]]
 """Reads ``limit`` rows from ``offset``; returns them and the total that match."""
+FIRST_DRAW = 50
+"""Rows of a page added before the first frame; the rest follow right after it."""
 
 
 class PagedTable(DataTable[Any]):
@@ -36,12 +38,14 @@ class PagedTable(DataTable[Any]):
     ]
 
     def __init__(
-        self, columns: Sequence[tuple[str, int | None]], *, page_size: int = 200, **kwargs: Any
+        self, columns: Sequence[tuple[str, int | None]], *, page_size: int = 100, **kwargs: Any
     ) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.page_size = page_size
         self.total = 0
         self.fetching = False
+        self.shown = 0
+        """The generation (count of ``load`` calls) whose rows the table holds."""
         self._column_spec = list(columns)
         self._source: Source | None = None
         self._generation = 0
@@ -108,13 +112,32 @@ class PagedTable(DataTable[Any]):
         elif message.offset != self.row_count:
             message.stop()  # a duplicate request for rows already here
             return
-        self.total = message.total
-        for key, cells in message.rows:
+        self.total, self.shown = message.total, message.generation
+        rows = list(message.rows)
+        # A screenful (up to the row to select) first, the rest after that frame is drawn:
+        # the table measures every new cell before drawing, so fewer rows show sooner.
+        keys = [key for key, _ in rows]
+        upto = keys.index(message.select) + 1 if message.select in keys else 0
+        first = max(FIRST_DRAW, upto + FIRST_DRAW // 2)
+        self._add_rows(rows[:first], message.select)
+        if len(rows) > first:
+            self.fetching = True  # no next page until these rows are in
+            after = (self._generation, self.row_count)
+            self.call_after_refresh(self._add_rest, after, rows[first:])
+
+    def _add_rows(self, rows: list[TableRow], select: str | None) -> None:
+        for key, cells in rows:
             self.add_row(*cells, key=key)
-        if message.select is not None:
+        if select is not None:
             # The row may be gone (filtered out): then the cursor stays where it is.
             with contextlib.suppress(RowDoesNotExist):
-                self.move_cursor(row=self.get_row_index(message.select))
+                self.move_cursor(row=self.get_row_index(select))
+
+    def _add_rest(self, after: tuple[int, int], rows: list[TableRow]) -> None:
+        # Unless a newer load replaced the rows, or a jump's page already brought these.
+        if after == (self._generation, self.row_count):
+            self._add_rows(rows, None)
+            self.fetching = False
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         near_end = event.cursor_row >= self.row_count - max(self.page_size // 4, 1)

@@ -12,10 +12,10 @@ class StatusBar(Horizontal):
 
     DEFAULT_CSS = """
     StatusBar { height: 1; dock: bottom; background: $panel; padding: 0 1; }
-    StatusBar #status-message { width: 1fr; }
+    StatusBar #status-message { width: 1fr; height: 1; }
     StatusBar #status-message.-error { color: $error; text-style: bold; }
     StatusBar #status-message.-done { color: $success; }
-    StatusBar #status-count { width: auto; color: $text-muted; }
+    StatusBar #status-count { width: 40; height: 1; text-align: right; color: $text-muted; }
     """
 
     def compose(self) -> ComposeResult:
@@ -28,9 +28,10 @@ class StatusBar(Horizontal):
 
     def say(self, text: str, *, error: bool = False) -> None:
         label = self.query_one("#status-message", Label)
-        label.update(text)
+        # Both labels have a fixed size: redrawing them needs no new layout of the screen.
+        label.update(text, layout=False)
         label.set_class(error, "-error")
         label.set_class(not error and bool(text), "-done")
 
     def count(self, text: str) -> None:
-        self.query_one("#status-count", Label).update(text)
+        self.query_one("#status-count", Label).update(text, layout=False)
