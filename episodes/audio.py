@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from episodes.render import (
 from hotline.config import AudioSettings
 from hotline.errors import InvalidInput
 from hotline.ffmpeg import decode_pcm, iter_pcm, probe
+from hotline.files import replace_durably
 
 if TYPE_CHECKING:
     from episodes.tags import EpisodeTags
@@ -159,7 +159,7 @@ def master(
             from episodes.tags import write_tags_in_place
 
             write_tags_in_place(partial, tags)
-        _commit(partial, dest)
+        replace_durably(partial, dest)
     except BaseException:
         with contextlib.suppress(OSError):
             partial.unlink()
@@ -265,15 +265,3 @@ def _trim(source: Path, summary: Summary, settings: AudioSettings) -> tuple[int,
             f"audio.min_recording_seconds ({settings.min_recording_seconds:g} s)"
         )
     return start, stop
-
-
-def _commit(partial: Path, dest: Path) -> None:
-    """fsync the finished temp file, rename it over ``dest``, fsync the folder."""
-    with partial.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, dest)
-    folder = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)

@@ -12,52 +12,14 @@ import ctypes
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-# Temporary files are ".<final name>.<random>.tmp": a killed run's leftovers are found by name.
-TEMP_SUFFIX = ".tmp"
+from hotline.files import TEMP_SUFFIX, fsync_dir, temp_path_for, write_atomic
+
 # From this many files on, ``write_many`` flushes them with one syncfs, not an fsync each.
 BATCH_MIN = 32
-
-
-def _temp_for(dest: Path) -> Path:
-    return dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(
-    dest: Path, data: bytes, *, mtime_ns: int | None = None, durable: bool = True
-) -> None:
-    """Replace ``dest`` with ``data``: readers see the old file or the new one, never a mix.
-
-    The data is always fsynced before the rename; ``durable`` False leaves the folder's
-    fsync (which makes the rename itself survive a power cut) to the caller.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_for(dest)
-    try:
-        with temp.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mtime_ns is not None:
-            os.utime(temp, ns=(mtime_ns, mtime_ns))
-        os.replace(temp, dest)
-    finally:
-        temp.unlink(missing_ok=True)
-    if durable:
-        fsync_dir(dest.parent)
 
 
 def is_current(dest: Path, data: bytes) -> bool:
@@ -120,7 +82,7 @@ def write_many(writes: Iterable[tuple[Path, bytes, int | None]]) -> int:
         temps: list[tuple[Path, Path]] = []
         try:
             for dest, data, mtime_ns in pending:
-                temp = _temp_for(dest)
+                temp = temp_path_for(dest)
                 temps.append((temp, dest))
                 with temp.open("xb") as handle:
                     handle.write(data)
@@ -158,7 +120,7 @@ def sync_file(source: Path, dest: Path, *, durable: bool = True) -> bool:
     if same_file(source, dest):
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_for(dest)
+    temp = temp_path_for(dest)
     try:
         try:
             os.link(source, temp)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.errors import InvalidInput
+from hotline.files import write_atomic
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -225,6 +226,4 @@ def dump_settings(settings: Settings) -> str:
 
 def save_settings(settings: Settings, path: Path) -> None:
     """Write settings to ``path`` atomically."""
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(dump_settings(settings), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, dump_settings(settings))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.errors import InvalidInput
+from hotline.files import write_atomic
 from hotline.text import clean_text
 
 FORMATS = ("srt", "vtt", "txt", "json")
@@ -322,21 +321,6 @@ def render(doc: TranscriptDoc, fmt: str, *, normalized: Sequence[str] | None = N
     if fmt == "json":
         return write_json(doc, normalized=normalized)
     raise InvalidInput(f"unknown transcript format {fmt!r}: use one of {', '.join(FORMATS)}")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def transcript_paths(folder: Path, episode: int) -> dict[str, Path]:

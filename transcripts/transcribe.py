@@ -27,6 +27,7 @@ from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
 from hotline.config import TranscribeSettings
 from hotline.errors import InvalidInput, NotFound
+from hotline.files import sha256_file
 from hotline.models import EpisodeStatus
 from hotline.station import Station
 from transcripts.asr import SAMPLE_RATE, AsrBackend, RawSegment
@@ -148,14 +149,6 @@ class TranscribeResult:
     message: str = ""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_plan(station: Station, session: Session, number: int) -> _Plan:
     episode = get_episode(session, number)
     if not episode.audio_path:
@@ -240,7 +233,7 @@ def transcribe_episode(
     with sessions() as session:
         plan = _read_plan(station, session, number)
     values = run_settings(
-        settings, model=spec, audio_sha256=_sha256(plan.source), prompt=plan.prompt
+        settings, model=spec, audio_sha256=sha256_file(plan.source), prompt=plan.prompt
     )
     existing = plan.existing
     same = existing is not None and existing["fingerprint"] == values["fingerprint"]

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import typer
 
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.timeutil import format_offset
 
 app = typer.Typer(help="Episode transcripts: 文字稿.", no_args_is_help=True)
-
-JSON = typer.Option(False, "--json", help="Print JSON (stable keys).")
 
 
 @app.command("import")
@@ -36,7 +34,7 @@ def import_(
 def show(
     ctx: typer.Context,
     number: int = typer.Argument(..., help="Episode number."),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show an episode's transcript: each segment's time and text as heard."""
     from transcripts.store import load_transcript
@@ -82,7 +80,7 @@ def export(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
 ) -> None:
     """Write an episode's transcript as SRT, VTT, TXT or JSON."""
-    from transcripts.formats import write_atomic
+    from hotline.files import write_atomic
     from transcripts.store import export_transcript
 
     station = station_from(ctx)

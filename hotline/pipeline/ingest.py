@@ -14,8 +14,8 @@ from sqlmodel import Session
 from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
 from hotline.errors import Conflict, InvalidInput
+from hotline.files import CHUNK, fsync_dir, sha256_file
 from hotline.models import Episode, EpisodeStatus
-from hotline.pipeline.files import CHUNK, fsync_dir, sha256_file
 from hotline.pipeline.registry import queue_pipeline
 from hotline.station import Station
 from hotline.text import clean_text
