@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
 from hotline.errors import InvalidInput, NotFound
+from hotline.files import replace_durably, sha256_file
 from hotline.models import Episode, EpisodeStatus, Question, QuestionStatus
-from hotline.pipeline.files import replace_durably, sha256_file
 from hotline.station import Station
 from hotline.text import clean_text
 from hotline.timeutil import local_text, utcnow
@@ -144,7 +144,7 @@ def _clean_leftovers(folder: Path, number: int) -> None:
 def master_stage(ctx: StageContext) -> str:
     """Master and tag the episode's recording, unless the master is already current."""
     from episodes.audio import PASS_ONE_SHARE, master, master_fingerprint
-    from episodes.tags import EpisodeTags, write_tags
+    from episodes.tags import EpisodeTags, write_tags_in_place
     from hotline.ffmpeg import probe
 
     station = ctx.station
@@ -186,10 +186,12 @@ def master_stage(ctx: StageContext) -> str:
             ),
         )
         ctx.progress(0.96, "writing tags")
+        # The staging file is ours alone until the rename, so it is tagged in place:
+        # write_tags' copy-and-replace would copy the whole master a second time.
         shift = -result.trimmed_start
         if intro is not None:
             shift += max(probe(intro).duration - settings.crossfade_ms / 1000, 0.0)
-        write_tags(
+        write_tags_in_place(
             staging,
             _episode_tags(EpisodeTags, station, plan, cover, result.seconds, shift),
         )
