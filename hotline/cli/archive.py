@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 
 if TYPE_CHECKING:
     from hotline.backup import Manifest
@@ -44,7 +44,7 @@ def export(
     include_private: bool = typer.Option(
         False, "--include-private", help="Also export members' and listeners' contact details."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Export every table of the station, with a manifest.json, for backup or moving."""
     from hotline.backup import export_station  # only when exporting: it loads the models
@@ -67,7 +67,7 @@ def export(
 def restore(
     ctx: typer.Context,
     directory: Path = typer.Argument(..., help="A folder written by `hotline export`."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Load an export into this station, which must be empty (`hotline init NEWDIR` first)."""
     from hotline.backup import restore_station

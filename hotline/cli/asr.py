@@ -7,7 +7,7 @@ import time
 
 import typer
 
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 
 models_app = typer.Typer(help="Whisper models available on this machine.", no_args_is_help=True)
 
@@ -43,7 +43,7 @@ def transcribe(
     force: bool = typer.Option(
         False, "--force", help="Start over, even when the transcript is current or imported."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Transcribe an episode's master: stores and indexes segments, writes transcripts/NNNN.*"""
     from transcripts.transcribe import transcribe_episode
@@ -76,7 +76,7 @@ def transcribe(
 
 @models_app.command("list")
 def list_models(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys)."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Which whisper models are on this machine and where (nothing is ever downloaded)."""
     from transcripts.models_offline import cache_dirs, how_to_provide, list_models

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from episodes import bookings as domain
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.models import Booking
 from hotline.timeutil import local_iso, local_text
 
@@ -70,7 +70,7 @@ def list_(
     episode: int | None = typer.Option(None, "--episode", help="Only this episode."),
     member: str | None = typer.Option(None, "--member", help="Only this member."),
     status: str | None = typer.Option(None, "--status", help="Only this status."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List bookings, oldest episode first."""
     station = station_from(ctx)

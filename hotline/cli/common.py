@@ -17,6 +17,11 @@ from hotline.errors import HotlineError
 from hotline.station import Station, find_station_root, open_station
 from hotline.text import display_width
 
+JSON_OPTION = typer.Option(
+    False, "--json", help="Print JSON (stable keys, ISO 8601 times with the station's offset)."
+)
+"""The ``--json`` flag every list, show and search command takes."""
+
 
 class HotlineGroup(TyperGroup):
     """The root group: loads command modules lazily and turns domain errors into one line.

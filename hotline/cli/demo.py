@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import echo, emit_json
+from hotline.cli.common import JSON_OPTION, echo, emit_json
 from hotline.timeutil import local_text, parse_date
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def demo(
     today: str | None = typer.Option(
         None, "--today", help="Build as if today were YYYY-MM-DD (reproducible demos)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a demo station: 26 years of episodes, members, bookings and listener questions."""
     from hotline.demo import build_demo  # the demo's data and steps load only here

@@ -8,14 +8,12 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import catalogue, listing, schedule
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.errors import InvalidInput
 from hotline.models import Episode
 from hotline.timeutil import local_text
 
 app = typer.Typer(help="The episode schedule: 排期.", no_args_is_help=True)
-
-JSON = typer.Option(False, "--json", help="Print JSON (stable keys, ISO 8601 times).")
 
 
 def _summary(episode: Episode, tz: ZoneInfo) -> str:
@@ -30,7 +28,7 @@ def list_(
     upcoming: bool = typer.Option(False, "--upcoming", help="Only episodes still to air."),
     status: str | None = typer.Option(None, "--status", help="Only episodes in this status."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many episodes."),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List episodes by number with their air time, status, title and booked guests."""
     station = station_from(ctx)
@@ -66,7 +64,7 @@ def list_(
 def show(
     ctx: typer.Context,
     number: int = typer.Argument(..., help="Episode number."),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one episode: schedule, hosts, bookings, audio and its listener questions."""
     station = station_from(ctx)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.timeutil import local_iso, local_text, parse_local_datetime
 
 if TYPE_CHECKING:
@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from hotline.station import Station
 
 feeds_app = typer.Typer(help="Podcast feeds: 播客订阅源 for every platform.", no_args_is_help=True)
-
-JSON = typer.Option(False, "--json", help="Print JSON (stable keys).")
 
 
 def _size(n: int) -> str:
@@ -53,7 +51,7 @@ def publish(
     base_url: str | None = typer.Option(
         None, "--base-url", help="Where public/ is served (https); default feeds.base_url."
     ),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Write public/: audio, transcripts, chapters and one validated feed per platform."""
     from feeds.publish import publish as run_publish
@@ -91,7 +89,7 @@ def publish(
 
 
 @feeds_app.command("validate")
-def validate(ctx: typer.Context, as_json: bool = JSON) -> None:
+def validate(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Check every platform's feed on disk: XML, feedparser, tags, files, guids, dates, art."""
     from feeds.status import validate_feeds
 
@@ -119,7 +117,7 @@ def validate(ctx: typer.Context, as_json: bool = JSON) -> None:
 
 
 @feeds_app.command("list")
-def list_(ctx: typer.Context, as_json: bool = JSON) -> None:
+def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """The platform feeds on disk: items, size, lastBuildDate and URL."""
     from feeds.status import list_feeds
 

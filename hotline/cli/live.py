@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from episodes import live_desk as desk
 from episodes.questions import offset_text
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.models import Call, Episode, Member
 from hotline.timeutil import local_iso, local_text
 
@@ -26,7 +26,6 @@ live_app = typer.Typer(
 
 EPISODE_OPTION = typer.Option(None, "--episode", "-e", help="Episode number (default: today's).")
 CALL_ARGUMENT = typer.Argument(..., help="Call id (see `hotline live queue`).")
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
 def _episode(session: Session, tz: ZoneInfo, episode: int | None) -> int:

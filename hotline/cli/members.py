@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import members as domain
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.models import Member
 from hotline.text import mask_contact
 from hotline.timeutil import local_iso, local_text
@@ -17,7 +17,6 @@ from hotline.vocab import sectors
 
 members_app = typer.Typer(help="Members (政协委员): who can be booked.", no_args_is_help=True)
 
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 PRIVATE_OPTION = typer.Option(False, "--include-private", help="Include contact details (private).")
 REF_ARGUMENT = typer.Argument(..., help="Member id (42 or #42) or unique name.")
 

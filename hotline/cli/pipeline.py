@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hotline import jobs
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.text import display_width
 from hotline.timeutil import format_offset, local_iso, local_text
 from hotline.worker import JobOutcome, JobView, RunSummary
 
-JSON = typer.Option(False, "--json", help="Print JSON (stable keys, ISO 8601 times).")
 BAR_WIDTH = 20
 
 jobs_app = typer.Typer(help="Pipeline jobs: list, show, retry, cancel.", no_args_is_help=True)
@@ -39,7 +38,7 @@ def ingest(
     use_tags: bool = typer.Option(
         False, "--use-tags", help="Take title and description from the file's own tags."
     ),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Check a recording, copy it into audio/raw/ and queue the episode's pipeline."""
     from hotline.pipeline import ingest as ingest_recording
@@ -242,7 +241,7 @@ def jobs_list(
     kind: str | None = typer.Option(None, "--kind", help="master, transcribe, publish."),
     episode: int | None = typer.Option(None, "--episode", help="Only this episode's jobs."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many jobs."),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List jobs, newest first."""
     station = station_from(ctx)
@@ -277,7 +276,7 @@ def jobs_list(
 def jobs_show(
     ctx: typer.Context,
     job_id: int = typer.Argument(..., help="Job id."),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one job, with the full error of a failed one."""
     station = station_from(ctx)
@@ -337,7 +336,7 @@ def _print_value(key: str, value: Any, indent: str = "") -> None:
 def tags_show(
     ctx: typer.Context,
     number: int = typer.Argument(..., help="Episode number."),
-    as_json: bool = JSON,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Print the ID3 tags of the episode's master as a player sees them."""
     from hotline.pipeline import master_tags

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import questions as domain
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.models import Channel, Question
 from hotline.text import mask_contact
 from hotline.timeutil import local_iso, local_text
@@ -23,7 +23,6 @@ questions_app = typer.Typer(
 )
 
 CHANNELS = ", ".join(c.value for c in Channel)
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 PRIVATE_OPTION = typer.Option(
     False, "--include-private", help="Include the listener's contact (private)."
 )

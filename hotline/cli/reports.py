@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from episodes.reports import sector_report
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 
 report_app = typer.Typer(help="Reports for producers.", no_args_is_help=True)
 
@@ -14,7 +14,7 @@ report_app = typer.Typer(help="Reports for producers.", no_args_is_help=True)
 def sectors(
     ctx: typer.Context,
     year: int | None = typer.Option(None, "--year", help="Only episodes aired this (local) year."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Appearances per sector (界别), least represented first."""
     station = station_from(ctx)

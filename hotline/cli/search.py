@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.errors import InvalidInput
 from hotline.timeutil import format_offset, local_iso, local_text
 
@@ -31,7 +31,7 @@ def search(
     limit: int = typer.Option(20, "--limit", min=0, help="Show at most this many results."),
     by_episode: bool = typer.Option(False, "--by-episode", help="Episodes and match counts."),
     rank: bool = typer.Option(False, "--rank", help="Most relevant first (BM25)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys)."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Search every transcript; simplified and traditional script are interchangeable."""
     from transcripts.query import make_filters

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from hotline import db
-from hotline.cli.common import echo, emit_json, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, station_from
 from hotline.station import find_station_root, init_station, open_station
 
 db_app = typer.Typer(help="Database schema: upgrade, current revision.", no_args_is_help=True)
@@ -39,7 +39,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 @db_app.command("current")
-def db_current(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+def db_current(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Show the database's schema revision."""
     station = station_from(ctx)
     revision = db.current_revision(station.engine)
