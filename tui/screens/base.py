@@ -17,7 +17,7 @@ from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Input, TabPane
+from textual.widgets import DataTable, Input, TabPane
 
 from hotline.errors import HotlineError
 from hotline.station import Station
@@ -178,6 +178,19 @@ class HotlinePane(TabPane):
         if filters:
             filters.first().focus()
 
+    def action_filter(self) -> None:
+        self.focus_filter()
+
+    def action_back_to_table(self) -> None:
+        self.focus_main()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.has_class("filter"):
             self.focus_main()
+
+
+def cursor_key(table: DataTable) -> str | None:
+    """The row key under ``table``'s cursor, or None for an empty table."""
+    if table.row_count == 0:
+        return None
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)

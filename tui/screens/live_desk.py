@@ -30,7 +30,7 @@ from tui.dialogs.episode_form import parse_int
 from tui.dialogs.member_picker import MemberPicker
 from tui.dialogs.prompt import Field, PromptDialog
 from tui.labels import CALL_STATUS, label
-from tui.screens.base import HotlinePane
+from tui.screens.base import HotlinePane, cursor_key
 
 TICK_SECONDS = 0.5
 """How often the clock label is redrawn (twice a second, so it never skips a second)."""
@@ -152,10 +152,7 @@ class LiveDeskPane(HotlinePane):
     # ------------------------------------------------------------ actions
 
     def selected_key(self) -> str | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return cursor_key(self.table)
 
     def view(self, key: str | None) -> desk.CallView | None:
         if key is None or self.state is None:

@@ -187,12 +187,6 @@ class MembersPane(HotlinePane):
         key = self.table.selected_key
         return self.members.get(key) if key else None
 
-    def action_filter(self) -> None:
-        self.focus_filter()
-
-    def action_back_to_table(self) -> None:
-        self.focus_main()
-
     def action_book(self) -> None:
         chosen = self.selected_member()
         if chosen is None:

@@ -32,7 +32,7 @@ from tui.dialogs.ingest_dialog import IngestDialog
 from tui.dialogs.text_view import TextViewDialog
 from tui.labels import JOB_KIND, JOB_STATUS, label
 from tui.messages import JobFinished, JobProgress, JobStarted, RunEnded
-from tui.screens.base import HotlinePane
+from tui.screens.base import HotlinePane, cursor_key
 
 JOB_ROWS = 500
 """The newest jobs shown (a station accumulates three per episode)."""
@@ -189,10 +189,7 @@ class PipelinePane(HotlinePane):
         return f"排队 {queued} / 最近 {len(self.rows)} 个任务"
 
     def selected_key(self) -> str | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return cursor_key(self.table)
 
     def selected(self) -> jobs.JobRow | None:
         key = self.selected_key()

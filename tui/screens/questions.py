@@ -176,12 +176,6 @@ class QuestionsPane(HotlinePane):
         key = self.table.selected_key
         return self.questions.get(key) if key else None
 
-    def action_filter(self) -> None:
-        self.focus_filter()
-
-    def action_back_to_table(self) -> None:
-        self.focus_main()
-
     def action_cycle_status(self) -> None:
         self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
         shown = label(QUESTION_STATUS, self.status) if self.status else ALL

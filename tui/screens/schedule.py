@@ -149,12 +149,6 @@ class SchedulePane(HotlinePane):
         key = self.table.selected_key
         return self.views.get(key) if key else None
 
-    def action_filter(self) -> None:
-        self.focus_filter()
-
-    def action_back_to_table(self) -> None:
-        self.focus_main()
-
     def action_cycle_status(self) -> None:
         self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
         shown = label(EPISODE_STATUS, self.status) if self.status else ALL
