@@ -182,7 +182,8 @@ def list_questions(
         .order_by(Question.received_at.desc(), Question.id.desc())
     )
     if status:
-        query = query.where(status_condition(session, check_status(status), limited=bool(limit)))
+        # The composite index (status, received_at, id) serves this filter and the order.
+        query = query.where(Question.status == check_status(status).value)
     if episode is not None:
         query = query.where(Question.episode_id == get_episode(session, episode).id)
     if channel:
@@ -193,20 +194,6 @@ def list_questions(
     if limit:
         query = query.limit(limit)
     return [QuestionView(q, number, m) for q, number, m in session.exec(query)]
-
-
-def status_condition(
-    session: Session, status: QuestionStatus, *, limited: bool
-) -> sa.ColumnElement[bool]:
-    """The WHERE condition for ``status``.
-
-    The composite index (status, received_at, id) serves both the filter and the
-    newest-first order, so a LIMIT stops after a page whatever the status's size.
-    """
-    return Question.status == status.value
-
-
-_status_condition = status_condition  # the name episodes/views.py imports
 
 
 def question_view(*, session: Session, question: int) -> QuestionView:
