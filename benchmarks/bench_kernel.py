@@ -4,7 +4,9 @@ Builds a station of 1200 weekly episodes, 3000 members, 10 000 bookings and 50 0
 listener questions with bulk inserts (SQLAlchemy core, not the CLI), then times each
 command as a fresh process, as the median of N runs, next to the floor measured in the
 same runs: ``python -c "import sqlmodel, typer"``. Target: each command within 100 ms of
-the floor. It also checks that ``hotline --help`` and these commands load neither
+the floor. The console script pauses the cyclic collector while its modules load
+(hotline/console.py), so a second floor, the same imports with the collector paused,
+shows what our own code adds. It also checks that ``hotline --help`` and these commands load neither
 torch, whisper nor textual.
 
     python benchmarks/bench_kernel.py [--runs 5] [--keep]
@@ -38,6 +40,7 @@ class Command:
     detail: str = ""
     samples: list[float] = field(default_factory=list)  # wall ms
     over: list[float] = field(default_factory=list)  # wall ms over the floor run just before
+    over_paused: list[float] = field(default_factory=list)  # … over the paused-collector floor
     cpu: list[float] = field(default_factory=list)  # CPU ms (user + system)
 
 
@@ -79,7 +82,7 @@ def report():
     sys.stderr.write("\\nHEAVY:" + loaded + "\\n")
 atexit.register(report)
 sys.argv = ["hotline", *{args!r}]
-from hotline.cli import main
+from hotline.console import main
 main()
 """
 
@@ -94,15 +97,25 @@ def heavy_imports(args: list[str], env: dict[str, str]) -> tuple[list[str] | Non
     return None, run
 
 
-def measure(built: BuiltStation, runs: int) -> tuple[list[Command], list[Timed], list[dict]]:
+FLOOR_CODE = "import sqlmodel, typer"
+# The console script pauses the cyclic collector while modules load (hotline/console.py);
+# the same imports under the same setting show what our own code adds.
+PAUSED_FLOOR_CODE = "import gc; gc.disable(); import sqlmodel, typer"
+
+
+def measure(
+    built: BuiltStation, runs: int
+) -> tuple[list[Command], list[Timed], list[Timed], list[dict]]:
     env = {**os.environ, "HOTLINE_STATION": str(built.station.root)}
     env.pop("HOTLINE_DATABASE_URL", None)
     hotline = venv_script("hotline")
-    floor_argv = [sys.executable, "-c", "import sqlmodel, typer"]
+    floor_argv = [sys.executable, "-c", FLOOR_CODE]
+    paused_argv = [sys.executable, "-c", PAUSED_FLOOR_CODE]
     todo = commands(built)
     for command in todo:
         check_present(command, env)
     floors: list[Timed] = []
+    paused_floors: list[Timed] = []
     # Run 0 warms the disk cache and is not counted. Each command is timed right after a
     # floor run of its own, so both see the same load on the machine.
     for run in range(runs + 1):
@@ -110,13 +123,16 @@ def measure(built: BuiltStation, runs: int) -> tuple[list[Command], list[Timed],
             if command.status != "ok":
                 continue
             floor = time_command(floor_argv, env=env)
+            paused = time_command(paused_argv, env=env)
             timed = time_command([hotline, *command.argv(run)], env=env)
             if not timed.ok:
                 command.status, command.detail = "failed", timed.last_error_line()
             elif run:
                 floors.append(floor)
+                paused_floors.append(paused)
                 command.samples.append(timed.ms)
                 command.over.append(timed.ms - floor.ms)
+                command.over_paused.append(timed.ms - paused.ms)
                 command.cpu.append(timed.cpu_ms)
     imports = []
     for index, command in enumerate(todo):
@@ -132,13 +148,18 @@ def measure(built: BuiltStation, runs: int) -> tuple[list[Command], list[Timed],
                 "clean": loaded == [],
             }
         )
-    return todo, floors, imports
+    return todo, floors, paused_floors, imports
 
 
 def report(
-    built: BuiltStation, todo: list[Command], floors: list[Timed], imports: list[dict]
+    built: BuiltStation,
+    todo: list[Command],
+    floors: list[Timed],
+    paused_floors: list[Timed],
+    imports: list[dict],
 ) -> list[dict]:
     floor_ms = median([f.ms for f in floors])
+    paused_ms = median([f.ms for f in paused_floors])
     rows, results = [], []
     for command in todo:
         over = median(command.over)
@@ -148,7 +169,20 @@ def report(
             else ("pass" if over <= TARGET_OVER_FLOOR_MS else "fail")
         )
         cpu = median(command.cpu)
-        rows.append((command.label, median(command.samples), floor_ms, over, "≤ 100", verdict, cpu))
+        over_paused = median(command.over_paused)
+        rows.append(
+            (
+                command.label,
+                median(command.samples),
+                floor_ms,
+                over,
+                "≤ 100",
+                verdict,
+                cpu,
+                paused_ms,
+                over_paused,
+            )
+        )
         results.append(
             {
                 "command": command.label,
@@ -158,12 +192,24 @@ def report(
                 "median_ms": round(median(command.samples), 1) if command.samples else None,
                 "floor_ms": round(floor_ms, 1),
                 "over_floor_ms": round(over, 1) if command.over else None,
+                "paused_floor_ms": round(paused_ms, 1),
+                "over_paused_floor_ms": round(over_paused, 1) if command.over_paused else None,
                 "cpu_median_ms": round(median(command.cpu), 1) if command.cpu else None,
                 "target_over_floor_ms": TARGET_OVER_FLOOR_MS,
                 "pass": verdict == "pass",
             }
         )
-    headers = ["command", "median ms", "floor ms", "over floor ms", "target", "result", "CPU ms"]
+    headers = [
+        "command",
+        "median ms",
+        "floor ms",
+        "over floor ms",
+        "target",
+        "result",
+        "CPU ms",
+        "paused-gc floor ms",
+        "over it ms",
+    ]
     print(f"\nStation: {built.counts} (built in {built.seconds:.1f} s)")
     floor_cpu = median([f.cpu_ms for f in floors])
     print(
@@ -204,15 +250,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         built = build_station(folder / "station")
         print(f"built {built.counts} in {built.seconds:.1f} s")
-        todo, floors, imports = measure(built, args.runs)
-        results = report(built, todo, floors, imports)
+        todo, floors, paused_floors, imports = measure(built, args.runs)
+        results = report(built, todo, floors, paused_floors, imports)
         path = write_result(
             "kernel",
             {
                 "runs": args.runs,
                 "station": built.counts,
                 "build_seconds": round(built.seconds, 2),
-                "floor_command": 'python -c "import sqlmodel, typer"',
+                "floor_command": f'python -c "{FLOOR_CODE}"',
+                "paused_floor_command": f'python -c "{PAUSED_FLOOR_CODE}"',
+                "paused_floor_ms": round(median([f.ms for f in paused_floors]), 1),
                 "floor_ms": round(median([f.ms for f in floors]), 1),
                 "floor_cpu_ms": round(median([f.cpu_ms for f in floors]), 1),
                 "floor_samples_ms": [round(f.ms, 1) for f in floors],

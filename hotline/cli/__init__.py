@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from hotline.cli.common import HotlineGroup
+from hotline.console import modules_loaded
 
 # Command name → the module under hotline.cli that registers it, in help order.
 COMMANDS: dict[str, str] = {
@@ -65,6 +66,8 @@ def _root(
     ),
 ) -> None:
     ctx.obj = {"station": station}
+    # By now the invoked command's module (and the domain modules it imports) is loaded.
+    modules_loaded()
     if ctx.invoked_subcommand is None:
         # Bare `hotline` at a terminal opens the desk; piped or scripted, it prints help
         # rather than starting a full-screen app nobody can see.
