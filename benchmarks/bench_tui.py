@@ -9,7 +9,10 @@ call), not to the end of the test pilot's idle waits (each of those sleeps 20 ms
 
 - launch: ``make_app`` to the first frame with the schedule's rows, its table focused;
 - tab switch, first visit: 3 then 2 after launch, each to the first frame with that
-  tab's table filled and focused (the tab is built and its first page read);
+  tab's table filled and focused. The desk builds the other tabs (hidden) and reads
+  their first page in a worker once the first screen is up; like every step here this
+  press comes once the workers are done, so it times showing a built tab for the first
+  time (a press during that build waits for at most the one tab being built);
 - tab switch: number keys between tabs already opened, each to the first frame with
   that tab's table focused and filled;
 - filter keystroke: one character typed in 听众's filter to the first frame with the

@@ -2,9 +2,10 @@
 
 The app is a shell: a header, one tab per module in ``PANES`` (each a ``HotlinePane``
 from ``tui/screens/``), a status bar and the footer. Adding a tab is one module and one
-line in ``PANES``. Launch builds only the first tab; each other tab is built the first
-time it is shown and reads its rows in thread workers. A tab never opened costs nothing,
-neither at launch nor in the restyling that every later tab switch does.
+line in ``PANES``. Launch builds only the first tab. Once its rows are drawn, the other
+tabs are built while hidden, one at a time with a pause between (keys are handled in
+between), and those whose rows are a quick read read them: pressing a tab's key, even
+the first time, then only shows it. A tab shown before its turn is built at once.
 
 Keys (the footer shows the current tab's; ``ctrl+p`` lists every action):
 
@@ -67,6 +68,7 @@ p              publish (asks first): write public/ and each platform feed
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 from collections.abc import Callable, Iterator
@@ -81,7 +83,7 @@ from textual.widgets import Header, TabbedContent
 from hotline.station import Station
 from hotline.timeutil import utcnow
 from tui.commands import HotlineCommands
-from tui.messages import ChangeDone, ChangeRefused
+from tui.messages import ChangeDone, ChangeRefused, PageLoaded
 from tui.screens.base import HotlinePane
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
@@ -98,6 +100,9 @@ PANES: tuple[str, ...] = (
 """The tabs, in order (keys 1, 2, 3, …): ``module:class`` of a ``HotlinePane``."""
 
 Clock = Callable[[], datetime]
+
+BUILD_AHEAD_PAUSE = 0.05
+"""Seconds between building one hidden tab and the next: keys pressed meanwhile go first."""
 
 
 def pane_classes(paths: tuple[str, ...] = PANES) -> list[type[HotlinePane]]:
@@ -131,6 +136,7 @@ class HotlineApp(App[None]):
         self.now = clock
         self.panes = pane_classes()
         self.sub_title = f"制作台 · {station.root.name}"
+        self._building_ahead = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -180,11 +186,34 @@ class HotlineApp(App[None]):
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
         if isinstance(pane, HotlinePane):
-            if not pane.built:  # chosen with the mouse: build it now
+            if not pane.ready:  # chosen with the mouse before it was built
                 await pane.build()
                 pane.focus_main()
             pane.activated()
+            if pane.read_ahead:  # its rows were read while hidden: read them again, drawn
+                pane.read_ahead = False
+                self.call_after_refresh(pane.reload)
             self.show_count(pane.count_text())
+
+    # ------------------------------------------------------------ building tabs ahead of use
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        # The first tab's first rows are in (and drawn by the next refresh): the desk is up,
+        # build the other tabs while the producer reads it.
+        if not self._building_ahead:
+            self._building_ahead = True
+            self.call_after_refresh(self.run_worker, self.build_tabs_ahead, group="build-ahead")
+
+    async def build_tabs_ahead(self) -> None:
+        """Build each tab not built yet, hidden, and start its read (an async worker)."""
+        for pane in list(self.query(HotlinePane)):
+            if pane.built:
+                continue  # shown already
+            await asyncio.sleep(BUILD_AHEAD_PAUSE)  # keys pressed meanwhile go first
+            await pane.build()
+            if pane is not self.active_pane:  # (unless it was shown while being built)
+                pane.preload()
+        gc.freeze()  # as in on_mount: the tabs live as long as the app
 
     def palette_actions(self) -> Iterator[tuple[str, str, str, Any]]:
         """(title, key, action, namespace) for every action the palette offers."""

@@ -3,12 +3,14 @@ changes, a filter line, and the list of its actions for the footer and the comma
 
 A tab is one subclass in its own module under ``tui/screens/`` with a ``LABEL`` (Chinese
 tab title), a ``PANE_ID``, ``BINDINGS`` whose descriptions are its actions, its widgets in
-``compose_tab`` (built when the tab is first shown) and their setup in ``tab_built``;
-adding it to ``tui.app.PANES`` is the one line that puts it in the app.
+``compose_tab`` (built after launch, while the app is idle, or when first shown if that
+comes first), their setup in ``tab_built``, and optionally ``preload`` to read its rows
+while still hidden; adding it to ``tui.app.PANES`` is the one line that puts it in the app.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -38,7 +40,10 @@ class HotlinePane(TabPane):
         title = f"{key} {self.LABEL}" if key else self.LABEL
         super().__init__(title, id=self.PANE_ID)
         self.built = True
-        """False until the tab's widgets exist: the app builds its tabs when first shown."""
+        """False until the tab's widgets are asked for: the app builds the other tabs later."""
+        self._building = asyncio.Lock()
+        self.read_ahead = False
+        """Its rows were read by ``preload``, before it was shown: read again when shown."""
 
     # ------------------------------------------------------------ building on first show
 
@@ -60,11 +65,17 @@ class HotlinePane(TabPane):
             self.tab_built()
 
     async def build(self) -> None:
-        """Mount the tab's widgets if it has none yet (before it is first shown)."""
-        if not self.built:
-            self.built = True
-            await self.recompose()
-            self.tab_built()
+        """Mount the tab's widgets if it has none yet; returns once they are mounted."""
+        async with self._building:  # a build already under way (ahead of use) finishes first
+            if not self.built:
+                self.built = True
+                await self.recompose()
+                self.tab_built()
+
+    @property
+    def ready(self) -> bool:
+        """The tab's widgets are mounted (built, and not still being built)."""
+        return self.built and not self._building.locked()
 
     # ------------------------------------------------------------ shared facts
 
@@ -90,6 +101,14 @@ class HotlinePane(TabPane):
 
     def activated(self) -> None:
         """Called when the tab is chosen: subclasses start loading their rows here."""
+
+    def preload(self) -> None:
+        """Called once the tab is built ahead of use, still hidden (subclasses).
+
+        A tab whose rows are one quick read starts it here and sets ``read_ahead``, so that
+        its first showing has rows to draw at once; the app reads them again (``reload``)
+        once that showing is drawn, so the tab ends up as fresh as if read then.
+        """
 
     def on_show(self) -> None:
         # Focus once the pane is laid out: a widget in a hidden pane cannot take it.

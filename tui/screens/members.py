@@ -103,6 +103,10 @@ class MembersPane(HotlinePane):
         if not self.loaded:
             self.refilter()
 
+    def preload(self) -> None:
+        self.read_ahead = not self.loaded
+        self.activated()
+
     def refilter(self) -> None:
         self.loaded = True
         self.table.load(self._source(), select=self.table.selected_key)

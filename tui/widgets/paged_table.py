@@ -5,7 +5,8 @@ the UI thread (it opens its own database session). The first page is read on ``l
 the next one when the cursor comes within a quarter page of the last loaded row, so a
 table over 50 000 questions holds a few hundred rows until the user scrolls. ``jump``
 reads up to a far row in one query. A newer ``load`` makes older pages stale: their
-results are dropped by generation number.
+results are dropped by generation number. A re-read that brings exactly the rows the table
+holds leaves them as they are: nothing is measured or drawn again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from textual.worker import get_current_worker
 
 from hotline.errors import HotlineError
 from tui.messages import PageLoaded, TableRow
+from tui.widgets.steady_table import SteadyTable
 
 Source = Callable[[int, int], tuple[list[TableRow], int]]
 """Reads ``limit`` rows from ``offset``; returns them and the total that match."""
@@ -29,7 +31,7 @@ FIRST_DRAW = 50
 """Rows of a page added before the first frame; the rest follow right after it."""
 
 
-class PagedTable(DataTable[Any]):
+class PagedTable(SteadyTable):
     """A row-cursor table whose rows come from a ``Source`` one page at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -49,6 +51,8 @@ class PagedTable(DataTable[Any]):
         self._column_spec = list(columns)
         self._source: Source | None = None
         self._generation = 0
+        self._rows: list[TableRow] | None = []
+        """The rows as read, in table order (None once a cell was changed in place)."""
 
     def on_mount(self) -> None:
         for label, width in self._column_spec:
@@ -107,13 +111,18 @@ class PagedTable(DataTable[Any]):
         self.fetching = False
         if message.error:
             return  # the pane shows the reason
+        rows = list(message.rows)
+        if message.replace and message.total == self.total and self._holds(rows):
+            self.shown = message.generation
+            self._add_rows([], message.select)  # the same rows: only the cursor may move
+            return
         if message.replace:
             self.clear()
+            self._rows = []
         elif message.offset != self.row_count:
             message.stop()  # a duplicate request for rows already here
             return
         self.total, self.shown = message.total, message.generation
-        rows = list(message.rows)
         # A screenful (up to the row to select) first, the rest after that frame is drawn:
         # the table measures every new cell before drawing, so fewer rows show sooner.
         keys = [key for key, _ in rows]
@@ -125,9 +134,19 @@ class PagedTable(DataTable[Any]):
             after = (self._generation, self.row_count)
             self.call_after_refresh(self._add_rest, after, rows[first:])
 
+    def _holds(self, rows: list[TableRow]) -> bool:
+        """The table shows exactly ``rows`` (all of them loaded, none changed in place)."""
+        return (
+            self._rows is not None
+            and len(self._rows) == self.row_count
+            and self._rows == [(key, tuple(cells)) for key, cells in rows]
+        )
+
     def _add_rows(self, rows: list[TableRow], select: str | None) -> None:
         for key, cells in rows:
             self.add_row(*cells, key=key)
+        if self._rows is not None:
+            self._rows.extend((key, tuple(cells)) for key, cells in rows)
         if select is not None:
             # The row may be gone (filtered out): then the cursor stays where it is.
             with contextlib.suppress(RowDoesNotExist):
@@ -138,6 +157,10 @@ class PagedTable(DataTable[Any]):
         if after == (self._generation, self.row_count):
             self._add_rows(rows, None)
             self.fetching = False
+
+    def update_cell(self, *args: Any, **kwargs: Any) -> None:
+        self._rows = None  # the table no longer shows the rows as read
+        super().update_cell(*args, **kwargs)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         near_end = event.cursor_row >= self.row_count - max(self.page_size // 4, 1)
