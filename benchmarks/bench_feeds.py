@@ -137,17 +137,25 @@ def build_station(root: Path) -> Station:
 
 
 def plain_feedgen(show: ShowInfo, episodes: list[FeedEpisode]) -> bytes:
-    """The same items with feedgen and only its own podcast extension (no Podcasting 2.0)."""
+    """The same items with feedgen and only its own podcast extension (no Podcasting 2.0).
+
+    Item for item what our generic feed holds (title, description, guid, pubDate,
+    enclosure, iTunes tags) and the same channel, without the Podcasting 2.0 tags.
+    """
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.title(show.title)
-    fg.link(href=f"{BASE}/feeds/generic.xml", rel="self")
+    fg.link(href=f"{BASE}/feeds/generic.xml", rel="self", type="application/rss+xml")
     fg.link(href=show.website, rel="alternate")
     fg.description(show.description)
     fg.language(show.language)
+    fg.generator("政协热线 Hotline")
+    fg.copyright(show.owner_name)
     fg.lastBuildDate(NOW)
+    if show.image_url:
+        fg.image(url=show.image_url, title=show.title, link=show.website)
     fg.podcast.itunes_image(show.image_url or "")
     fg.podcast.itunes_author(show.author)
     fg.podcast.itunes_owner(name=show.owner_name, email=show.owner_email)

@@ -8,6 +8,9 @@ Publishing builds one feed per platform from the same episodes, and most profile
 an item exactly as another profile has it (they differ in item caps and description
 limits). A ``RenderedItems`` shared between those builds lets feedgen render each
 distinct item once; the other feeds list the same rendered element.
+
+Our Podcasting 2.0 extension writes each item's tags as text rather than lxml elements
+(``feeds.podcast_ns``); the feed feedgen serialises gets them with ``fill_items``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -23,7 +27,7 @@ from feedgen.feed import FeedGenerator
 
 from feeds.items import FeedEpisode, ShowInfo
 from feeds.platforms import Profile
-from feeds.podcast_ns import PodcastIndexEntryExtension, PodcastIndexExtension
+from feeds.podcast_ns import PodcastIndexEntryExtension, PodcastIndexExtension, fill_items
 from feeds.text import cut_html
 
 GENERATOR = "政协热线 Hotline"
@@ -33,7 +37,7 @@ RSS_MIME = "application/rss+xml"
 
 def newest_first(episodes: Sequence[FeedEpisode], profile: Profile) -> list[FeedEpisode]:
     """The episodes a profile's feed lists: newest first, at most ``profile.max_items``."""
-    ordered = sorted(episodes, key=lambda e: (e.released, e.number), reverse=True)
+    ordered = sorted(episodes, key=attrgetter("released", "number"), reverse=True)
     return ordered if profile.max_items is None else ordered[: profile.max_items]
 
 
@@ -148,15 +152,15 @@ def _build(
         ext.podcast_person(host, "host")
 
     # add_entry prepends by default; append keeps newest first as given.
+    tags: list[PodcastIndexEntryExtension] = []  # each item's, for fill_items
     for episode in newest_first(episodes, profile):
         description = cut_html(episode.description_html, profile.description_bytes)
         entry = rendered.get(show, episode, description) if rendered is not None else None
         if entry is not None:
             fg.add_entry(entry, order="append")
+            tags.append(getattr(entry, EXTENSION))
             continue
         entry = fg.add_entry(_Entry(), order="append")
-        if rendered is not None:
-            rendered.put(show, episode, description, entry)
         entry.title(episode.title)
         entry.guid(episode.guid, permalink=False)
         entry.pubDate(episode.released)
@@ -166,6 +170,7 @@ def _build(
         entry.podcast.itunes_episode(episode.number)
         entry.podcast.itunes_episode_type("full")
         item = getattr(entry, EXTENSION)
+        tags.append(item)
         item.itunes_explicit(show.explicit)
         item.podcast_episode(episode.number)
         for link in episode.transcripts:
@@ -178,7 +183,11 @@ def _build(
                 item.podcast_person(host, "host")
             for guest in episode.guests:
                 item.podcast_person(guest, "guest")
-    return fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+        if rendered is not None:
+            # Only once it is whole: a value XML cannot hold fails the build above.
+            rendered.put(show, episode, description, entry)
+    document = fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+    return fill_items(document, [item.rendered for item in tags])
 
 
 def cut_plain(text: str, limit: int) -> str:

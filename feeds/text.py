@@ -37,7 +37,8 @@ def cut_html(markup: str, limit: int) -> str:
     Never inside a character, an entity or a tag; every element left open at the cut is
     closed, and an ellipsis marks the cut. ``markup`` must be well-formed (ours is).
     """
-    if len(markup.encode()) <= limit:
+    # A character is at most 4 bytes: most descriptions fit without being encoded.
+    if len(markup) * 4 <= limit or len(markup.encode()) <= limit:
         return markup
     ellipsis = len(ELLIPSIS.encode())
     out: list[str] = []

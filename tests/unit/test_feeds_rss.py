@@ -1,10 +1,13 @@
-"""Feeds as podcast apps read them: XPath over the parsed XML; text that survives anything."""
+"""Feeds as podcast apps read them: XPath over the parsed XML; text that survives anything;
+the Podcasting 2.0 item tags, written as text, exactly what lxml would write."""
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -17,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feeds.items import FeedEpisode, ShowInfo
+from feeds.items import FeedEpisode, ShowInfo, TranscriptLink
 from feeds.platforms import NAMESPACES, PROFILES
+from feeds.podcast_ns import fill_items, xml_attribute, xml_text
 from feeds.publish import publish
-from feeds.rss import build_feed
+from feeds.rss import RenderedItems, build_feed
 from feeds.text import AnsweredQuestion, cut_html, description_html, plain
 from hotline.station import Station
 
@@ -251,3 +255,102 @@ def test_apple_cut_keeps_4000_bytes_of_a_long_description() -> None:
         description = x(root, "string(/rss/channel/item/description)")
         assert len(description.encode()) <= profile.description_bytes
         assert description.endswith("…</p>")
+
+
+# ------------------------------------------- Podcasting 2.0 item tags, written as text
+
+LINKED = replace(
+    _episode("第7期", "", "张委员", ""),
+    transcripts=(TranscriptLink("https://hotline.example.cn/t/0007.vtt", "text/vtt", "zh"),),
+    chapters_url="https://hotline.example.cn/chapters/0007.json",
+)
+# Whatever a producer or a settings file could hold, XML-invalid characters included.
+RAW = st.text(
+    st.characters() | st.sampled_from("&<>\"'\t\n\r\r\n]]>\x00\x07\x85\ufffe😀 \u3000"),
+    min_size=1,
+    max_size=40,
+)
+
+
+def as_lxml_writes(value: str) -> str:
+    """What the extension did before: escape, parse as a tag, let lxml write it."""
+    escaped = html.escape(value)
+    return etree.tostring(etree.fromstring(f'<x a="{escaped}">{escaped}</x>'), encoding="unicode")
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=RAW)
+def test_values_are_written_as_lxml_writes_them_or_refused_as_it_refuses(value: str) -> None:
+    try:
+        expected = as_lxml_writes(value)
+    except (etree.XMLSyntaxError, ValueError) as error:
+        with pytest.raises(type(error)):
+            xml_attribute(value) + xml_text(value)
+        return
+    assert f'<x a="{xml_attribute(value)}">{xml_text(value)}</x>' == expected
+
+
+# What XML can hold, markup characters and what a parser folds most of all.
+HOLDABLE = st.text(
+    st.sampled_from("&<>\"'\t\n\r]]>😀 \u3000\x85")
+    | st.characters(blacklist_categories=("Cs", "Cc")),
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(guest=HOLDABLE, url=HOLDABLE, language=HOLDABLE, host=HOLDABLE)
+def test_a_feed_is_byte_for_byte_what_lxml_writes(
+    guest: str, url: str, language: str, host: str
+) -> None:
+    guest, host = plain(guest) or "张委员", plain(host) or "李明"
+    episode = replace(
+        LINKED,
+        hosts=(host,),
+        guests=(guest, "钱委员"),
+        transcripts=(
+            TranscriptLink(f"https://hotline.example.cn/{url}", "text/vtt", language),
+            TranscriptLink("https://hotline.example.cn/t/0007.srt", "application/x-subrip", ""),
+        ),
+        chapters_url=f"https://hotline.example.cn/{url}.json",
+    )
+    data = build_feed(SHOW, [episode, replace(LINKED, guid="g2")], PROFILES["generic"])
+    # lxml writing back what it read gives the same bytes: every tag is written as lxml
+    # writes it, in its place, and no marker is left.
+    root = etree.fromstring(data, etree.XMLParser(strip_cdata=False))
+    assert etree.tostring(root, encoding="UTF-8", xml_declaration=True) == data
+    item = x(root, "/rss/channel/item")[0]
+    assert x(item, "podcast:person/text()") == [host, guest, "钱委员"]
+    written = etree.fromstring(as_lxml_writes(f"https://hotline.example.cn/{url}"))
+    assert x(item, "podcast:transcript/@url")[0] == written.get("a")
+
+
+def test_item_tags_come_in_a_fixed_order_after_feedgens_own() -> None:
+    episode = replace(LINKED, guests=("O'Brien & <李>",))
+    data = build_feed(SHOW, [episode], PROFILES["generic"], last_build=NOW)
+    item = x(etree.fromstring(data), "/rss/channel/item")[0]
+    ours = ["explicit", "transcript", "chapters", "person", "person", "episode"]
+    feedgens = ["title", "description", "guid", "enclosure", "pubDate"]
+    feedgens += ["duration", "episode", "episodeType"]
+    assert [etree.QName(child).localname for child in item] == feedgens + ours
+    assert "O'Brien &amp; &lt;李&gt;</podcast:person>".encode() in data
+
+
+def test_items_shared_between_feeds_get_their_tags_in_each() -> None:
+    episodes = [replace(LINKED, number=n, guid=f"guid-{n}", guests=(f"委员{n}",)) for n in (1, 2)]
+    rendered = RenderedItems()
+    for profile in PROFILES.values():
+        data = build_feed(SHOW, episodes, profile, last_build=NOW, rendered=rendered)
+        guests = x(etree.fromstring(data), "/rss/channel/item/podcast:person[@role='guest']")
+        assert [g.text for g in guests] == ["委员2", "委员1"], profile.name
+
+
+def test_a_value_xml_cannot_hold_fails_the_build() -> None:
+    episode = replace(LINKED, guests=("张\x00委员",))
+    with pytest.raises(etree.XMLSyntaxError):
+        build_feed(SHOW, [episode], PROFILES["generic"], last_build=NOW)
+
+
+def test_filling_checks_there_is_one_marker_per_item() -> None:
+    with pytest.raises(RuntimeError, match="0 item markers in the feed for 1 items"):
+        fill_items(b"<rss/>", [b"<podcast:episode>1</podcast:episode>"])
