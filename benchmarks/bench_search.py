@@ -3,7 +3,8 @@
 Builds a synthetic archive of 1000 episodes × 60 minutes (about 15 million characters of
 Chinese in segments of 8–30 characters; words drawn with Zipf-like frequencies from a word
 list, some of them in traditional script) through the real storage path
-(``transcripts.store.save_transcript``: normalisation, segments, postings, statistics).
+(``transcripts.store.save_transcript``: normalisation, segments, postings, segment bitmaps,
+statistics).
 Then times, per query class (1-, 2-, 3-, 4-character terms and two-term queries, sampled
 from the corpus's own vocabulary and always including its most frequent items):
 
@@ -81,6 +82,8 @@ COMMON_CHARS = (
 )
 POSTINGS_SQL = "SELECT COUNT(*), COALESCE(SUM(LENGTH(keys)), 0) / 4 FROM search_posting"
 """(rows, occurrences): one row per token and episode, four bytes per occurrence."""
+BITMAPS_SQL = "SELECT COUNT(*), COALESCE(SUM(LENGTH(bits)), 0) FROM search_bitmap"
+"""(rows, bytes) of the segment bitmaps kept for tokens in many of an episode's segments."""
 PUNCTUATION = ["，", "，", "，", "。", "？", "、"]
 
 
@@ -179,6 +182,7 @@ def build(root: Path, episodes: int, minutes: int, rng: random.Random) -> dict[s
     with station.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         rows, postings = conn.execute(sa.text(POSTINGS_SQL)).one()
+        bitmap_rows, bitmap_bytes = conn.execute(sa.text(BITMAPS_SQL)).one()
         tokens = conn.execute(sa.text("SELECT COUNT(*) FROM search_token")).scalar()
     station.engine.dispose()
     return {
@@ -188,6 +192,8 @@ def build(root: Path, episodes: int, minutes: int, rng: random.Random) -> dict[s
         "chars": total_chars,
         "posting_rows": rows,
         "postings": postings,
+        "bitmap_rows": bitmap_rows,
+        "bitmap_mb": round(bitmap_bytes / 2**20, 1),
         "tokens": tokens,
         "build_seconds": round(build_s, 1),
         "generate_seconds": round(generate_s, 1),
@@ -209,6 +215,8 @@ def archive_facts(root: Path) -> dict[str, Any]:
             "chars": count("SELECT COALESCE(SUM(chars), 0) FROM search_episode"),
             "posting_rows": count("SELECT COUNT(*) FROM search_posting"),
             "postings": count("SELECT SUM(LENGTH(keys)) / 4 FROM search_posting"),
+            "bitmap_rows": count("SELECT COUNT(*) FROM search_bitmap"),
+            "bitmap_mb": round(count("SELECT SUM(LENGTH(bits)) FROM search_bitmap") / 2**20, 1),
             "tokens": count("SELECT COUNT(*) FROM search_token"),
         }
     station.engine.dispose()
@@ -438,7 +446,8 @@ def main() -> None:
     print(
         f"Archive: {built.get('episodes', '?')} episodes, {built.get('segments', '?')} segments, "
         f"{built.get('chars', '?')} characters; {built.get('postings', '?')} postings in "
-        f"{built.get('posting_rows', '?')} rows, "
+        f"{built.get('posting_rows', '?')} rows, {built.get('bitmap_rows', '?')} segment bitmaps "
+        f"({built.get('bitmap_mb', '?')} MB), "
         f"{built.get('tokens', '?')} tokens; build {built.get('build_seconds', '?')} s; "
         f"database {built['db_mb']} MB"
     )

@@ -327,3 +327,21 @@ class SearchPosting(_Table, table=True):
     segments: int = 0
     """Segments of the episode containing the token (totals without reading ``keys``)."""
     keys: bytes = Field(default=b"", sa_type=sa.LargeBinary)
+
+
+class SearchBitmap(_Table, table=True):
+    """Which segments of one episode contain a token, for a token in many of them.
+
+    ``bits``: bit ``o % 8`` of byte ``o // 8`` is set when the segment of ordinal ``o``
+    contains the token (transcripts.bitmaps). Written where it is no larger than a list of
+    those segments would be; multi-term queries intersect these instead of positions.
+    """
+
+    __tablename__ = "search_bitmap"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    token: str = Field(primary_key=True, max_length=2)
+    episode_key: int = Field(
+        primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False}
+    )
+    bits: bytes = Field(default=b"", sa_type=sa.LargeBinary)

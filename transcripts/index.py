@@ -7,6 +7,10 @@ segment's place in the episode, the character's place in the segment), so re-tra
 an episode rewrites only that episode's rows, and a query reads a token's rows newest
 episode first straight off the primary key (``episode_key`` = 2**31 − number).
 
+Where a token is in at least 1/32 of an episode's segments, a bitmap of those segments
+is kept beside its row (``search_bitmap``, transcripts.bitmaps): no larger than the row, and
+what a query of several common words intersects instead of their positions.
+
 Tokenising is vectorised with numpy: an episode of 15 000 characters becomes its
 postings in a few milliseconds. Plain portable SQL (BLOB / bytea, INSERT … ON CONFLICT).
 """
@@ -24,6 +28,7 @@ from sqlmodel import Session
 
 from hotline.errors import InvalidInput
 from hotline.timeutil import format_offset
+from transcripts.bitmaps import row_bitmaps
 
 POSITION_BITS = 12
 MAX_SEGMENT_CHARS = 1 << POSITION_BITS
@@ -35,6 +40,9 @@ EPISODE_LIMIT = 1 << 31
 KEY_DTYPE = np.dtype("<u4")
 ID_DTYPE = np.dtype("<i8")
 LENGTH_DTYPE = np.dtype("<u2")
+BITMAP_DENSITY = 32
+"""A token's row gets a bitmap when the token is in at least 1/32 of the episode's segments
+(then the bitmap is no larger than the segments as a uint32 list)."""
 _BIGRAM = np.uint64(1 << 42)  # marks a bigram's token code; unigram codes are < 2**21
 _CHUNK = 500
 
@@ -46,6 +54,11 @@ _UPSERT_POSTING = (
     "segments = excluded.segments, keys = excluded.keys"
 )
 _DELETE_POSTING = "DELETE FROM search_posting WHERE token = ? AND episode_key = ?"
+_INSERT_BITMAP = "INSERT INTO search_bitmap (token, episode_key, bits) VALUES (?, ?, ?)"
+_UPSERT_BITMAP = (
+    _INSERT_BITMAP + " ON CONFLICT (token, episode_key) DO UPDATE SET bits = excluded.bits"
+)
+_DELETE_BITMAP = "DELETE FROM search_bitmap WHERE token = ? AND episode_key = ?"
 _ADD_STATS = (
     "INSERT INTO search_token (token, segments, episodes) VALUES (?, ?, ?) "
     "ON CONFLICT (token) DO UPDATE SET segments = search_token.segments + excluded.segments, "
@@ -230,6 +243,32 @@ def _check_lengths(segments: Sequence[tuple[int, str]], number: int, conn: sa.Co
             )
 
 
+def _write_bitmaps(
+    conn: sa.Connection,
+    key: int,
+    rows: list[tuple[str, int, bytes]],
+    segments: int,
+    seen: dict[str, tuple[int, bytes]],
+) -> None:
+    """Bitmaps for the rows (token, segments, keys) dense enough in an episode of ``segments``.
+
+    A row rewritten for a later chunk that is no longer dense loses its bitmap, which would
+    miss the new chunk; rows not rewritten keep theirs, still exact.
+    """
+    dense = [(token, blob) for token, count, blob in rows if count * BITMAP_DENSITY >= segments]
+    blobs = [blob for _, blob in dense]
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // KEY_DTYPE.itemsize
+    ordinals = np.frombuffer(b"".join(blobs), dtype=KEY_DTYPE) >> POSITION_BITS
+    bitmaps = row_bitmaps(sizes, ordinals)
+    _executemany(
+        conn,
+        _UPSERT_BITMAP if seen else _INSERT_BITMAP,
+        [(token, key, bits) for (token, _), bits in zip(dense, bitmaps, strict=True)],
+    )
+    stale = [(t, key) for t, count, _ in rows if t in seen and count * BITMAP_DENSITY < segments]
+    _executemany(conn, _DELETE_BITMAP, stale)
+
+
 def index_segments(
     *, session: Session, episode_id: int, number: int, segments: Sequence[tuple[int, str]]
 ) -> None:
@@ -254,21 +293,23 @@ def index_segments(
     texts = [text for _, text in segments]
     postings = postings_of(texts, first)
     key = episode_key(number)
-    rows = postings.rows()
     # A token seen in an earlier chunk of this episode: its row grows, the episode counts once.
     seen = _existing(conn, postings.tokens, key) if first else {}
+    chunk = postings.rows()
+    rows = [
+        (token, count + seen[token][0], seen[token][1] + blob)
+        if token in seen
+        else (token, count, blob)
+        for token, count, blob in chunk
+    ]
     _executemany(
         conn,
         _UPSERT_POSTING if seen else _INSERT_POSTING,
-        [
-            (token, key, count + seen[token][0], seen[token][1] + blob)
-            if token in seen
-            else (token, key, count, blob)
-            for token, count, blob in rows
-        ],
+        [(token, key, count, blob) for token, count, blob in rows],
     )
+    _write_bitmaps(conn, key, rows, first + len(segments), seen)
     _executemany(
-        conn, _ADD_STATS, [(token, count, 0 if token in seen else 1) for token, count, _ in rows]
+        conn, _ADD_STATS, [(token, count, 0 if token in seen else 1) for token, count, _ in chunk]
     )
     ids = np.array([segment_id for segment_id, _ in segments], dtype=ID_DTYPE).tobytes()
     lengths = np.array([len(text) for text in texts], dtype=LENGTH_DTYPE).tobytes()
@@ -322,6 +363,8 @@ def unindex_episode(*, session: Session, episode_id: int) -> int:
     key = episode_key(number)
     tokens = postings.tokens
     _executemany(conn, _DELETE_POSTING, [(t, key) for t in tokens])
+    # Any of the rows may have a bitmap: one written for an earlier chunk stays.
+    _executemany(conn, _DELETE_BITMAP, [(t, key) for t in tokens])
     _executemany(
         conn, _SUBTRACT_STATS, [(c, 1, t) for t, c in zip(tokens, postings.segments, strict=True)]
     )
@@ -334,7 +377,7 @@ def rebuild_index(*, session: Session) -> int:
     """Drop the whole index and build it again from the stored segments; returns segments."""
     session.flush()
     conn = session.connection()
-    for table in ("search_posting", "search_token", "search_episode"):
+    for table in ("search_posting", "search_bitmap", "search_token", "search_episode"):
         conn.execute(sa.text(f"DELETE FROM {table}"))
     episodes = conn.execute(
         sa.text(

@@ -76,10 +76,16 @@ class Plan:
 def make_plan(session: Session, terms: list[str], filters: Filters | None) -> Plan:
     conn = session.connection()
     tokens = list(dict.fromkeys(t for term in terms for t in term_tokens(term)))
-    query = sa.text(
-        "SELECT token, segments, episodes FROM search_token WHERE token IN :tokens"
-    ).bindparams(sa.bindparam("tokens", expanding=True))
-    stats = {row[0]: (row[1], row[2]) for row in conn.execute(query, {"tokens": tokens})}
+    # Straight through the driver: SQLAlchemy's expanding IN costs more than the lookup.
+    names = ", ".join(f":t{i}" for i in range(len(tokens)))
+    stats = {
+        row[0]: (row[1], row[2])
+        for row in fetch_all(
+            conn,
+            f"SELECT token, segments, episodes FROM search_token WHERE token IN ({names})",
+            {f"t{i}": token for i, token in enumerate(tokens)},
+        )
+    }
     ranges = key_ranges(session, filters or Filters())
     spans = (
         _ALL_EPISODES
@@ -106,15 +112,15 @@ _SPARSE = 4
 _IN_CHUNK = 500
 
 
-def _join(rows: list[tuple[int, bytes]]) -> np.ndarray:
+def join_rows(rows: list[tuple[int, bytes]]) -> np.ndarray:
     """Rows (episode_key, keys blob) in key order → one sorted uint64 array of global keys."""
     if not rows:
         return np.zeros(0, dtype=np.uint64)
     blobs = [row[1] for row in rows]
     keys = np.frombuffer(b"".join(blobs), dtype=KEY_DTYPE)
-    sizes = [len(blob) // KEY_DTYPE.itemsize for blob in blobs]
-    episodes = np.array([row[0] for row in rows], dtype=np.uint64) << EPISODE_SHIFT
-    joined = np.repeat(episodes, sizes)
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // KEY_DTYPE.itemsize
+    episodes = np.fromiter((row[0] for row in rows), dtype=np.uint64, count=len(rows))
+    joined = np.repeat(episodes << EPISODE_SHIFT, sizes)
     joined |= keys
     return joined
 
@@ -145,15 +151,15 @@ def _occurrences(
             for start in range(0, len(episodes), _IN_CHUNK):
                 listed = ",".join(map(str, episodes[start : start + _IN_CHUNK].tolist()))
                 rows += fetch_all(conn, _SOME_ROWS_SQL.format(listed), {"token": token})
-            return _join(rows)
+            return join_rows(rows)
     rows = []
     for lo, hi in plan.spans:
         rows += fetch_all(conn, _ROWS_SQL, {"token": token, "lo": lo, "hi": hi})
-    plan.lists[token] = _join(rows)
+    plan.lists[token] = join_rows(rows)
     return plan.lists[token]
 
 
-def _contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+def contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     """Which of ``needles`` are in the sorted ``haystack``."""
     if not len(haystack):
         return np.zeros(len(needles), dtype=bool)
@@ -187,11 +193,11 @@ def term_starts(
         if not len(starts):
             break
         shifted = starts + np.uint64(offset)
-        starts = starts[_contains(_occurrences(conn, plan, token, shifted), shifted)]
+        starts = starts[contains(_occurrences(conn, plan, token, shifted), shifted)]
     return starts
 
 
-def _segments(starts: np.ndarray) -> np.ndarray:
+def distinct_segments(starts: np.ndarray) -> np.ndarray:
     """Distinct segments (episode_key << 20 | ordinal) of sorted global keys."""
     segments = starts >> SEGMENT_SHIFT
     if len(segments) < 2:
@@ -214,7 +220,7 @@ def _within(starts: np.ndarray, segments: np.ndarray) -> np.ndarray:
 def matching(conn: sa.Connection, plan: Plan) -> np.ndarray:
     """Every matching segment, ascending (newest episode first, then time order)."""
     order = sorted(plan.terms, key=lambda t: min(plan.stats[k][0] for k in term_tokens(t)))
-    found = _segments(term_starts(conn, plan, order[0]))
+    found = distinct_segments(term_starts(conn, plan, order[0]))
     for term in order[1:]:
         if not len(found):
             break
@@ -260,7 +266,7 @@ def simple_first(conn: sa.Connection, plan: Plan, limit: int) -> np.ndarray:
             rows = fetch_all(
                 conn, sql, {"token": plan.terms[0], "lo": lo, "hi": hi, "rows": rows_wanted}
             )
-            segments = _segments(_join(rows))[:wanted]
+            segments = distinct_segments(join_rows(rows))[:wanted]
             found.append(segments)
             wanted -= len(segments)
             if len(rows) < rows_wanted:

@@ -36,6 +36,7 @@ from transcripts.matching import (
 )
 from transcripts.query import Filters, parse_query
 from transcripts.snippets import display_form, make_snippet
+from transcripts.term_sets import counts_of, first_of, matching_set
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -101,13 +102,14 @@ def _segment_ids(conn: sa.Connection, segments: np.ndarray) -> list[int]:
     if not len(segments):
         return []
     keys = (segments >> ORDINAL_SHIFT).tolist()
-    numbers = sorted({EPISODE_LIMIT - key for key in keys})
-    query = sa.text(
-        "SELECT number, segment_ids FROM search_episode WHERE number IN :numbers"
-    ).bindparams(sa.bindparam("numbers", expanding=True))
+    # Episode numbers from the index itself, written into the statement (a page of hits
+    # comes from a few episodes; SQLAlchemy's expanding IN would cost more than the read).
+    numbers = ",".join(str(EPISODE_LIMIT - key) for key in sorted(set(keys)))
     ids = {
         EPISODE_LIMIT - number: np.frombuffer(blob, dtype=ID_DTYPE)
-        for number, blob in conn.execute(query, {"numbers": numbers})
+        for number, blob in fetch_all(
+            conn, f"SELECT number, segment_ids FROM search_episode WHERE number IN ({numbers})", {}
+        )
     }
     ordinals = (segments & np.uint64(SEGMENT_SPAN - 1)).tolist()
     return [int(ids[key][ordinal]) for key, ordinal in zip(keys, ordinals, strict=True)]
@@ -128,7 +130,8 @@ def _hits(
         if segment_id not in by_id:
             continue  # a posting whose segment vanished behind the index's back
         _, start, end, text, text_norm, number, title, air_start = by_id[segment_id]
-        snippet, highlights = make_snippet(text_norm, text, terms)
+        shown = display_form(text_norm, text)
+        snippet, highlights = make_snippet(text_norm, text, terms, shown=shown)
         hits.append(
             Hit(
                 episode=number,
@@ -141,7 +144,7 @@ def _hits(
                 highlights=highlights,
                 score=None if scores is None else scores[i],
                 segment_id=segment_id,
-                rewritten=display_form(text_norm, text) != text,
+                rewritten=shown != text,
             )
         )
     return hits
@@ -245,6 +248,11 @@ def search(
     if plan.simple:
         first = simple_first(conn, plan, limit) if limit else np.zeros(0, dtype=np.uint64)
         matches, episodes = simple_totals(conn, plan)
+    elif len(terms) > 1:
+        found_set = matching_set(conn, plan)
+        first = first_of(found_set, limit)
+        counts = counts_of(found_set)[1]
+        matches, episodes = int(counts.sum()), len(counts)
     else:
         found = matching(conn, plan)
         first = found[:limit]
@@ -275,6 +283,9 @@ def search_by_episode(
                 {"token": terms[0], "lo": lo, "hi": hi},
             )
         counts = {int(key): int(found) for key, found in rows}
+    elif len(terms) > 1:
+        keys, found = counts_of(matching_set(conn, plan))
+        counts = dict(zip(keys.tolist(), found.tolist(), strict=True))
     else:
         keys, found = episode_counts(matching(conn, plan))
         counts = dict(zip(keys.tolist(), found.tolist(), strict=True))

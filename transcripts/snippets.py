@@ -18,6 +18,8 @@ def display_form(text_norm: str, text: str) -> str:
     original character wherever folding was the only change. Only where the two texts line
     up character for character (NFKC can change the length).
     """
+    if text_norm == text:
+        return text
     if len(text_norm) != len(text):
         return text_norm
     return "".join(
@@ -48,10 +50,19 @@ def match_spans(text_norm: str, terms: list[str]) -> list[tuple[int, int]]:
 
 
 def make_snippet(
-    text_norm: str, text: str, terms: list[str], *, width: int = SNIPPET_CHARS
+    text_norm: str,
+    text: str,
+    terms: list[str],
+    *,
+    width: int = SNIPPET_CHARS,
+    shown: str | None = None,
 ) -> tuple[str, list[tuple[int, int]]]:
-    """(snippet, highlight offsets within the snippet) for a matching segment."""
-    shown = display_form(text_norm, text)
+    """(snippet, highlight offsets within the snippet) for a matching segment.
+
+    ``shown``: ``display_form(text_norm, text)`` when the caller has it already.
+    """
+    if shown is None:
+        shown = display_form(text_norm, text)
     spans = match_spans(text_norm, terms)
     first = spans[0][0] if spans else 0
     start = max(0, min(first - LEAD_CHARS, len(shown) - width))

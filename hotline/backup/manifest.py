@@ -35,6 +35,7 @@ DERIVED_TABLES: frozenset[str] = frozenset(
         models.SearchEpisode.__tablename__,
         models.SearchToken.__tablename__,
         models.SearchPosting.__tablename__,
+        models.SearchBitmap.__tablename__,
     }
 )
 

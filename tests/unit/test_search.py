@@ -18,7 +18,7 @@ from hotline.errors import InvalidInput
 from hotline.models import Booking, Episode, Member, Segment
 from hotline.station import Station
 from hotline.vocab import sectors
-from transcripts import matching
+from transcripts import index, matching, term_sets
 from transcripts.formats import Cue
 from transcripts.index import (
     ID_DTYPE,
@@ -112,6 +112,7 @@ def check_index_statistics(session: Session) -> None:
         key = episode_key(number)
         expected.update((t, key, n, blob) for t, n, blob in postings.rows())
     assert stored == expected
+    check_bitmaps(conn)
     unindexed = conn.execute(
         sa.text(
             "SELECT COUNT(*) FROM segment WHERE episode_id NOT IN "
@@ -119,6 +120,32 @@ def check_index_statistics(session: Session) -> None:
         )
     ).scalar()
     assert unindexed == 0
+
+
+def check_bitmaps(conn: sa.Connection) -> None:
+    """Every stored bitmap is exactly its row's segments; every dense row has one."""
+    postings = {
+        (row[0], row[1]): (row[2], bytes(row[3]))
+        for row in conn.execute(
+            sa.text("SELECT token, episode_key, segments, keys FROM search_posting")
+        )
+    }
+    sizes = {
+        episode_key(row[0]): row[1]
+        for row in conn.execute(sa.text("SELECT number, segments FROM search_episode"))
+    }
+    stored = {
+        (row[0], row[1]): bytes(row[2])
+        for row in conn.execute(sa.text("SELECT token, episode_key, bits FROM search_bitmap"))
+    }
+    for row, bits in stored.items():
+        ordinals = set((np.frombuffer(postings[row][1], dtype="<u4") >> 12).tolist())
+        flags = np.unpackbits(np.frombuffer(bits, dtype=np.uint8), bitorder="little")
+        assert set(np.flatnonzero(flags).tolist()) == ordinals, row
+        assert len(bits) == max(ordinals) // 8 + 1, row
+    for (token, key), (segments, _) in postings.items():
+        if segments * index.BITMAP_DENSITY >= sizes[key]:
+            assert (token, key) in stored, (token, key)
 
 
 def reference_rank(session: Session, query: str) -> list[tuple[int, float, float]]:
@@ -176,6 +203,13 @@ def test_index_answers_exactly_what_a_brute_force_scan_finds(
 ) -> None:
     # sparse=0: every lookup after the first reads only the candidates' rows, one by one.
     monkeypatch.setattr(matching, "_SPARSE", sparse)
+    monkeypatch.setattr(term_sets, "_SPARSE", sparse)
+    # Tiny episodes: density 32 gives every row a segment bitmap, 2 only some, 0 none. Every
+    # indexed episode is written again below, with this example's density.
+    density = data.draw(st.sampled_from([index.BITMAP_DENSITY, 2, 0]))
+    monkeypatch.setattr(index, "BITMAP_DENSITY", density)
+    # A multi-term query reads a token's bitmaps or all its positions, by cost: try both.
+    monkeypatch.setattr(term_sets, "_positions_cheaper", lambda *_: data.draw(st.booleans()))
     with archive.session() as session:
         for number in NUMBERS:  # re-transcription and deletion, example after example
             texts = [t for t in corpus.get(number, []) if t.strip()]
