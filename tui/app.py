@@ -82,6 +82,7 @@ from textual.widgets import Header, TabbedContent
 
 from hotline.station import Station
 from hotline.timeutil import utcnow
+from tui.collector import CollectorPause
 from tui.commands import HotlineCommands
 from tui.messages import ChangeDone, ChangeRefused, PageLoaded
 from tui.screens.base import HotlinePane
@@ -137,6 +138,8 @@ class HotlineApp(App[None]):
         self.panes = pane_classes()
         self.sub_title = f"制作台 · {station.root.name}"
         self._building_ahead = False
+        self._collector = CollectorPause()
+        self._status_bar: StatusBar | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,6 +151,12 @@ class HotlineApp(App[None]):
         yield StatusBar()
         yield KeyFooter()
 
+    def on_load(self) -> None:
+        # Starting allocates a few hundred thousand objects (styles, widgets, the first rows)
+        # and nearly none is garbage: collect once the first screen is drawn, not every 700
+        # allocations on the way (see tui.collector; hotline.console does so for the CLI).
+        self._collector.hold()
+
     def on_mount(self) -> None:
         # Everything built so far (modules, styles, widgets) lives as long as the app: keep it
         # out of the garbage collector's full passes, which otherwise walk it all and stall
@@ -156,6 +165,7 @@ class HotlineApp(App[None]):
         self.active_pane.activated()
 
     def on_unmount(self) -> None:
+        self._collector.release()  # a frame that never came must not leave collection off
         gc.unfreeze()
 
     # ------------------------------------------------------------ tabs
@@ -177,11 +187,17 @@ class HotlineApp(App[None]):
     async def action_show_tab(self, index: int) -> None:
         if 0 <= index < len(self.panes) and self.tabs.active != self.panes[index].PANE_ID:
             pane = self.query_one(f"#{self.panes[index].PANE_ID}", HotlinePane)
+            self.collect_after_frame()
             await pane.build()  # the first time: its widgets, mounted while still hidden
             # Show the new tab and focus it in the same frame: one restyle and one footer
             # update instead of one for dropping the focus and another for taking it.
             self.tabs.active = pane.PANE_ID
             pane.focus_now()
+
+    def collect_after_frame(self) -> None:
+        """Hold garbage collection back until the next frame is drawn (see tui.collector)."""
+        if self._collector.hold():
+            self.call_after_refresh(self._collector.release)
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
@@ -202,6 +218,7 @@ class HotlineApp(App[None]):
         # build the other tabs while the producer reads it.
         if not self._building_ahead:
             self._building_ahead = True
+            self.call_after_refresh(self._collector.release)  # held since the desk started
             self.call_after_refresh(self.run_worker, self.build_tabs_ahead, group="build-ahead")
 
     async def build_tabs_ahead(self) -> None:
@@ -230,8 +247,11 @@ class HotlineApp(App[None]):
     @property
     def status_bar(self) -> StatusBar | None:
         # The desk's own screen (a dialog may be on top); None while it is being built.
-        found = self.screen_stack[0].query(StatusBar) if self.screen_stack else None
-        return found.first() if found else None
+        # Looked up once: a query walks every tab's widgets, and each switch reports here.
+        if self._status_bar is None or not self._status_bar.is_attached:
+            found = self.screen_stack[0].query(StatusBar) if self.screen_stack else None
+            self._status_bar = found.first() if found else None
+        return self._status_bar
 
     def report(self, text: str, *, error: bool = False) -> None:
         """Show an outcome in the status bar (and as a notification when refused)."""

@@ -79,3 +79,43 @@ async def test_a_new_theme_redraws_every_state() -> None:
         light = drawn(table)
         assert light != dark
         assert light == drawn_afresh(table)
+
+
+async def test_showing_the_table_again_keeps_its_rows_and_a_new_width_redraws_them() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(SteadyTable)
+        table.focus()
+        await pilot.pause()
+        before = table_lines(table)
+        table.display = False  # as a tab being hidden; shown again it gets a resize
+        await pilot.pause()
+        table.display = True
+        table.focus()
+        await pilot.pause()
+        again = table_lines(table)
+        assert all(a is b for a, b in zip(again, before, strict=True))  # kept, not redrawn
+        assert drawn(table) == drawn_afresh(table)
+        await pilot.resize_terminal(100, 20)
+        await pilot.pause()
+        width = table.size.width
+        assert width > 80
+        assert all(line.cell_length == width for line in table_lines(table))
+        assert drawn(table) == drawn_afresh(table)
+
+
+async def test_rows_read_ahead_while_hidden_draw_as_a_fresh_table_would() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(SteadyTable)
+        table.display = False
+        await pilot.pause()
+        table.clear()
+        table.add_rows(reversed(ROWS))
+        table.read_rows_ahead(10)
+        assert len(table._row_renderable_cache) >= 10
+        table.display = True
+        table.focus()
+        await pilot.pause()
+        assert drawn(table) == drawn_afresh(table)
+        assert str(table.get_row_at(0)[0]) == str(ROWS[-1][0])

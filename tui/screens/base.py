@@ -112,7 +112,13 @@ class HotlinePane(TabPane):
 
     def on_show(self) -> None:
         # Focus once the pane is laid out: a widget in a hidden pane cannot take it.
-        self.call_after_refresh(self.focus_main)
+        self.call_after_refresh(self._focus_if_shown)
+
+    def _focus_if_shown(self) -> None:
+        # Unless another tab was chosen meanwhile (a key pressed while the desk starts): the
+        # keyboard stays there, and focusing this tab's table would bring this tab back.
+        if self.hotline.tabs.active == self.id:
+            self.focus_now()
 
     def main_widget(self) -> Widget | None:
         """The widget the keyboard goes to when the tab is shown (its first table)."""

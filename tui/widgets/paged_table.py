@@ -133,6 +133,8 @@ class PagedTable(SteadyTable):
             self.fetching = True  # no next page until these rows are in
             after = (self._generation, self.row_count)
             self.call_after_refresh(self._add_rest, after, rows[first:])
+        else:
+            self._all_in()
 
     def _holds(self, rows: list[TableRow]) -> bool:
         """The table shows exactly ``rows`` (all of them loaded, none changed in place)."""
@@ -156,7 +158,12 @@ class PagedTable(SteadyTable):
         # Unless a newer load replaced the rows, or a jump's page already brought these.
         if after == (self._generation, self.row_count):
             self._add_rows(rows, None)
-            self.fetching = False
+            self._all_in()
+
+    def _all_in(self) -> None:
+        self.fetching = False
+        if not self.is_on_screen:  # a tab read ahead of use: ready its first screen meanwhile
+            self.read_rows_ahead(FIRST_DRAW)
 
     def update_cell(self, *args: Any, **kwargs: Any) -> None:
         self._rows = None  # the table no longer shows the rows as read
