@@ -2,7 +2,7 @@
 
 Loading SQLAlchemy, pydantic, typer and our schema allocates a few hundred thousand
 objects, none of them garbage; the cyclic collector would walk the growing heap again
-and again while they load, which costs a command about a fifth of its start-up. So
+and again while they load, which costs a command about 15 % of its start-up. So
 collection waits until the command's modules are loaded (:func:`modules_loaded`), and
 what loaded is then frozen out of later collections. Everything else (tests, the TUI
 started from Python, library use) keeps the interpreter's defaults: only this entry
