@@ -7,7 +7,14 @@ import time
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import (
+    EPISODE_ARGUMENT,
+    JSON_OPTION,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
 
 models_app = typer.Typer(help="Whisper models available on this machine.", no_args_is_help=True)
 
@@ -36,7 +43,7 @@ class _Milestones:
 
 def transcribe(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     model: str | None = typer.Option(
         None, "--model", "-m", help="Whisper model name or checkpoint path (default: settings)."
     ),

@@ -8,13 +8,19 @@ from typing import Any
 import typer
 
 from episodes import bookings as domain
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import (
+    EPISODE_ARGUMENT,
+    JSON_OPTION,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
 from hotline.models import Booking
 from hotline.timeutil import local_iso, local_text
 
 bookings_app = typer.Typer(help="Bookings of members on episodes.", no_args_is_help=True)
 
-EPISODE_ARGUMENT = typer.Argument(..., help="Episode number.")
 MEMBER_ARGUMENT = typer.Argument(..., help="Member id (42 or #42) or unique name.")
 
 

@@ -22,6 +22,9 @@ JSON_OPTION = typer.Option(
 )
 """The ``--json`` flag every list, show and search command takes."""
 
+EPISODE_ARGUMENT = typer.Argument(..., help="Episode number.")
+"""The episode number every command about one episode takes first."""
+
 
 class HotlineGroup(TyperGroup):
     """The root group: loads command modules lazily and turns domain errors into one line.

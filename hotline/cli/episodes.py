@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import catalogue, listing, schedule
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import (
+    EPISODE_ARGUMENT,
+    JSON_OPTION,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
 from hotline.errors import InvalidInput
 from hotline.models import Episode
 from hotline.timeutil import local_text
@@ -63,7 +70,7 @@ def list_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one episode: schedule, hosts, bookings, audio and its listener questions."""
@@ -131,7 +138,7 @@ def add(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     title: str | None = typer.Option(None, "--title"),
     topic: str | None = typer.Option(None, "--topic"),
     hosts: list[str] | None = typer.Option(None, "--host", help="Replaces the hosts; repeat."),
@@ -157,7 +164,7 @@ def edit(
 
 
 @app.command("cancel")
-def cancel(ctx: typer.Context, number: int = typer.Argument(..., help="Episode number.")) -> None:
+def cancel(ctx: typer.Context, number: int = EPISODE_ARGUMENT) -> None:
     """Cancel a planned or confirmed episode (its open bookings are cancelled too)."""
     station = station_from(ctx)
     with station.session() as session:
@@ -169,7 +176,7 @@ def cancel(ctx: typer.Context, number: int = typer.Argument(..., help="Episode n
 @app.command("reschedule")
 def reschedule(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     air: str = typer.Option(..., "--air", help='New local air time "YYYY-MM-DD HH:MM".'),
 ) -> None:
     """Move an episode that has not aired to another air time."""

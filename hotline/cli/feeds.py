@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import (
+    EPISODE_ARGUMENT,
+    JSON_OPTION,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
 from hotline.timeutil import local_iso, local_text, parse_local_datetime
 
 if TYPE_CHECKING:
@@ -159,7 +166,7 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 @feeds_app.command("release")
 def release(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     at: str | None = typer.Option(None, "--at", help='Release time, "YYYY-MM-DD HH:MM" local.'),
     clear: bool = typer.Option(False, "--clear", help="Release after airing again."),
 ) -> None:

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hotline import jobs
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import (
+    EPISODE_ARGUMENT,
+    JSON_OPTION,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
 from hotline.text import display_width
 from hotline.timeutil import format_offset, local_iso, local_text
 from hotline.worker import JobOutcome, JobView, RunSummary
@@ -33,7 +40,7 @@ tags_app = typer.Typer(help="ID3 tags of mastered episodes.", no_args_is_help=Tr
 
 def ingest(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     file: Path = typer.Argument(..., help="The studio recording (any format ffmpeg reads)."),
     use_tags: bool = typer.Option(
         False, "--use-tags", help="Take title and description from the file's own tags."
@@ -335,7 +342,7 @@ def _print_value(key: str, value: Any, indent: str = "") -> None:
 @tags_app.command("show")
 def tags_show(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print the ID3 tags of the episode's master as a player sees them."""

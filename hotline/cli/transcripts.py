@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import (
+    EPISODE_ARGUMENT,
+    JSON_OPTION,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
 from hotline.timeutil import format_offset
 
 app = typer.Typer(help="Episode transcripts: 文字稿.", no_args_is_help=True)
@@ -16,7 +23,7 @@ app = typer.Typer(help="Episode transcripts: 文字稿.", no_args_is_help=True)
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     file: Path = typer.Argument(..., help="An SRT, VTT, JSON (ours or whisper's) or TXT file."),
 ) -> None:
     """Load a transcript made elsewhere, replacing any stored one, and index it for search."""
@@ -33,7 +40,7 @@ def import_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show an episode's transcript: each segment's time and text as heard."""
@@ -75,7 +82,7 @@ def show(
 @app.command("export")
 def export(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
     fmt: str = typer.Option("srt", "--format", "-f", help="srt, vtt, txt or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
 ) -> None:
@@ -96,7 +103,7 @@ def export(
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    number: int = typer.Argument(..., help="Episode number."),
+    number: int = EPISODE_ARGUMENT,
 ) -> None:
     """Delete an episode's transcript, its files and its search index entries."""
     from transcripts.store import delete_transcript
