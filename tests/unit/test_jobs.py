@@ -177,7 +177,7 @@ def test_retry_requeues_failed_and_cancelled_only(station: Station) -> None:
     with station.session() as session:
         jobs.cancel(session=session, job_id=job_id)
     with station.session() as session:
-        assert jobs.retry(session=session, job_id=job_id).status == JobStatus.queued
+        assert jobs.retry(session=session, job_id=job_id).job.status == JobStatus.queued
     claim(station, "w1")
     with station.session() as session:
         jobs.finish(session=session, job_id=job_id, worker="w1")
