@@ -41,6 +41,11 @@ class ProcessTimeout(HotlineError):
     """An external process ran past its time limit and was killed."""
 
 
+def _seconds(value: float) -> str:
+    """Seconds as people read them: 0.5, 12, 3600."""
+    return f"{value:.1f}".removesuffix(".0") if value < 10 else f"{value:.0f}"
+
+
 class Child:
     """One started process, its deadline and, once killed, why."""
 
@@ -80,10 +85,11 @@ class Child:
 
     def timeout_reason(self) -> str:
         audio = max(self.expected, self.handled)
+        elapsed = time.monotonic() - self.started
         return (
-            f"{self.what} was stopped after {time.monotonic() - self.started:.0f} s: over its "
-            f"limit of {self.limit():.0f} s (jobs.timeout_floor {self.limits.timeout_floor:g} s "
-            f"+ jobs.timeout_factor {self.limits.timeout_factor:g} × {audio:.0f} s of audio)"
+            f"{self.what} was stopped after {_seconds(elapsed)} s: over its limit of "
+            f"{_seconds(self.limit())} s (jobs.timeout_floor {self.limits.timeout_floor:g} s "
+            f"+ jobs.timeout_factor {self.limits.timeout_factor:g} × {_seconds(audio)} s of audio)"
         )
 
     def check(self) -> None:

@@ -48,7 +48,8 @@ class RunSummary:
     """Jobs whose end could not be written to the database (disk full, say): they stay
     ``running`` until the next worker finds their worker gone and takes them over."""
     halted: str = ""
-    """Why the run stopped before the queue was empty ("" when it did not)."""
+    """Why the run stopped taking jobs before the queue was empty ("" when it did not): the
+    database's complaint."""
     interrupted: bool = False
     """The run was stopped (Ctrl-C, SIGTERM, the desk closing); running jobs were requeued."""
 

@@ -62,7 +62,8 @@ def _record(station: Station, context: str, write: Callable[[Session], bool]) ->
             return write(session)
     except Exception as exc:
         logs.record_failure(exc, root=station.root, context=context)
-        raise _Unrecorded(jobs.error_text(exc)[0]) from exc
+        # The driver's own words ("database or disk is full"), without SQLAlchemy's wrapping.
+        raise _Unrecorded(jobs.error_text(getattr(exc, "orig", None) or exc)[0]) from exc
 
 
 class _RunningJob:
@@ -279,7 +280,7 @@ def _record_ending(running: _RunningJob, ending: _Ending) -> JobOutcome:
     return running.outcome("failed", message)
 
 
-_Result = tuple[_RunningJob, JobOutcome, bool]  # (job, outcome, unrecorded)
+_Result = tuple[_RunningJob, JobOutcome, str]  # (job, outcome, why it was not recorded)
 
 
 def _run_one(
@@ -288,11 +289,11 @@ def _run_one(
     """The body of a job's thread: run, record, report, hand the outcome to the runner."""
     running.observer.started(running.view)
     ending = _run_stage(running, handler, job)
-    unrecorded = False
+    unrecorded = ""
     try:
         outcome = _record_ending(running, ending)
     except _Unrecorded as exc:
-        unrecorded = True
+        unrecorded = str(exc)
         outcome = running.outcome(
             "failed",
             f"{ending[1]}; this could not be recorded ({exc}): the job stays running "
@@ -375,7 +376,7 @@ class _Runner:
         self.summary.outcomes.append(outcome)
         if unrecorded:
             self.summary.unrecorded.append(outcome.job_id)
-            self.summary.halted = self.summary.halted or "the database cannot record jobs"
+            self.summary.halted = self.summary.halted or unrecorded
         return True
 
     def stop_all(self) -> None:
@@ -396,8 +397,9 @@ class _Runner:
                         session=s, job_id=j, worker=w, message="interrupted"
                     ),
                 )
-            except _Unrecorded:
+            except _Unrecorded as exc:
                 self.summary.unrecorded.append(job_id)
+                self.summary.halted = self.summary.halted or str(exc)
             if running.finish_once(outcome):
                 self.summary.outcomes.append(outcome)
             del self.active[job_id]

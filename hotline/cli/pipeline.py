@@ -200,9 +200,9 @@ def _print_trouble(summary: RunSummary) -> None:
     if summary.unrecorded:
         ids = ", ".join(str(i) for i in summary.unrecorded)
         typer.echo(
-            f"hotline: error: the end of job {ids} could not be recorded ({summary.halted}); "
-            "it shows as running until the next `hotline process` finds its worker gone "
-            "and runs it again",
+            f"hotline: error: the database could not record the end of job {ids} "
+            f"({summary.halted}); it shows as running until the next `hotline process` "
+            "finds its worker gone and runs it again",
             err=True,
         )
     elif summary.halted:
