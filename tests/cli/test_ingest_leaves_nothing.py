@@ -73,9 +73,9 @@ def test_a_tag_refused_with_use_tags_leaves_nothing_behind(
     before = snapshot(station)
     r = cli("ingest", episode, source, "--use-tags")
     assert r.exit_code == 1  # type: ignore[attr-defined]
-    assert r.stderr == f"hotline: error: {source}: {reason}\n"  # type: ignore[attr-defined]
     assert snapshot(station) == before
     assert before[2] == []  # not a raw file, not a temp file
+    assert r.stderr == f"hotline: error: {source}: {reason}\n"  # type: ignore[attr-defined]
 
     r = cli("ingest", episode, source)  # without --use-tags the tags are only reported
     assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
@@ -125,8 +125,8 @@ def test_a_new_file_that_does_not_fit_leaves_nothing_behind(
     other = fx.recording(tmp_path / "第1201期 重录.wav", 30.0, seed=4)
     refused = hotline_run(station.root, "ingest", "1201", str(other))
     assert refused.returncode == 1
+    assert snapshot(station) == before
     assert refused.stderr == (
         f"hotline: error: {other}: cannot be copied into {station.raw_dir}: "
         "No space left on device\n"
     )
-    assert snapshot(station) == before
