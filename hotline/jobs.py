@@ -387,7 +387,7 @@ def cancel(*, session: Session, job_id: int) -> Change:
     return Change(job, later, was)
 
 
-def _pid_gone(worker: str, host: str) -> bool:
+def _pid_gone(worker: str, host: str, *, ours_is_dead: bool = True) -> bool:
     """True when ``worker`` ran on this host and its process no longer exists."""
     parts = worker.split(":")
     if len(parts) < 2 or parts[0] != host or not parts[1].isdigit():
@@ -396,7 +396,7 @@ def _pid_gone(worker: str, host: str) -> bool:
     if pid == os.getpid():
         # Recovery runs before this process claims anything, so a job that names
         # our pid belongs to a dead process whose pid was reused.
-        return True
+        return ours_is_dead
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -404,6 +404,23 @@ def _pid_gone(worker: str, host: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def worker_gone(
+    job: Job,
+    *,
+    now: datetime | None = None,
+    stale_after: timedelta = STALE_AFTER,
+    ours_is_dead: bool = True,
+) -> bool:
+    """True when the running ``job``'s worker is dead: silent for ``stale_after``, or a
+    process of this host that no longer exists. The next worker takes such a job over."""
+    if job.status != JobStatus.running:
+        return False
+    beat = as_utc(job.heartbeat_at) if job.heartbeat_at else None
+    if beat is None or (now or utcnow()) - beat > stale_after:
+        return True
+    return _pid_gone(job.worker, socket.gethostname(), ours_is_dead=ours_is_dead)
 
 
 def recover_stale(
@@ -415,13 +432,10 @@ def recover_stale(
     when it ran on this host and its process is gone.
     """
     now = now or utcnow()
-    host = socket.gethostname()
     recovered: list[Job] = []
     running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
     for job in running:
-        beat = as_utc(job.heartbeat_at) if job.heartbeat_at else None
-        late = beat is None or now - beat > stale_after
-        if not (late or _pid_gone(job.worker, host)):
+        if not worker_gone(job, now=now, stale_after=stale_after):
             continue
         where = [col(Job.status) == JobStatus.running, col(Job.worker) == job.worker]
         job_id = job.id
@@ -460,6 +474,8 @@ class JobRow:
     job: Job
     episode_number: int | None
     waiting_for: Job | None = None
+    worker_gone: bool = False
+    """Shown ``running``, but its worker is dead: the next worker takes the job over."""
 
 
 def job_detail(*, session: Session, job_id: int) -> JobRow:
@@ -467,7 +483,8 @@ def job_detail(*, session: Session, job_id: int) -> JobRow:
     job = get_job(session, job_id)
     episode = session.get(Episode, job.episode_id) if job.episode_id is not None else None
     waiting = blocker(session, job) if job.status == JobStatus.queued else None
-    return JobRow(job, episode.number if episode else None, waiting)
+    gone = worker_gone(job, ours_is_dead=False)
+    return JobRow(job, episode.number if episode else None, waiting, gone)
 
 
 def list_jobs(
@@ -491,4 +508,8 @@ def list_jobs(
     query = query.order_by(col(Job.id).desc())
     if limit is not None:
         query = query.limit(limit)
-    return [JobRow(job, number) for job, number in session.exec(query).all()]
+    now = utcnow()
+    return [
+        JobRow(job, number, worker_gone=worker_gone(job, now=now, ours_is_dead=False))
+        for job, number in session.exec(query).all()
+    ]

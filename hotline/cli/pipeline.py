@@ -266,6 +266,7 @@ def _job_json(row: jobs.JobRow, tz: ZoneInfo, *, full: bool) -> dict[str, Any]:
     }
     if full:
         data["waiting_for"] = row.waiting_for.id if row.waiting_for else None
+        data["worker_gone"] = row.worker_gone
     return data
 
 
@@ -297,7 +298,7 @@ def jobs_list(
                 r.job.id,
                 r.job.kind,
                 r.episode_number or "",
-                r.job.status,
+                f"{r.job.status} (worker gone)" if r.worker_gone else r.job.status,
                 f"{r.job.progress:.0%}",
                 r.job.attempts,
                 local_text(r.job.created_at, tz),
@@ -325,7 +326,10 @@ def jobs_show(
         emit_json(data)
         return
     for key, value in data.items():
-        if key != "error" and value not in (None, ""):
+        if key == "worker_gone":
+            if value:
+                echo("worker_gone: its worker is dead; the next `hotline process` takes it over")
+        elif key != "error" and value not in (None, ""):
             echo(f"{key}: {value}")
     if data["error"]:
         echo("error:")

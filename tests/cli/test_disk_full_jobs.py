@@ -78,6 +78,11 @@ def test_a_failure_that_cannot_be_recorded_leaves_the_job_to_the_next_worker(
     )
     assert "No space left on device" in full.stdout
     assert job(station, 1).status == "running"  # what the full disk kept
+    listed = hotline_run(station.root, "jobs", "list", env=env)
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("1 "))
+    assert "running (worker gone)" in row  # not "running" forever
+    shown = hotline_run(station.root, "jobs", "show", "1", "--json", env=env)
+    assert '"worker_gone": true' in shown.stdout
 
     filler.unlink()  # room again
     again = hotline_run(station.root, "process", "--kind", "master", env=env)
