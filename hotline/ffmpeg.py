@@ -351,14 +351,19 @@ class Encoder:
         self._frames = 0
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close/abort)
         self._group = processes.current()
-        # The deadline grows with the audio written: the encoder lives as long as the render.
-        self._child = self._group.popen(
-            cmd,
-            what=f"ffmpeg encoding {self.dest.name}",
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=self._errors,
-        )
+        try:
+            # The deadline grows with the audio written: the encoder lives as long as the
+            # render does.
+            self._child = self._group.popen(
+                cmd,
+                what=f"ffmpeg encoding {self.dest.name}",
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._errors,
+            )
+        except BaseException:
+            self._errors.close()
+            raise
         self._proc = self._child.proc
 
     def _failed(self) -> HotlineError:

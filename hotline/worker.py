@@ -66,6 +66,10 @@ def _record(station: Station, context: str, write: Callable[[Session], bool]) ->
         raise _Unrecorded(jobs.error_text(getattr(exc, "orig", None) or exc)[0]) from exc
 
 
+_Result = tuple["_RunningJob", JobOutcome, str]
+"""A job's thread to the runner: (the job, its outcome, why its end was not recorded)."""
+
+
 class _RunningJob:
     """One claimed job on its thread: progress, heartbeats, stopping, its processes.
 
@@ -94,6 +98,8 @@ class _RunningJob:
         self._message = ""
         self._aborted: str | None = None
         self._reported = False
+        self.unrecorded = ""
+        """Why the database could not take the job's end ("" when it could)."""
 
     # ---------------------------------------------------------------- JobControl
 
@@ -182,13 +188,18 @@ class _RunningJob:
 
     # ---------------------------------------------------------------- the end
 
-    def finish_once(self, outcome: JobOutcome) -> bool:
-        """Report the outcome unless it was reported already (by the runner, on a stop)."""
+    def finish_once(self, outcome: JobOutcome, results: queue.Queue[_Result] | None) -> bool:
+        """Report the outcome to the observer and the runner, unless it was reported
+        already (by the runner, when the stage did not stop in time)."""
         with self._lock:
             if self._reported:
                 return False
             self._reported = True
-        self.observer.finished(outcome)
+        try:
+            self.observer.finished(outcome)
+        finally:
+            if results is not None:
+                results.put((self, outcome, self.unrecorded))
         return True
 
     def outcome(self, status: str, message: str) -> JobOutcome:
@@ -280,27 +291,28 @@ def _record_ending(running: _RunningJob, ending: _Ending) -> JobOutcome:
     return running.outcome("failed", message)
 
 
-_Result = tuple[_RunningJob, JobOutcome, str]  # (job, outcome, why it was not recorded)
-
-
 def _run_one(
     running: _RunningJob, handler: Handler | None, job: Job, results: queue.Queue[_Result]
 ) -> None:
-    """The body of a job's thread: run, record, report, hand the outcome to the runner."""
-    running.observer.started(running.view)
-    ending = _run_stage(running, handler, job)
-    unrecorded = ""
+    """The body of a job's thread: run, record, report, hand the outcome to the runner.
+
+    The runner always gets an outcome, whatever goes wrong here, so it never waits forever.
+    """
+    outcome = running.outcome("failed", "the worker failed before the job ended")
     try:
-        outcome = _record_ending(running, ending)
-    except _Unrecorded as exc:
-        unrecorded = str(exc)
-        outcome = running.outcome(
-            "failed",
-            f"{ending[1]}; this could not be recorded ({exc}): the job stays running "
-            "until the next worker takes it over",
-        )
-    if running.finish_once(outcome):
-        results.put((running, outcome, unrecorded))
+        running.observer.started(running.view)
+        ending = _run_stage(running, handler, job)
+        try:
+            outcome = _record_ending(running, ending)
+        except _Unrecorded as exc:
+            running.unrecorded = str(exc)
+            outcome = running.outcome(
+                "failed",
+                f"{ending[1]}; this could not be recorded ({exc}): the job stays running "
+                "until the next worker takes it over",
+            )
+    finally:
+        running.finish_once(outcome, results)
 
 
 def _waiting(station: Station, kinds: list[str] | None, episode_id: int | None) -> list[JobOutcome]:
@@ -345,16 +357,16 @@ class _Runner:
             job = jobs.claim_next(
                 self.station.session, worker=name, kinds=kinds, episode_id=episode_id
             )
-        except Exception as exc:
+            number = _episode_number(self.station, job.episode_id) if job else None
+        except Exception as exc:  # a job claimed but not started is taken over later
             logs.record_failure(exc, root=self.station.root, context="claiming a job")
-            self.summary.halted = f"could not take the next job: {jobs.error_text(exc)[0]}"
+            reason = jobs.error_text(getattr(exc, "orig", None) or exc)[0]
+            self.summary.halted = f"could not take the next job: {reason}"
             return False
         if job is None:
             return False
         assert job.id is not None
-        view = JobView(
-            job.id, job.kind, _episode_number(self.station, job.episode_id), job.attempts
-        )
+        view = JobView(job.id, job.kind, number, job.attempts)
         running = _RunningJob(self.station, view, name, self.observer, self.stop)
         thread = threading.Thread(
             target=_run_one,
@@ -372,6 +384,8 @@ class _Runner:
             running, outcome, unrecorded = self.results.get(timeout=timeout)
         except queue.Empty:
             return False
+        if running.view.job_id not in self.active:
+            return True  # given back by ``stop_all`` already
         self.active.pop(running.view.job_id, None)
         self.summary.outcomes.append(outcome)
         if unrecorded:
@@ -400,9 +414,9 @@ class _Runner:
             except _Unrecorded as exc:
                 self.summary.unrecorded.append(job_id)
                 self.summary.halted = self.summary.halted or str(exc)
-            if running.finish_once(outcome):
-                self.summary.outcomes.append(outcome)
             del self.active[job_id]
+            if running.finish_once(outcome, None):
+                self.summary.outcomes.append(outcome)
 
 
 def run_jobs(
