@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hotline.errors import InvalidInput
+from hotline.stages import StageContext
 from hotline.timeutil import local_text
-from hotline.worker import StageContext
 
 
 def publish_stage(ctx: StageContext) -> str:

@@ -137,6 +137,17 @@ class FeedSettings:
 
 
 @dataclass
+class JobSettings:
+    timeout_floor: float = 60.0
+    """Seconds any external process a job starts (ffmpeg) may take, whatever its input; a
+    process still running past its limit is killed and its job fails with the reason."""
+    timeout_factor: float = 0.5
+    """Seconds such a process may take on top of the floor per second of audio it handles
+    (0.5: two hours of audio may take an hour more). ffmpeg runs 20–500× faster than real
+    time, so only a hung process ever reaches the limit."""
+
+
+@dataclass
 class Settings:
     show: ShowSettings = field(default_factory=ShowSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
@@ -144,6 +155,7 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     transcribe: TranscribeSettings = field(default_factory=TranscribeSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
 
     def validate(self) -> None:
         """Raise ``InvalidInput`` for settings that cannot work."""
@@ -161,6 +173,10 @@ class Settings:
             raise InvalidInput("schedule.duration_minutes must be positive")
         if self.bookings.guest_limit < 1:
             raise InvalidInput("bookings.guest_limit must be at least 1")
+        if self.jobs.timeout_floor <= 0 or self.jobs.timeout_factor < 0:
+            raise InvalidInput(
+                "jobs.timeout_floor must be above 0 and jobs.timeout_factor at least 0 (seconds)"
+            )
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

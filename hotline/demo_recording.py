@@ -145,5 +145,8 @@ def record_newest_episode(station: Station, number: int) -> DemoRecording:
                 session.add(question)
             ingest(station=station, session=session, number=number, source=source)
     summary = process(station=station, observer=_QuietObserver(), episode=number)
-    outcomes = [f"{o.kind}: {o.message}" for o in summary.outcomes]
+    outcomes = [
+        f"{o.kind}: {o.message}" if o.status == "done" else f"{o.kind}: {o.status}: {o.message}"
+        for o in summary.outcomes
+    ]
     return DemoRecording(episode=number, seconds=seconds, voice=voice, outcomes=outcomes)

@@ -3,6 +3,10 @@
 There is no ffprobe here (imageio-ffmpeg ships ffmpeg only), so probing runs ffmpeg itself: the
 header it prints on stderr gives format, codec, duration, channels and tags, and decoding a
 little of the head and of the tail proves the file really is audio and is not cut short.
+
+Every ffmpeg runs through ``hotline.processes``: under a deadline scaled to the audio it
+handles (``jobs.timeout_*``) and, inside a job, killed when the job is cancelled. A killed
+ffmpeg raises why it was killed, never a misleading "decoding failed".
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from hotline import processes
 from hotline.errors import HotlineError, InvalidInput
 
 if TYPE_CHECKING:
@@ -163,8 +168,10 @@ def _decode_bytes(path: Path, *, start: float | None, seconds: float) -> tuple[i
         cmd += ["-ss", f"{start:.3f}"]
     cmd += ["-i", _input(path), "-map", "0:a:0", "-t", f"{seconds:.3f}"]
     cmd += ["-ac", "1", "-ar", "8000", "-f", "s16le", "pipe:1"]
-    done = subprocess.run(cmd, capture_output=True, check=False)
-    return len(done.stdout), done.stderr.decode("utf-8", "replace"), done.returncode
+    code, out, err = processes.current().run(
+        cmd, what=f"ffmpeg probing {path.name}", audio_seconds=seconds
+    )
+    return len(out), err.decode("utf-8", "replace"), code
 
 
 def probe(path: Path) -> AudioInfo:
@@ -216,23 +223,6 @@ def _stderr_text(handle: IO[bytes]) -> str:
     return handle.read().decode("utf-8", "replace")
 
 
-@contextlib.contextmanager
-def _ffmpeg(cmd: list[str], *, stdin: int | None = None, stdout: int | None = None):
-    """Run ffmpeg with stderr spooled to a temp file (a pipe could fill up and deadlock)."""
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=errors)
-        try:
-            yield proc, errors
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            for pipe in (proc.stdin, proc.stdout):
-                if pipe is not None:
-                    with contextlib.suppress(OSError):
-                        pipe.close()
-
-
 def _pcm_command(
     path: Path, *, sample_rate: int, channels: int, start: float | None, duration: float | None
 ) -> list[str]:
@@ -273,21 +263,38 @@ def iter_pcm(
         path, sample_rate=sample_rate, channels=channels, start=start, duration=duration
     )
     frame_bytes = 4 * channels
-    with _ffmpeg(cmd, stdout=subprocess.PIPE) as (proc, errors):
-        assert proc.stdout is not None
-        pending = b""
+    # stderr is spooled to a temp file: a pipe could fill up and deadlock.
+    with (
+        tempfile.TemporaryFile() as errors,
+        processes.current().start(
+            cmd,
+            what=f"ffmpeg decoding {path.name}",
+            audio_seconds=duration or 0.0,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        ) as child,
+    ):
+        stdout = child.proc.stdout
+        assert stdout is not None
+        pending, frames = b"", 0
         while True:
-            chunk = proc.stdout.read(block_frames * frame_bytes - len(pending))
+            chunk = stdout.read(block_frames * frame_bytes - len(pending))
             if not chunk:
                 break
             pending += chunk
             if len(pending) == block_frames * frame_bytes:
+                frames += block_frames
+                child.advance(frames / sample_rate)
                 yield np.frombuffer(pending, dtype="<f4").reshape(-1, channels)
                 pending = b""
+        code = child.proc.wait()
+        stdout.close()
+        child.check()  # killed (time limit, cancelled): say so, not "decoding failed"
         whole = len(pending) - len(pending) % frame_bytes
         if whole:
             yield np.frombuffer(pending[:whole], dtype="<f4").reshape(-1, channels)
-        if proc.wait() != 0:
+        if code != 0:
             raise InvalidInput(f"{path}: decoding failed ({_reason(_stderr_text(errors))})")
 
 
@@ -340,35 +347,55 @@ class Encoder:
         # so players know the exact duration and the encoder delay.
         cmd += ["-map_metadata", "-1", "-fflags", "+bitexact", "-id3v2_version", "0"]
         cmd += ["-write_id3v1", "0", "-f", "mp3", _output(self.dest)]
+        self._rate = sample_rate
+        self._frames = 0
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close/abort)
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._errors)
+        self._group = processes.current()
+        try:
+            # The deadline grows with the audio written: the encoder lives as long as the
+            # render does.
+            self._child = self._group.popen(
+                cmd,
+                what=f"ffmpeg encoding {self.dest.name}",
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._errors,
+            )
+        except BaseException:
+            self._errors.close()
+            raise
+        self._proc = self._child.proc
 
     def _failed(self) -> HotlineError:
+        self._child.check()  # killed (time limit, cancelled): say so instead
         return HotlineError(f"encoding {self.dest} failed ({_reason(_stderr_text(self._errors))})")
 
     def write(self, pcm: np.ndarray) -> None:
         assert self._proc.stdin is not None
         try:
             self._proc.stdin.write(pcm.astype("<f4", copy=False).tobytes())
-        except BrokenPipeError as exc:
+        except (BrokenPipeError, ValueError) as exc:  # ValueError: killed, pipe closed
             self._proc.wait()
             raise self._failed() from exc
+        self._frames += len(pcm)
+        self._child.advance(self._frames / self._rate)
 
     def close(self) -> None:
         assert self._proc.stdin is not None
-        self._proc.stdin.close()
         try:
+            with contextlib.suppress(BrokenPipeError):
+                self._proc.stdin.close()
             if self._proc.wait() != 0:
                 raise self._failed()
+            self._child.check()
         finally:
+            self._group.release(self._child)
             self._errors.close()
 
     def abort(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
         with contextlib.suppress(OSError):
             self._proc.stdin.close()  # type: ignore[union-attr]
+        self._group.release(self._child)
         self._errors.close()
 
     def __enter__(self) -> Encoder:
@@ -405,7 +432,9 @@ def transcode(
     if bitrate_kbps and suffix != ".amr":
         cmd += ["-b:a", f"{bitrate_kbps}k"]
     cmd += _CODECS[suffix] + [_output(dest)]
-    done = subprocess.run(cmd, capture_output=True, check=False)
-    if done.returncode != 0:
-        reason = _reason(done.stderr.decode("utf-8", "replace"))
+    code, _, err = processes.current().run(
+        cmd, what=f"ffmpeg converting {Path(source).name}", audio_seconds=probe(source).duration
+    )
+    if code != 0:
+        reason = _reason(err.decode("utf-8", "replace"))
         raise HotlineError(f"converting {source} to {dest} failed ({reason})")

@@ -1,4 +1,4 @@
-"""The job queue: enqueue, claim, heartbeat, progress, finish, fail, retry, cancel, recovery.
+"""The job queue: enqueue, claim, heartbeat, progress, finish, skip, fail, retry, cancel, recovery.
 
 Jobs live in the ``job`` table, so every process and every worker machine that
 shares the database shares the queue. Every state change is a single
@@ -47,7 +47,7 @@ MAX_ATTEMPTS = 3
 ERROR_LIMIT = 4000  # Job.error column length
 MESSAGE_LIMIT = 500  # Job.message column length
 
-_ACTIVE = (JobStatus.queued, JobStatus.running)
+_REUSABLE = (JobStatus.queued, JobStatus.failed, JobStatus.cancelled, JobStatus.skipped)
 _BLOCKING = (JobStatus.queued, JobStatus.running, JobStatus.failed)
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
@@ -108,14 +108,14 @@ def _update(session: Session, job_id: int, where: Sequence[Any], **values: Any) 
 def enqueue(*, session: Session, kind: JobKind, episode_id: int | None) -> Job:
     """Queue a ``kind`` job for the episode, or return the one already waiting.
 
-    A queued job is reused; a failed or cancelled one is put back in the queue (so
-    an episode has at most one waiting job per stage); a running or done one is
-    left alone and a new job is queued, because the inputs may have changed.
+    A queued job is reused; a failed, cancelled or skipped one is put back in the
+    queue (so an episode has at most one waiting job per stage); a running or done
+    one is left alone and a new job is queued, because the inputs may have changed.
     """
     existing = session.exec(
         select(Job)
         .where(Job.kind == kind, Job.episode_id == episode_id)
-        .where(col(Job.status).in_([JobStatus.queued, JobStatus.failed, JobStatus.cancelled]))
+        .where(col(Job.status).in_(_REUSABLE))
         .order_by(col(Job.id).desc())
     ).first()
     if existing is not None:
@@ -250,6 +250,19 @@ def finish(*, session: Session, job_id: int, worker: str, message: str = "done")
     return _update(session, job_id, where, message=_one_line(message), error="", **values)
 
 
+def skip(*, session: Session, job_id: int, worker: str, reason: str) -> bool:
+    """Mark the worker's job skipped with the reason; False when it was no longer its own."""
+    where = [col(Job.status) == JobStatus.running, col(Job.worker) == worker[:100]]
+    values = {"status": JobStatus.skipped, "finished_at": utcnow(), "error": ""}
+    return _update(session, job_id, where, message=_one_line(reason), **values)
+
+
+def note_stopped(*, session: Session, job_id: int, worker: str, message: str) -> bool:
+    """The worker of a cancelled job records that it stopped it (killed its processes)."""
+    where = [col(Job.status) == JobStatus.cancelled, col(Job.worker) == worker[:100]]
+    return _update(session, job_id, where, message=_one_line(message), finished_at=utcnow())
+
+
 def error_text(exc: BaseException) -> tuple[str, str]:
     """(one line for users, full text with traceback for ``Job.error``)."""
     line = _one_line(str(exc)) or type(exc).__name__
@@ -295,33 +308,86 @@ def release(*, session: Session, job_id: int, worker: str, message: str) -> bool
     )
 
 
-def retry(*, session: Session, job_id: int) -> Job:
-    """Put a failed or cancelled job back in the queue."""
+@dataclass(frozen=True)
+class Change:
+    """A job changed by ``retry`` or ``cancel``, and the later stages that followed it."""
+
+    job: Job
+    later: list[Job]
+    was: str
+    """The job's status before the change."""
+
+
+def _later_stages(session: Session, job: Job, status: JobStatus) -> list[Job]:
+    """Jobs of the same episode, in ``status``, for the stages after ``job``'s."""
+    if job.episode_id is None or job.kind not in STAGE_ORDER:
+        return []
+    later = STAGE_ORDER[STAGE_ORDER.index(JobKind(job.kind)) + 1 :]
+    return list(
+        session.exec(
+            select(Job)
+            .where(Job.episode_id == job.episode_id, col(Job.kind).in_(later))
+            .where(Job.status == status)
+            .order_by(col(Job.id))
+        ).all()
+    )
+
+
+def _cancelled_with(job: Job) -> str:
+    return f"cancelled with {job.kind} job {job.id}"
+
+
+def retry(*, session: Session, job_id: int) -> Change:
+    """Put a failed, cancelled or skipped job back in the queue.
+
+    The later stages that were cancelled along with it are queued again too.
+    """
     job = get_job(session, job_id)
-    if job.status not in (JobStatus.failed, JobStatus.cancelled):
+    if job.status not in (JobStatus.failed, JobStatus.cancelled, JobStatus.skipped):
         raise Conflict(
-            f"job {job_id} is {job.status}; only failed or cancelled jobs can be retried"
+            f"job {job_id} is {job.status}; only failed, cancelled or skipped jobs can be retried"
         )
+    with_it = [
+        other
+        for other in _later_stages(session, job, JobStatus.cancelled)
+        if other.message == _cancelled_with(job)
+    ]
+    was = job.status
     _requeue(session, job, message="retry requested")
-    return job
+    for other in with_it:
+        _requeue(session, other, message=f"queued again with {job.kind} job {job.id}")
+    return Change(job, with_it, was)
 
 
-def cancel(*, session: Session, job_id: int) -> Job:
-    """Cancel a queued, running or failed job; a running worker stops at its next beat."""
+def cancel(*, session: Session, job_id: int) -> Change:
+    """Cancel a queued, running or failed job and the episode's later stages still queued.
+
+    A running job's worker notices at its next heartbeat, kills the job's processes and
+    records that it stopped. The later stages would only fail for want of this one's
+    output (a transcription with no master); ``retry`` queues them again with it.
+    """
     job = get_job(session, job_id)
     if job.status == JobStatus.done:
         raise Conflict(f"job {job_id} is done; a finished job cannot be cancelled")
-    if job.status == JobStatus.cancelled:
-        return job
-    job.status = JobStatus.cancelled
-    job.message = "cancelled"
-    job.finished_at = utcnow()
-    session.add(job)
+    if job.status == JobStatus.skipped:
+        raise Conflict(f"job {job_id} was skipped; there is nothing left to cancel")
+    was = job.status
+    if job.status != JobStatus.cancelled:
+        job.status = JobStatus.cancelled
+        job.message = "cancelled"
+        job.finished_at = utcnow()
+        session.add(job)
+    later = _later_stages(session, job, JobStatus.queued)
+    for other in later:
+        other.status = JobStatus.cancelled
+        other.message = _cancelled_with(job)
+        other.finished_at = utcnow()
+        session.add(other)
     session.flush()
-    return job
+    return Change(job, later, was)
 
 
-def _pid_gone(worker: str, host: str) -> bool:
+def _pid_gone(worker: str, host: str, *, ours_is_dead: bool = True) -> bool:
     """True when ``worker`` ran on this host and its process no longer exists."""
     parts = worker.split(":")
     if len(parts) < 2 or parts[0] != host or not parts[1].isdigit():
@@ -330,7 +396,7 @@ def _pid_gone(worker: str, host: str) -> bool:
     if pid == os.getpid():
         # Recovery runs before this process claims anything, so a job that names
         # our pid belongs to a dead process whose pid was reused.
-        return True
+        return ours_is_dead
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -338,6 +404,23 @@ def _pid_gone(worker: str, host: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def worker_gone(
+    job: Job,
+    *,
+    now: datetime | None = None,
+    stale_after: timedelta = STALE_AFTER,
+    ours_is_dead: bool = True,
+) -> bool:
+    """True when the running ``job``'s worker is dead: silent for ``stale_after``, or a
+    process of this host that no longer exists. The next worker takes such a job over."""
+    if job.status != JobStatus.running:
+        return False
+    beat = as_utc(job.heartbeat_at) if job.heartbeat_at else None
+    if beat is None or (now or utcnow()) - beat > stale_after:
+        return True
+    return _pid_gone(job.worker, socket.gethostname(), ours_is_dead=ours_is_dead)
 
 
 def recover_stale(
@@ -349,13 +432,10 @@ def recover_stale(
     when it ran on this host and its process is gone.
     """
     now = now or utcnow()
-    host = socket.gethostname()
     recovered: list[Job] = []
     running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
     for job in running:
-        beat = as_utc(job.heartbeat_at) if job.heartbeat_at else None
-        late = beat is None or now - beat > stale_after
-        if not (late or _pid_gone(job.worker, host)):
+        if not worker_gone(job, now=now, stale_after=stale_after):
             continue
         where = [col(Job.status) == JobStatus.running, col(Job.worker) == job.worker]
         job_id = job.id
@@ -394,6 +474,8 @@ class JobRow:
     job: Job
     episode_number: int | None
     waiting_for: Job | None = None
+    worker_gone: bool = False
+    """Shown ``running``, but its worker is dead: the next worker takes the job over."""
 
 
 def job_detail(*, session: Session, job_id: int) -> JobRow:
@@ -401,7 +483,8 @@ def job_detail(*, session: Session, job_id: int) -> JobRow:
     job = get_job(session, job_id)
     episode = session.get(Episode, job.episode_id) if job.episode_id is not None else None
     waiting = blocker(session, job) if job.status == JobStatus.queued else None
-    return JobRow(job, episode.number if episode else None, waiting)
+    gone = worker_gone(job, ours_is_dead=False)
+    return JobRow(job, episode.number if episode else None, waiting, gone)
 
 
 def list_jobs(
@@ -425,4 +508,8 @@ def list_jobs(
     query = query.order_by(col(Job.id).desc())
     if limit is not None:
         query = query.limit(limit)
-    return [JobRow(job, number) for job, number in session.exec(query).all()]
+    now = utcnow()
+    return [
+        JobRow(job, number, worker_gone=worker_gone(job, now=now, ours_is_dead=False))
+        for job, number in session.exec(query).all()
+    ]

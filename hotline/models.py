@@ -123,6 +123,7 @@ class JobStatus(StrEnum):
     queued = "queued"
     running = "running"
     done = "done"
+    skipped = "skipped"
     failed = "failed"
     cancelled = "cancelled"
 

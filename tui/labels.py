@@ -54,10 +54,11 @@ JOB_STATUS = {
     "queued": "排队",
     "running": "运行中",
     "done": "完成",
+    "skipped": "已跳过",
     "failed": "失败",
     "cancelled": "已取消",
     "requeued": "重新排队",
-    "skipped": "等待前序",
+    "waiting": "等待前序",
 }
 JOB_KIND = {"master": "母带制作", "transcribe": "转写", "publish": "发布"}
 ALL = "全部"

@@ -76,7 +76,7 @@ class JobProgress(Message):
 
 @dataclass
 class JobFinished(Message):
-    """A job ended in this run: done, failed, cancelled, requeued or skipped."""
+    """A job ended in this run: done, skipped, failed, cancelled, requeued or waiting."""
 
     job_id: int
     status: str

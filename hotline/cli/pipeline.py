@@ -7,6 +7,7 @@ commands that need it; ``hotline jobs`` works on the queue alone.
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -25,9 +26,9 @@ from hotline.cli.common import (
     print_table,
     station_from,
 )
+from hotline.runs import OUTCOMES, JobOutcome, JobView, RunSummary
 from hotline.text import display_width
 from hotline.timeutil import format_offset, local_iso, local_text
-from hotline.worker import JobOutcome, JobView, RunSummary
 
 BAR_WIDTH = 20
 
@@ -190,12 +191,22 @@ def _print_summary(summary: RunSummary) -> None:
         ),
         max_width=70,
     )
-    counts = [
-        f"{summary.count(status)} {status}"
-        for status in ("done", "failed", "skipped", "cancelled", "requeued")
-        if summary.count(status)
-    ]
+    counts = [f"{summary.count(status)} {status}" for status in OUTCOMES if summary.count(status)]
     echo(", ".join(counts))
+
+
+def _print_trouble(summary: RunSummary) -> None:
+    """What went wrong with the run itself, one line each, on stderr."""
+    if summary.unrecorded:
+        ids = ", ".join(str(i) for i in summary.unrecorded)
+        typer.echo(
+            f"hotline: error: the database could not record the end of job {ids} "
+            f"({summary.halted}); it shows as running until the next `hotline process` "
+            "finds its worker gone and runs it again",
+            err=True,
+        )
+    elif summary.halted:
+        typer.echo(f"hotline: error: stopped taking jobs: {summary.halted}", err=True)
 
 
 def process(
@@ -204,14 +215,31 @@ def process(
     kind: str | None = typer.Option(None, "--kind", help="Only jobs of this kind (master, …)."),
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="Jobs run in parallel."),
 ) -> None:
-    """Run queued pipeline jobs with a progress bar each; exit 1 if any job failed."""
+    """Run queued pipeline jobs with a progress bar each; exit 1 if any job failed.
+
+    Ctrl-C or SIGTERM stops the running jobs' processes, puts the jobs back in the queue
+    and exits (status 128 + the signal's number).
+    """
     from hotline.pipeline import process as run_pipeline
+    from hotline.worker import stop_on_signals
 
     station = station_from(ctx)
-    summary = run_pipeline(
-        station=station, observer=TerminalProgress(), workers=workers, kind=kind, episode=episode
-    )
+    stop = threading.Event()
+    with stop_on_signals(stop) as received:
+        summary = run_pipeline(
+            station=station,
+            observer=TerminalProgress(),
+            workers=workers,
+            kind=kind,
+            episode=episode,
+            stop=stop,
+        )
     _print_summary(summary)
+    _print_trouble(summary)
+    if received:
+        name = signal.Signals(received[0]).name
+        typer.echo(f"hotline: stopped by {name}; running jobs are queued again", err=True)
+        raise typer.Exit(128 + received[0])
     if summary.failed:
         raise typer.Exit(1)
 
@@ -238,13 +266,16 @@ def _job_json(row: jobs.JobRow, tz: ZoneInfo, *, full: bool) -> dict[str, Any]:
     }
     if full:
         data["waiting_for"] = row.waiting_for.id if row.waiting_for else None
+        data["worker_gone"] = row.worker_gone
     return data
 
 
 @jobs_app.command("list")
 def jobs_list(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, "--status", help="queued, running, done, …"),
+    status: str | None = typer.Option(
+        None, "--status", help="queued, running, done, skipped, failed or cancelled."
+    ),
     kind: str | None = typer.Option(None, "--kind", help="master, transcribe, publish."),
     episode: int | None = typer.Option(None, "--episode", help="Only this episode's jobs."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many jobs."),
@@ -267,7 +298,7 @@ def jobs_list(
                 r.job.id,
                 r.job.kind,
                 r.episode_number or "",
-                r.job.status,
+                f"{r.job.status} (worker gone)" if r.worker_gone else r.job.status,
                 f"{r.job.progress:.0%}",
                 r.job.attempts,
                 local_text(r.job.created_at, tz),
@@ -295,7 +326,10 @@ def jobs_show(
         emit_json(data)
         return
     for key, value in data.items():
-        if key != "error" and value not in (None, ""):
+        if key == "worker_gone":
+            if value:
+                echo("worker_gone: its worker is dead; the next `hotline process` takes it over")
+        elif key != "error" and value not in (None, ""):
             echo(f"{key}: {value}")
     if data["error"]:
         echo("error:")
@@ -304,20 +338,37 @@ def jobs_show(
 
 @jobs_app.command("retry")
 def jobs_retry(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job id.")) -> None:
-    """Queue a failed or cancelled job again (run it with `hotline process`)."""
+    """Queue a failed, cancelled or skipped job again (run it with `hotline process`).
+
+    The later stages cancelled along with it are queued again too.
+    """
     station = station_from(ctx)
     with station.session() as session:
-        job = jobs.retry(session=session, job_id=job_id)
-    echo(f"job {job.id} ({job.kind}) queued again; run `hotline process`")
+        change = jobs.retry(session=session, job_id=job_id)
+    job = change.job
+    echo(f"job {job.id} ({job.kind}) queued again{_with_later(change)}; run `hotline process`")
 
 
 @jobs_app.command("cancel")
 def jobs_cancel(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job id.")) -> None:
-    """Cancel a queued, running or failed job (a running one stops at its next beat)."""
+    """Cancel a queued, running or failed job and the episode's later stages still queued.
+
+    A running job's worker stops it within seconds, wherever it runs: it notices at its
+    next heartbeat and kills the job's processes.
+    """
     station = station_from(ctx)
     with station.session() as session:
-        job = jobs.cancel(session=session, job_id=job_id)
-    echo(f"job {job.id} ({job.kind}) cancelled")
+        change = jobs.cancel(session=session, job_id=job_id)
+    job = change.job
+    running = " (its worker stops it at its next heartbeat)" if change.was == "running" else ""
+    echo(f"job {job.id} ({job.kind}) cancelled{running}{_with_later(change)}")
+
+
+def _with_later(change: jobs.Change) -> str:
+    """ ", and with it: transcribe (job 2), publish (job 3)" for the later stages."""
+    if not change.later:
+        return ""
+    return "; with it: " + ", ".join(f"{other.kind} (job {other.id})" for other in change.later)
 
 
 # ---------------------------------------------------------------------------- tags

@@ -1,4 +1,10 @@
-"""Ingest: check a delivered recording, copy it into the archive, queue the pipeline."""
+"""Ingest: check a delivered recording, copy it into the archive, queue the pipeline.
+
+Every check comes before the copy (the tags taken with ``--use-tags`` included), and the
+source is hashed first, so a refused ingest leaves nothing in ``audio/raw/`` and a file
+already archived for the episode is recognised without copying it again. The copy comes
+last, after the database changes are made (not yet committed): a failed copy undoes them.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +19,10 @@ from sqlmodel import Session
 
 from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
-from hotline.errors import Conflict, InvalidInput
+from hotline import processes
+from hotline.errors import Conflict, HotlineError, InvalidInput
 from hotline.files import CHUNK, fsync_dir, sha256_file
-from hotline.models import Episode, EpisodeStatus
+from hotline.models import EpisodeStatus
 from hotline.pipeline.registry import queue_pipeline
 from hotline.station import Station
 from hotline.text import clean_text
@@ -65,34 +72,63 @@ def raw_extension(format_name: str) -> str:
     return first or "audio"
 
 
-def copy_into_archive(source: Path, folder: Path, prefix: str, ext: str) -> tuple[Path, str, bool]:
-    """Copy ``source`` to ``folder/<prefix>-<sha8>.<ext>``; return (path, sha256, copied).
+def archive_name(prefix: str, sha: str, ext: str) -> str:
+    """``0999-1a2b3c4d.wav``: raw recordings are named by episode and content."""
+    return f"{prefix}-{sha[:8]}.{ext}"
 
-    The copy is streamed and hashed on the way, written under a temporary name,
-    fsynced and renamed, so the archive never holds half a recording. A file
-    already there with the same content is kept (``copied`` False); raw files are
-    never overwritten.
+
+def already_archived(
+    dest: Path, sha: str, *, size: int | None = None, recorded_sha: str | None = None
+) -> bool:
+    """True when ``dest`` holds the content hashed ``sha``; False when there is no ``dest``.
+
+    A file the episode already records with this hash is trusted when its size is
+    ``size`` (nothing rewrites raw files); any other file of that name is hashed.
+
+    Raises:
+        Conflict: ``dest`` exists with other content.
     """
+    if not dest.exists():
+        return False
+    same_size = size is None or dest.stat().st_size == size
+    if same_size and (recorded_sha == sha or sha256_file(dest) == sha):
+        return True
+    raise Conflict(f"{dest.name} already exists in the archive with other content")
+
+
+def copy_into_archive(source: Path, dest: Path, sha: str) -> bool:
+    """Copy ``source`` (hashed ``sha``) to ``dest``; False when ``dest`` already holds it.
+
+    The copy is streamed and hashed again on the way, written under a temporary name,
+    fsynced and renamed, so the archive never holds half a recording nor one that
+    changed since it was checked. Raw files are never overwritten.
+    """
+    folder = dest.parent
     folder.mkdir(parents=True, exist_ok=True)
+    if already_archived(dest, sha):
+        return False
     temp = folder / f".incoming-{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
     try:
-        with source.open("rb") as reader, temp.open("xb") as writer:
-            while chunk := reader.read(CHUNK):
-                digest.update(chunk)
-                writer.write(chunk)
-            writer.flush()
-            os.fsync(writer.fileno())
-        sha = digest.hexdigest()
-        dest = folder / f"{prefix}-{sha[:8]}.{ext}"
-        if dest.exists():
-            if sha256_file(dest) != sha:
-                raise Conflict(f"{dest.name} already exists in the archive with other content")
-            return dest, sha, False
+        try:
+            with source.open("rb") as reader, temp.open("xb") as writer:
+                while chunk := reader.read(CHUNK):
+                    digest.update(chunk)
+                    writer.write(chunk)
+                writer.flush()
+                os.fsync(writer.fileno())
+        except OSError as exc:  # the disk is full, the folder read-only: say which copy
+            raise HotlineError(
+                f"{source}: cannot be copied into {folder}: {exc.strerror or exc}"
+            ) from exc
+        if digest.hexdigest() != sha:
+            raise InvalidInput(f"{source}: the file changed while it was being copied; try again")
+        if already_archived(dest, sha):  # another ingest of the same file got there first
+            return False
         temp.chmod(0o444)  # raw recordings are never modified
         os.replace(temp, dest)
         fsync_dir(folder)
-        return dest, sha, True
+        return True
     finally:
         temp.unlink(missing_ok=True)
 
@@ -104,20 +140,26 @@ def _found_tags(source: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items() if v not in (None, "", [], {})}
 
 
-def _apply_tags(episode: Episode, found: dict[str, str]) -> list[str]:
-    """Take title and description from a delivered file's tags; return what was applied."""
-    applied = []
-    title = _EPISODE_PREFIX.sub("", found.get("title", ""))
-    if title:
-        episode.title = clean_text(title, field="title tag", max_length=200)
-        applied.append("title")
-    description = found.get("description") or found.get("comment") or ""
-    if description:
-        episode.description = clean_text(
-            description, field="description tag", max_length=4000, multiline=True
-        )
-        applied.append("description")
-    return applied
+def _tag_fields(source: Path, found: dict[str, str]) -> dict[str, str]:
+    """Title and description from a delivered file's tags, checked as the episode's fields.
+
+    Raises:
+        InvalidInput: a tag that would not pass as the field (too long, control
+            characters), naming the file.
+    """
+    fields: dict[str, str] = {}
+    try:
+        title = _EPISODE_PREFIX.sub("", found.get("title", ""))
+        if title:
+            fields["title"] = clean_text(title, field="title tag", max_length=200)
+        description = found.get("description") or found.get("comment") or ""
+        if description:
+            fields["description"] = clean_text(
+                description, field="description tag", max_length=4000, multiline=True
+            )
+    except InvalidInput as exc:
+        raise InvalidInput(f"{source}: {exc}") from exc
+    return fields
 
 
 def _decoded_seconds(source: Path) -> float:
@@ -135,16 +177,18 @@ def ingest(
     """Check that ``source`` is decodable audio, archive it and queue the episode's pipeline.
 
     Every check happens before anything is copied: an unknown episode, a missing,
-    unreadable, empty, non-audio or truncated file, or a recording shorter than
-    ``audio.min_recording_seconds`` raises with the file and the reason.
+    unreadable, empty, non-audio or truncated file, a recording shorter than
+    ``audio.min_recording_seconds``, or (with ``use_tags``) a tag that cannot be the
+    episode's title or description raises with the file and the reason.
     """
     from hotline.ffmpeg import probe
 
     episode = get_episode(session, number)
     set_status(session, episode, EpisodeStatus.recorded)  # refuses a cancelled episode
     source = Path(source)
-    info = probe(source)
-    seconds = info.duration or _decoded_seconds(source)
+    with processes.limits(station.settings.jobs):
+        info = probe(source)
+        seconds = info.duration or _decoded_seconds(source)
     minimum = station.settings.audio.min_recording_seconds
     if seconds < minimum:
         raise InvalidInput(
@@ -152,16 +196,22 @@ def ingest(
             f"{minimum:g} s (audio.min_recording_seconds)"
         )
     found = _found_tags(source)
-    dest, sha, copied = copy_into_archive(
-        source, station.raw_dir, f"{episode.number:04d}", raw_extension(info.format)
-    )
-    episode.raw_path = dest.relative_to(station.root).as_posix()
+    fields = _tag_fields(source, found) if use_tags else {}
+    sha = sha256_file(source)
+    dest = station.raw_dir / archive_name(f"{episode.number:04d}", sha, raw_extension(info.format))
+    relative = dest.relative_to(station.root).as_posix()
+    recorded = episode.raw_sha256 if episode.raw_path == relative else None
+    archived = already_archived(dest, sha, size=source.stat().st_size, recorded_sha=recorded)
+    episode.raw_path = relative
     episode.raw_sha256 = sha
-    applied = _apply_tags(episode, found) if use_tags else []
+    for name, value in fields.items():
+        setattr(episode, name, value)
     episode.updated_at = utcnow()
     session.add(episode)
     session.flush()
     queued = queue_pipeline(session=session, episode=episode)
+    # Last: a failed copy raises here and the transaction above is rolled back.
+    copied = not archived and copy_into_archive(source, dest, sha)
     return IngestResult(
         episode=episode.number,
         raw_path=episode.raw_path,
@@ -170,6 +220,6 @@ def ingest(
         format=raw_extension(info.format),
         copied=copied,
         tags=found,
-        applied=applied,
+        applied=list(fields),
         queued=[(job.id or 0, job.kind) for job in queued],
     )

@@ -15,10 +15,10 @@ from episodes.lookup import get_episode
 from hotline.errors import InvalidInput, NotFound
 from hotline.files import replace_durably, sha256_file
 from hotline.models import Episode, EpisodeStatus, Question, QuestionStatus
+from hotline.stages import StageContext
 from hotline.station import Station
 from hotline.text import clean_text
 from hotline.timeutil import local_text, utcnow
-from hotline.worker import StageContext
 
 
 @dataclass(frozen=True)

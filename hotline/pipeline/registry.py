@@ -1,20 +1,11 @@
-"""The stage registry: job kind → handler, and queueing an episode's registered stages."""
+"""Queueing an episode's registered stages (the registry itself is ``hotline.stages.STAGES``)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from hotline import jobs
-from hotline.models import Episode, Job, JobKind
-from hotline.worker import Handler
-
-STAGES: dict[str, Handler] = {}
-"""Job kind → handler; ``hotline process`` runs only these kinds."""
-
-
-def register_stage(kind: JobKind, handler: Handler) -> None:
-    """Make ``kind`` jobs runnable (and queued by ``queue_pipeline``)."""
-    STAGES[kind.value] = handler
+from hotline import jobs, stages
+from hotline.models import Episode, Job
 
 
 def queue_pipeline(*, session: Session, episode: Episode) -> list[Job]:
@@ -22,5 +13,5 @@ def queue_pipeline(*, session: Session, episode: Episode) -> list[Job]:
     return [
         jobs.enqueue(session=session, kind=kind, episode_id=episode.id)
         for kind in jobs.STAGE_ORDER
-        if kind.value in STAGES
+        if kind.value in stages.STAGES
     ]

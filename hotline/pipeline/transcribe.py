@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from hotline.errors import NotFound
-from hotline.worker import StageContext
+from hotline.stages import StageContext, StageSkipped
 
 
 def transcribe_stage(ctx: StageContext) -> str:
     """Transcribe the job's episode (resuming a killed run; a no-op when current).
 
-    With no whisper model on this machine the stage is skipped with the reason and
+    With no whisper model on this machine the job ends ``skipped`` with the reason and
     how to provide one, rather than failed: a transcript is optional for publishing,
     and a failed stage would hold the episode's feed back. ``hotline transcribe N``
-    does it later, once a model is there.
+    (or ``hotline jobs retry``) does it later, once a model is there.
     """
     from transcripts.models_offline import ModelUnavailable
     from transcripts.transcribe import transcribe_episode  # whisper loads only when it runs
@@ -24,5 +24,5 @@ def transcribe_stage(ctx: StageContext) -> str:
             station=ctx.station, number=ctx.episode_number, progress=ctx.progress
         )
     except ModelUnavailable as exc:
-        return f"skipped: {exc}"
+        raise StageSkipped(str(exc)) from exc
     return result.message

@@ -173,7 +173,7 @@ async def test_retry_cancel_and_the_log_of_a_failed_job(
         assert table.get_row_at(0)[3] == "排队"
         await pilot.press("t")  # a queued job cannot be retried: the domain says why
         await settle(pilot)
-        assert "only failed or cancelled jobs can be retried" in status_message(app)
+        assert "only failed, cancelled or skipped jobs can be retried" in status_message(app)
 
         await pilot.press("i")
         await pilot.press(*"1001", "enter", *"/no/such.wav", "enter")

@@ -177,7 +177,7 @@ def test_retry_requeues_failed_and_cancelled_only(station: Station) -> None:
     with station.session() as session:
         jobs.cancel(session=session, job_id=job_id)
     with station.session() as session:
-        assert jobs.retry(session=session, job_id=job_id).status == JobStatus.queued
+        assert jobs.retry(session=session, job_id=job_id).job.status == JobStatus.queued
     claim(station, "w1")
     with station.session() as session:
         jobs.finish(session=session, job_id=job_id, worker="w1")
@@ -381,3 +381,52 @@ def episode_id_of(station: Station, number: int) -> int:
         episode = session.exec(select(Episode).where(Episode.number == number)).one()
         assert episode.id is not None
         return episode.id
+
+
+def test_a_skipped_job_keeps_its_reason_and_is_queued_again_by_a_new_ingest(
+    station: Station,
+) -> None:
+    episode = make_episode(station)
+    job_id = enqueue(station, JobKind.transcribe, episode)
+    claim(station, "w1")
+    with station.session() as session:
+        assert not jobs.skip(session=session, job_id=job_id, worker="w2", reason="不是它的")
+        assert jobs.skip(session=session, job_id=job_id, worker="w1", reason="没有 whisper 模型")
+    skipped = job(station, job_id)
+    assert (skipped.status, skipped.message) == (JobStatus.skipped, "没有 whisper 模型")
+    with station.session() as session, pytest.raises(Conflict, match="was skipped"):
+        jobs.cancel(session=session, job_id=job_id)
+    assert enqueue(station, JobKind.transcribe, episode) == job_id  # reused, not piled up
+    assert job(station, job_id).status == JobStatus.queued
+
+
+def test_cancel_takes_the_queued_later_stages_with_it_and_retry_brings_them_back(
+    station: Station,
+) -> None:
+    episode = make_episode(station)
+    other = make_episode(station, 1000)
+    master, transcribe, publish = (enqueue(station, k, episode) for k in jobs.STAGE_ORDER)
+    elsewhere = enqueue(station, JobKind.transcribe, other)
+    with station.session() as session:
+        change = jobs.cancel(session=session, job_id=master)
+        assert (change.was, [j.id for j in change.later]) == ("queued", [transcribe, publish])
+    assert job(station, transcribe).message == f"cancelled with master job {master}"
+    assert job(station, elsewhere).status == JobStatus.queued  # another episode's
+    with station.session() as session:  # a later stage retried on its own stays alone
+        assert jobs.retry(session=session, job_id=publish).later == []
+    with station.session() as session:
+        change = jobs.retry(session=session, job_id=master)
+        assert (change.was, [j.id for j in change.later]) == ("cancelled", [transcribe])
+    assert {job(station, i).status for i in (master, transcribe, publish)} == {JobStatus.queued}
+
+
+def test_only_the_worker_of_a_cancelled_job_notes_that_it_stopped_it(station: Station) -> None:
+    job_id = enqueue(station, JobKind.master, make_episode(station))
+    claim(station, "w1")
+    with station.session() as session:
+        assert not jobs.note_stopped(session=session, job_id=job_id, worker="w1", message="早了")
+        jobs.cancel(session=session, job_id=job_id)
+    with station.session() as session:
+        assert not jobs.note_stopped(session=session, job_id=job_id, worker="w2", message="别人")
+        assert jobs.note_stopped(session=session, job_id=job_id, worker="w1", message="已停下")
+    assert (job(station, job_id).status, job(station, job_id).message) == ("cancelled", "已停下")

@@ -11,14 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from hotline import jobs, pipeline, worker
+from hotline import jobs, pipeline, stages, worker
 from hotline.errors import Conflict, InvalidInput
+from hotline.files import sha256_file
 from hotline.models import Episode, Job, JobKind, JobStatus
-from hotline.pipeline import registry
-from hotline.pipeline.ingest import copy_into_archive, raw_extension
+from hotline.pipeline.ingest import archive_name, copy_into_archive, raw_extension
 from hotline.pipeline.master import chapters_in_master
+from hotline.runs import JobOutcome, JobView
+from hotline.stages import StageContext
 from hotline.station import Station
-from hotline.worker import JobOutcome, JobView, StageContext, run_jobs
+from hotline.worker import run_jobs
 
 
 class Recorder:
@@ -110,7 +112,7 @@ def test_a_failing_handler_fails_its_job_and_blocks_later_stages(station: Statio
     )
     assert summary.failed
     statuses = [(o.job_id, o.status) for o in summary.outcomes]
-    assert statuses == [(master_id, "failed"), (transcribe_id, "skipped")]
+    assert statuses == [(master_id, "failed"), (transcribe_id, "waiting")]
     assert summary.outcomes[1].message == f"waiting for master job {master_id} (failed)"
     failed = job_row(station, master_id)
     assert failed.message == "jingle audio/jingles/片头.wav (audio.intro) does not exist"
@@ -180,12 +182,12 @@ def test_queue_pipeline_queues_only_registered_stages(
     station: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     episode = add_episode(station)
-    monkeypatch.setattr(registry, "STAGES", {"master": lambda ctx: "ok"})
+    monkeypatch.setattr(stages, "STAGES", {"master": lambda ctx: "ok"})
     with station.session() as session:
         queued = pipeline.queue_pipeline(session=session, episode=episode)
         assert [job.kind for job in queued] == ["master"]
-    registry.register_stage(JobKind.publish, lambda ctx: "ok")  # one line adds a stage
-    registry.register_stage(JobKind.transcribe, lambda ctx: "ok")
+    stages.register_stage(JobKind.publish, lambda ctx: "ok")  # one line adds a stage
+    stages.register_stage(JobKind.transcribe, lambda ctx: "ok")
     with station.session() as session:
         queued = pipeline.queue_pipeline(session=session, episode=episode)
         assert [job.kind for job in queued] == ["master", "transcribe", "publish"]
@@ -213,18 +215,29 @@ def test_raw_extension_is_safe_and_lower_case(format_name: str, ext: str) -> Non
 def test_copy_into_archive_names_by_hash_and_never_overwrites(tmp_path: Path) -> None:
     source = tmp_path / "第999期 原始录音.wav"
     source.write_bytes(b"RIFF" + bytes(range(256)) * 100)
-    folder = tmp_path / "raw"
-    dest, sha, copied = copy_into_archive(source, folder, "0999", "wav")
-    assert copied and dest.name == f"0999-{sha[:8]}.wav"
+    sha = sha256_file(source)
+    dest = tmp_path / "raw" / archive_name("0999", sha, "wav")
+    assert dest.name == f"0999-{sha[:8]}.wav"
+    assert copy_into_archive(source, dest, sha)
     assert dest.read_bytes() == source.read_bytes()
-    again, _, copied_again = copy_into_archive(source, folder, "0999", "wav")
-    assert again == dest and not copied_again
-    assert [p.name for p in folder.iterdir()] == [dest.name]  # no temp files left
+    assert not copy_into_archive(source, dest, sha)  # already there: nothing copied
+    assert [p.name for p in dest.parent.iterdir()] == [dest.name]  # no temp files left
     dest.chmod(0o644)
     dest.write_bytes(b"tampered")
     with pytest.raises(Conflict, match="other content"):
-        copy_into_archive(source, folder, "0999", "wav")
+        copy_into_archive(source, dest, sha)
     assert dest.read_bytes() == b"tampered"
+
+
+def test_a_source_that_changed_since_it_was_hashed_is_not_archived(tmp_path: Path) -> None:
+    source = tmp_path / "第999期.wav"
+    source.write_bytes(b"RIFF" + bytes(range(256)) * 100)
+    sha = sha256_file(source)
+    source.write_bytes(b"RIFF" + bytes(range(255, -1, -1)) * 100)  # rewritten meanwhile
+    dest = tmp_path / "raw" / archive_name("0999", sha, "wav")
+    with pytest.raises(InvalidInput, match="changed while it was being copied"):
+        copy_into_archive(source, dest, sha)
+    assert list(dest.parent.iterdir()) == []
 
 
 MARKS = st.lists(

@@ -1,10 +1,10 @@
 """The 制作 tab: pipeline jobs with live progress bars; ingest, run, retry, cancel, logs.
 
 Jobs run in a Textual thread worker through the same runner as ``hotline process``
-(``hotline.worker.run_jobs`` with ``hotline.pipeline.STAGES``); its observer posts
+(``hotline.pipeline.process``); its observer posts
 ``JobStarted``/``JobProgress``/``JobFinished`` messages, so the UI thread only draws and
 the app stays responsive while an hour of audio masters. Leaving the app stops the
-runner at the job's next beat and puts the job back in the queue.
+running job's processes and puts the job back in the queue.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from textual.worker import Worker
 
 from hotline import jobs
 from hotline.errors import HotlineError
+from hotline.runs import OUTCOMES, JobOutcome, JobView, RunSummary
 from hotline.station import Station
 from hotline.timeutil import local_text
-from hotline.worker import JobOutcome, JobView, RunSummary
 from tui.dialogs.ingest_dialog import IngestDialog
 from tui.dialogs.text_view import TextViewDialog
 from tui.labels import JOB_KIND, JOB_STATUS, label
@@ -75,20 +75,12 @@ def run_queue(
     observer: PostingObserver,
     stop: threading.Event,
     kind: str | None = None,
-    episode_id: int | None = None,
+    episode: int | None = None,
 ) -> RunSummary:
     """``hotline process`` for the TUI: the same runner and stages, plus a stop event."""
-    from hotline.pipeline import STAGES
-    from hotline.worker import run_jobs
+    from hotline.pipeline import process
 
-    return run_jobs(
-        station=station,
-        handlers=STAGES,
-        observer=observer,
-        kinds=[kind] if kind else None,
-        episode_id=episode_id,
-        stop=stop,
-    )
+    return process(station=station, observer=observer, kind=kind, episode=episode, stop=stop)
 
 
 def summary_text(summary: RunSummary) -> str:
@@ -96,7 +88,7 @@ def summary_text(summary: RunSummary) -> str:
         return "没有可运行的任务"
     counts = [
         f"{label(JOB_STATUS, status)} {summary.count(status)}"
-        for status in ("done", "failed", "skipped", "cancelled", "requeued")
+        for status in OUTCOMES
         if summary.count(status)
     ]
     return "运行结束：" + "，".join(counts)
@@ -244,7 +236,7 @@ class PipelinePane(HotlinePane):
 
     # ------------------------------------------------------------ actions
 
-    def _run(self, kind: str | None = None, episode_id: int | None = None) -> None:
+    def _run(self, kind: str | None = None, episode: int | None = None) -> None:
         if self.running:
             self.hotline.report("已有任务在运行：等它结束，或取消它", error=True)
             return
@@ -254,7 +246,7 @@ class PipelinePane(HotlinePane):
         def work() -> None:
             try:
                 summary = run_queue(
-                    station=station, observer=observer, stop=stop, kind=kind, episode_id=episode_id
+                    station=station, observer=observer, stop=stop, kind=kind, episode=episode
                 )
             except HotlineError as exc:
                 self.post_message(RunEnded(str(exc), error=True))
@@ -269,7 +261,7 @@ class PipelinePane(HotlinePane):
     def action_run_selected(self) -> None:
         row = self.selected()
         if row is not None:
-            self._run(kind=row.job.kind, episode_id=row.job.episode_id)
+            self._run(kind=row.job.kind, episode=row.episode_number)
 
     def action_ingest(self) -> None:
         row = self.selected()
