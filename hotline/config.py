@@ -137,6 +137,12 @@ class FeedSettings:
 
 
 @dataclass
+class DatabaseSettings:
+    busy_timeout_seconds: float = 10.0
+    """How long a command waits for another one's lock before it gives up with one line."""
+
+
+@dataclass
 class Settings:
     show: ShowSettings = field(default_factory=ShowSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
@@ -144,6 +150,7 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     transcribe: TranscribeSettings = field(default_factory=TranscribeSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     def validate(self) -> None:
         """Raise ``InvalidInput`` for settings that cannot work."""
@@ -161,6 +168,8 @@ class Settings:
             raise InvalidInput("schedule.duration_minutes must be positive")
         if self.bookings.guest_limit < 1:
             raise InvalidInput("bookings.guest_limit must be at least 1")
+        if not 0 < self.database.busy_timeout_seconds <= 3600:
+            raise InvalidInput("database.busy_timeout_seconds must be above 0 and at most 3600")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
