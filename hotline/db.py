@@ -74,8 +74,8 @@ def _refuse_empty_file(_dialect: Any, _record: Any, cargs: Any, _cparams: Any) -
     path = Path(cargs[0]) if cargs and isinstance(cargs[0], str) else None
     if path is not None and path.is_file() and path.stat().st_size == 0:
         raise DatabaseUnavailable(
-            f"{path} is empty (0 bytes): the database is damaged; restore the station from a "
-            "backup (do not run `hotline db upgrade` on it: that starts an empty station)"
+            f"the database {path} is empty (0 bytes): it is damaged; restore the station "
+            "from a backup (hotline will not repair or overwrite it)"
         )
 
 

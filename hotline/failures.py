@@ -11,6 +11,7 @@ us. The CLI and the TUI show that line; the traceback goes to the station's log
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import sqlite3
@@ -77,6 +78,8 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
 SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN = 10, 11, 13, 14
 SQLITE_AUTH, SQLITE_NOTADB = 23, 26
+LOW_SPACE = 1 << 20
+"""Below this many free bytes, an I/O error on the database is taken for a full disk."""
 
 
 def _read_only_fs(path: Path) -> bool:
@@ -86,6 +89,26 @@ def _read_only_fs(path: Path) -> bool:
             return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
         except OSError:
             continue
+    return False
+
+
+def _may_write(path: Path) -> bool:
+    """Whether this user may read and write the database file and its WAL companions."""
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    if not all(os.access(f, os.R_OK | os.W_OK) for f in files if f.exists()):
+        return False
+    return os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _nearly_full(path: Path) -> bool:
+    """Whether the disk holding ``path`` has (almost) no space left: SQLite reports some
+    writes that fail for lack of space as I/O errors (growing its shared-memory file)."""
+    for folder in (path, *path.parents):
+        try:
+            stat = os.statvfs(folder)
+        except OSError:
+            continue
+        return stat.f_bavail * stat.f_frsize < LOW_SPACE
     return False
 
 
@@ -137,7 +160,7 @@ def _from_sqlite(error: sqlite3.Error, where: Where) -> Failure | None:
     database = where.database
     if primary in (SQLITE_BUSY, SQLITE_LOCKED):
         return _busy(where)
-    if primary == SQLITE_FULL:
+    if primary == SQLITE_FULL or (primary == SQLITE_IOERR and _nearly_full(Path(database))):
         return _full(database)
     if primary in (SQLITE_CORRUPT, SQLITE_NOTADB):
         return _damaged(where)
@@ -145,9 +168,7 @@ def _from_sqlite(error: sqlite3.Error, where: Where) -> Failure | None:
         path = Path(database)
         if _read_only_fs(path):
             return _read_only(str(where.root or path.parent))
-        if primary in (SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH) or not os.access(
-            path.parent, os.W_OK
-        ):
+        if primary != SQLITE_IOERR and not _may_write(path):
             return _denied(database)
         if primary == SQLITE_IOERR:
             return Failure(
@@ -157,13 +178,30 @@ def _from_sqlite(error: sqlite3.Error, where: Where) -> Failure | None:
             )
         return Failure(
             "cannot-open",
-            f"cannot open the database {database} ({error}): check that the file is there",
+            f"cannot open the database {database} ({error}): check that the file and its "
+            "folder are there and belong to this user",
         )
     return None
 
 
+def _file_being_written(error: BaseException) -> str | None:
+    """The innermost open file for writing in the traceback: ``write()`` names no file."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            name, mode = getattr(value, "name", None), getattr(value, "mode", "")
+            # Closed by then, often: the failing flush is the one at close.
+            if isinstance(value, io.IOBase) and isinstance(name, str) and set(mode) & set("wax+"):
+                found = name
+        tb = tb.tb_next
+    return found
+
+
 def _from_os(error: OSError, where: Where) -> Failure | None:
-    place = error.filename or (str(where.root) if where.root else "the station folder")
+    # A copy names its source first and its target second; the target is the one that failed.
+    named = error.filename2 if error.errno == errno.ENOSPC and error.filename2 else error.filename
+    place = named or _file_being_written(error) or where.root or "the station folder"
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return _full(str(place))
     if error.errno == errno.EROFS:
