@@ -1,8 +1,12 @@
-"""Engine and session helpers, SQLite pragmas, and the schema-version gate.
+"""Engine and session helpers: the URLs we accept, SQLite pragmas and transaction modes,
+and the schema-version gate.
 
-Everything SQLite-specific lives here. The schema itself comes from the Alembic
-migrations in ``hotline/migrations``; alembic is imported only to upgrade, never on
-the ordinary command path (it would cost every command its import time).
+Everything SQLite-specific lives here. A write session (``transaction(write=True)``)
+begins with ``BEGIN IMMEDIATE`` on SQLite, so it holds the write lock before its first
+read; a read session begins with a plain ``BEGIN`` and never waits for a writer (WAL).
+The row locks PostgreSQL needs are in ``hotline.locks``. The schema itself comes from
+the Alembic migrations in ``hotline/migrations``; alembic is imported only to upgrade,
+never on the ordinary command path (it would cost every command its import time).
 """
 
 from __future__ import annotations

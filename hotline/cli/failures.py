@@ -20,6 +20,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from hotline.failures import Where, bug, explain
 from hotline.logs import record_failure
+from hotline.station import find_station_root
 
 
 def _where(ctx: typer.Context) -> Where:
@@ -30,8 +31,6 @@ def _where(ctx: typer.Context) -> Where:
         return Where(station.root, station.url, station.settings.database.busy_timeout_seconds)
     root: Path | None = None
     try:
-        from hotline.station import find_station_root
-
         root = find_station_root(obj.get("station"))
     except Exception:  # no station found: the log goes to the user's folder
         root = None
@@ -44,8 +43,6 @@ def one_line_failures(ctx: typer.Context) -> Iterator[None]:
     try:
         yield
     except (Exit, Abort, TyperException):  # exits, Ctrl-C and usage errors: typer's own
-        raise
-    except KeyboardInterrupt:
         raise
     except Exception as exc:
         where = _where(ctx)

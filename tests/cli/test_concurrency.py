@@ -16,7 +16,6 @@ import pytest
 from concurrent_calls import Finished, calls_argv, cli_argv, run_at_once, violations
 from sqlmodel import func, select
 
-from episodes.bookings import add_booking
 from episodes.members import add_member
 from episodes.questions import add_question
 from episodes.schedule import add_episode
@@ -193,16 +192,3 @@ def test_eight_processes_of_mixed_commands_keep_every_rule(station: Station) -> 
     assert count(station, Episode) == 3 + succeeded("add_episode") + cli_ok[2]
     assert succeeded("add_episode") + cli_ok[2] == 1  # five tries at one slot
     assert violations(station) == []
-
-
-def test_a_refused_booking_under_contention_changes_nothing(station: Station) -> None:
-    """The guest limit is checked in the same transaction as the insert: a full episode
-    refused from eight processes leaves exactly the bookings that were there."""
-    seed(station)
-    with station.session() as session:
-        for name in NAMES[:3]:
-            add_booking(session=session, settings=station.settings, episode=1, member=name)
-    runs = run_at_once([cli_argv(station.root, "bookings", "add", 1, n) for n in NAMES[3:]])
-    assert_one_line_failures(runs)
-    assert all(run.returncode == 1 and "guest limit" in run.stderr for run in runs)
-    assert count(station, Booking) == 3
