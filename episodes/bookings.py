@@ -152,8 +152,8 @@ def add_booking(
     A declined or cancelled booking of the same pair is invited again.
     """
     chosen_role = check_role(role)
-    target = get_episode(session, episode)
-    guest = get_member(session, member)
+    target = get_episode(session, episode, lock=True)  # guest limit, then overlaps
+    guest = get_member(session, member, lock=True)
     _check_episode_open(target, S.invited, now or utcnow())
     _check_active(guest)
     booking = _find(session, target, guest)
@@ -184,8 +184,8 @@ def move_booking(
     now: datetime | None = None,
 ) -> Booking:
     """Move the booking of ``member`` on episode ``episode`` to status ``to``."""
-    target = get_episode(session, episode)
-    guest = get_member(session, member)
+    target = get_episode(session, episode, lock=True)  # guest limit, then overlaps
+    guest = get_member(session, member, lock=True)
     booking = _find(session, target, guest)
     if booking is None:
         raise BookingConflict(f"{guest.name} (#{guest.id}) is not booked on episode {episode}")

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from episodes.schedule import MAX_NUMBER, clean_hosts
 from hotline.config import Settings
 from hotline.errors import HotlineError, InvalidInput
+from hotline.locks import lock_schedule
 from hotline.models import Booking, BookingStatus, Episode, EpisodeStatus, Member, Role
 from hotline.text import clean_text
 from hotline.timeutil import local_text, parse_local_datetime, utcnow, zone
@@ -281,6 +282,7 @@ def import_catalogue(
 ) -> ImportResult:
     """Validate every row of the CSV ``data`` and import all of it, or raise
     ``CatalogueError`` listing every problem as ``source:LINE: reason`` and add nothing."""
+    lock_schedule(session)
     tz = zone(settings.show.timezone)
     now = now or utcnow()
     report = _Report(source)

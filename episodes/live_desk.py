@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from episodes.lookup import get_episode, get_member
 from episodes.views import next_upcoming
 from hotline.errors import Conflict, InvalidTransition, NotFound
+from hotline.locks import get_for_update
 from hotline.models import (
     Booking,
     BookingStatus,
@@ -84,9 +85,9 @@ def _require_move(call: Call, target: CallStatus) -> None:
         )
 
 
-def get_call(session: Session, call: int) -> Call:
-    """The call with id ``call``."""
-    found = session.get(Call, call)
+def get_call(session: Session, call: int, *, lock: bool = False) -> Call:
+    """The call with id ``call``; ``lock`` holds its row (``hotline.locks``)."""
+    found = get_for_update(session, Call, call) if lock else session.get(Call, call)
     if found is None:
         raise NotFound(f"call {call} does not exist")
     return found
@@ -145,6 +146,7 @@ def start_clock(
         if episode is not None
         else todays_episode(session=session, tz=tz, now=moment)
     )
+    session.refresh(target, with_for_update=True)  # one clock per episode (hotline.locks)
     clock = _clock(session, target)
     if clock is not None and not restart:
         raise Conflict(
@@ -203,7 +205,7 @@ def add_caller(
 
 
 def _move(session: Session, call: int, target: CallStatus) -> Call:
-    found = get_call(session, call)
+    found = get_call(session, call, lock=True)
     _require_move(found, target)
     found.status = target.value
     session.add(found)
@@ -238,7 +240,7 @@ def put_on_air(
     The question is created (or the one the call already has is updated) as answered on
     air at that offset, so it becomes a chapter and a transcript jump point.
     """
-    found = get_call(session, call)
+    found = get_call(session, call, lock=True)
     _require_move(found, C.on_air)
     episode = session.get(Episode, found.episode_id)
     assert episode is not None  # foreign key

@@ -5,26 +5,36 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from hotline.errors import InvalidInput, NotFound
+from hotline.locks import for_update, get_for_update
 from hotline.models import Episode, Member, Question
 
 
-def get_episode(session: Session, number: int) -> Episode:
-    """The episode with ``number`` (the on-air number, not the row id)."""
-    episode = session.exec(select(Episode).where(Episode.number == number)).first()
+def get_episode(session: Session, number: int, *, lock: bool = False) -> Episode:
+    """The episode with ``number`` (the on-air number, not the row id).
+
+    ``lock``: hold the row until the transaction ends (see ``hotline.locks``).
+    """
+    query = select(Episode).where(Episode.number == number)
+    episode = session.exec(for_update(query) if lock else query).first()
     if episode is None:
         raise NotFound(f"episode {number} does not exist")
     return episode
 
 
-def get_member(session: Session, ref: str | int) -> Member:
-    """A member by id (``42``, ``#42``) or by exact name when that name is unique."""
+def get_member(session: Session, ref: str | int, *, lock: bool = False) -> Member:
+    """A member by id (``42``, ``#42``) or by exact name when that name is unique.
+
+    ``lock``: hold the row until the transaction ends (see ``hotline.locks``).
+    """
     text = str(ref).strip().removeprefix("#")
     if text.isdigit():
-        member = session.get(Member, int(text))
+        get = get_for_update if lock else Session.get
+        member = get(session, Member, int(text))
         if member is None:
             raise NotFound(f"member {text} does not exist")
         return member
-    matches = session.exec(select(Member).where(Member.name == text)).all()
+    query = select(Member).where(Member.name == text)
+    matches = session.exec(for_update(query) if lock else query).all()
     if not matches:
         raise NotFound(f"no member named {text!r}")
     if len(matches) > 1:
@@ -33,9 +43,10 @@ def get_member(session: Session, ref: str | int) -> Member:
     return matches[0]
 
 
-def get_question(session: Session, question_id: int) -> Question:
-    """The listener question with ``question_id``."""
-    question = session.get(Question, question_id)
+def get_question(session: Session, question_id: int, *, lock: bool = False) -> Question:
+    """The listener question with ``question_id``; ``lock`` holds its row (``hotline.locks``)."""
+    get = get_for_update if lock else Session.get
+    question = get(session, Question, question_id)
     if question is None:
         raise NotFound(f"question {question_id} does not exist")
     return question

@@ -124,7 +124,7 @@ def edit_member(
     active: bool | None = None,
 ) -> Member:
     """Change the fields given (None leaves a field as it is)."""
-    target = get_member(session, member)
+    target = get_member(session, member, lock=True)
     values = _clean_fields(
         {
             "name": name,

@@ -40,6 +40,7 @@ from episodes.duplicates import (
 )
 from episodes.lookup import get_episode, get_member, get_question
 from hotline.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from hotline.locks import lock_ids
 from hotline.models import Channel, Episode, EpisodeStatus, Member, Question, QuestionStatus
 from hotline.text import clean_text
 from hotline.timeutil import parse_offset, utcnow
@@ -213,14 +214,14 @@ def _episode_for_questions(session: Session, number: int) -> Episode:
 
 def screen(*, session: Session, question: int) -> Question:
     """Mark a new question as screened (read, on topic, worth routing)."""
-    found = get_question(session, question)
+    found = get_question(session, question, lock=True)
     _require_move(found, S.screened)
     return _enter(session, found, S.screened)
 
 
 def assign(*, session: Session, question: int, episode: int) -> Question:
     """Route a question to the episode with on-air number ``episode`` (or re-route it)."""
-    found = get_question(session, question)
+    found = get_question(session, question, lock=True)
     _require_move(found, S.assigned)
     found.episode_id = _episode_for_questions(session, episode).id
     return _enter(session, found, S.assigned)
@@ -262,7 +263,7 @@ def answer(
     The episode defaults to the one the question is assigned to; the offset must fall
     inside that episode.
     """
-    found = get_question(session, question)
+    found = get_question(session, question, lock=True)
     _require_move(found, S.answered)
     answerer = get_member(session, member)
     if episode is not None:
@@ -293,7 +294,7 @@ def _check_offset(offset: float, episode: Episode) -> None:
 
 def refer(*, session: Session, question: int, department: str) -> Question:
     """Pass the question on (转办) to a government ``department``."""
-    found = get_question(session, question)
+    found = get_question(session, question, lock=True)
     _require_move(found, S.referred)
     found.referral_department = clean_text(
         department, field="referral department", max_length=100, required=True
@@ -303,14 +304,14 @@ def refer(*, session: Session, question: int, department: str) -> Question:
 
 def resolve(*, session: Session, question: int) -> Question:
     """Close an answered or referred question."""
-    found = get_question(session, question)
+    found = get_question(session, question, lock=True)
     _require_move(found, S.resolved)
     return _enter(session, found, S.resolved)
 
 
 def reject(*, session: Session, question: int, reason: str) -> Question:
     """Turn a question down (off topic, abusive, not a question), saying why."""
-    found = get_question(session, question)
+    found = get_question(session, question, lock=True)
     _require_move(found, S.rejected)
     found.reject_reason = clean_text(reason, field="reject reason", max_length=200, required=True)
     return _enter(session, found, S.rejected)
@@ -318,6 +319,7 @@ def reject(*, session: Session, question: int, reason: str) -> Question:
 
 def mark_duplicate(*, session: Session, question: int, of: int) -> Question:
     """Mark a question as repeating the open question ``of``."""
+    lock_ids(session, Question, (question, of))  # both rows, in id order: no deadlock
     found = get_question(session, question)
     _require_move(found, S.duplicate)
     if of == found.id:

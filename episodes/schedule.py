@@ -16,6 +16,7 @@ from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
 from hotline.config import Settings
 from hotline.errors import Conflict, InvalidInput
+from hotline.locks import lock_schedule
 from hotline.models import Booking, BookingStatus, Episode, EpisodeStatus
 from hotline.text import clean_text
 from hotline.timeutil import local_text, parse_date, parse_local_datetime, utcnow, zone
@@ -187,6 +188,7 @@ def add_episode(
     ``hosts`` to the show's regular hosts. Refuses a taken number and an air time that
     is malformed, does not exist in the station's zone or overlaps another episode.
     """
+    lock_schedule(session)
     tz = zone(settings.show.timezone)
     highest, _ = _latest(session)
     number = check_number(highest + 1 if number is None else number)
@@ -228,7 +230,8 @@ def edit_episode(
     duration_minutes: int | None = None,
 ) -> Episode:
     """Change the text fields or length of an episode; ``None`` leaves a field as it is."""
-    episode = get_episode(session, number)
+    lock_schedule(session)
+    episode = get_episode(session, number, lock=True)
     if title is not None:
         episode.title = clean_text(title, field="title", max_length=200, required=True)
     if topic is not None:
@@ -255,7 +258,7 @@ def edit_episode(
 def cancel_episode(*, session: Session, number: int) -> tuple[Episode, int]:
     """Cancel a planned or confirmed episode and its open bookings; return (episode, bookings
     cancelled)."""
-    episode = get_episode(session, number)
+    episode = get_episode(session, number, lock=True)
     if episode.status == S.cancelled:
         raise Conflict(f"episode {number} is already cancelled")
     set_status(session, episode, S.cancelled)
@@ -285,8 +288,9 @@ def reschedule_episode(
     or when the new time overlaps another episode (which also keeps its confirmed guests
     from being on two episodes at once: episodes never overlap).
     """
+    lock_schedule(session)
     tz = zone(settings.show.timezone)
-    episode = get_episode(session, number)
+    episode = get_episode(session, number, lock=True)
     if episode.status not in RESCHEDULABLE:
         why = "cancelled" if episode.status == S.cancelled else f"already {episode.status}"
         raise Conflict(f"episode {number} is {why}: it cannot be rescheduled")
@@ -321,6 +325,7 @@ def generate_episodes(
     """
     if not 1 <= count <= MAX_GENERATE:
         raise InvalidInput(f"count {count} is out of range: use 1 to {MAX_GENERATE}")
+    lock_schedule(session)
     tz = zone(settings.show.timezone)
     highest, _ = _latest(session)
     if highest + count > MAX_NUMBER:

@@ -148,6 +148,12 @@ class JobSettings:
 
 
 @dataclass
+class DatabaseSettings:
+    busy_timeout_seconds: float = 10.0
+    """How long a command waits for another one's lock before it gives up with one line."""
+
+
+@dataclass
 class Settings:
     show: ShowSettings = field(default_factory=ShowSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
@@ -156,6 +162,7 @@ class Settings:
     transcribe: TranscribeSettings = field(default_factory=TranscribeSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     def validate(self) -> None:
         """Raise ``InvalidInput`` for settings that cannot work."""
@@ -177,6 +184,8 @@ class Settings:
             raise InvalidInput(
                 "jobs.timeout_floor must be above 0 and jobs.timeout_factor at least 0 (seconds)"
             )
+        if not 0 < self.database.busy_timeout_seconds <= 3600:
+            raise InvalidInput("database.busy_timeout_seconds must be above 0 and at most 3600")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

@@ -1,8 +1,12 @@
-"""Engine and session helpers, SQLite pragmas, and the schema-version gate.
+"""Engine and session helpers: the URLs we accept, SQLite pragmas and transaction modes,
+and the schema-version gate.
 
-Everything SQLite-specific lives here. The schema itself comes from the Alembic
-migrations in ``hotline/migrations``; alembic is imported only to upgrade, never on
-the ordinary command path (it would cost every command its import time).
+Everything SQLite-specific lives here. A write session (``transaction(write=True)``)
+begins with ``BEGIN IMMEDIATE`` on SQLite, so it holds the write lock before its first
+read; a read session begins with a plain ``BEGIN`` and never waits for a writer (WAL).
+The row locks PostgreSQL needs are in ``hotline.locks``. The schema itself comes from
+the Alembic migrations in ``hotline/migrations``; alembic is imported only to upgrade,
+never on the ordinary command path (it would cost every command its import time).
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from hotline.errors import SchemaError
+from hotline.errors import DatabaseUnavailable, SchemaError
 
 # Every revision this version knows, oldest first; the last is the head. A test
 # checks this against the migration scripts.
@@ -35,27 +39,114 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+WRITE_OPTION = "hotline_write"
+"""Execution option a write session carries: on SQLite its BEGIN takes the write lock."""
+
+POSTGRES_DRIVER = "postgresql+psycopg"
+POSTGRES_SCHEMES = ("postgres", "postgresql")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+def normalise_url(url: str) -> str:
+    """``url`` with ``postgres://`` and a bare ``postgresql://`` meaning psycopg (the driver we
+    install); any scheme but SQLite's and PostgreSQL's is refused with one line."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise DatabaseUnavailable(
+            f"database URL {url!r} has no scheme: use postgresql://USER@HOST/DB "
+            "(or unset HOTLINE_DATABASE_URL to use the station's own hotline.db)"
+        )
+    dialect = scheme.split("+", 1)[0].lower()
+    if scheme.lower() in POSTGRES_SCHEMES:
+        return f"{POSTGRES_DRIVER}://{rest}"
+    if dialect in ("sqlite", "postgresql"):
+        return url
+    raise DatabaseUnavailable(
+        f"database URL scheme {scheme!r} is not supported: use postgresql://USER@HOST/DB "
+        "(or unset HOTLINE_DATABASE_URL to use the station's own hotline.db)"
+    )
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file behind a SQLite engine (None for PostgreSQL or an in-memory database)."""
+    name = engine.url.database if is_sqlite(engine) else None
+    return Path(name) if name and name != ":memory:" else None
+
+
+def _refuse_empty_file(_dialect: Any, _record: Any, cargs: Any, _cparams: Any) -> None:
+    # Before sqlite3 opens the file: it would write a fresh header into a zero-byte file
+    # (ours switches to WAL at once) and so turn lost data into an empty, valid station.
+    path = Path(cargs[0]) if cargs and isinstance(cargs[0], str) else None
+    if path is not None and path.is_file() and path.stat().st_size == 0:
+        raise DatabaseUnavailable(
+            f"the database {path} is empty (0 bytes): it is damaged; restore the station "
+            "from a backup (hotline will not repair or overwrite it)"
+        )
+
+
+def _sqlite_connect(busy_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy's pysqlite recipe: the driver emits no BEGIN of its own, so
+        # ``_sqlite_begin`` decides when a transaction starts and which lock it takes.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A write session takes the write lock before its first read, so what it checks
+    # cannot change before it writes; readers keep a consistent snapshot without it.
+    write = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    ``busy_timeout`` (seconds) is how long a command waits for another one's lock: SQLite's
+    busy timeout, PostgreSQL's ``lock_timeout``. Past it the command fails with one line.
+    """
+    url = normalise_url(url)
+    busy_ms = max(1, round(busy_timeout * 1000))
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+            event.listen(engine, "do_connect", _refuse_empty_file)
+            event.listen(engine, "connect", _sqlite_connect(busy_ms))
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10, "options": f"-c lock_timeout={busy_ms}"},
+        )
+    except ImportError as exc:
+        module = exc.name or "psycopg"
+        raise DatabaseUnavailable(
+            f"the database driver {module!r} for {url.partition('://')[0]} is not installed: "
+            "install it with `pip install 'psycopg[binary]'` (the hotline[postgres] extra)"
+        ) from exc
+    except sa.exc.NoSuchModuleError as exc:
+        raise DatabaseUnavailable(
+            f"database URL scheme {url.partition('://')[0]!r} is not supported: "
+            "use postgresql://USER@HOST/DB"
+        ) from exc
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` for write sessions (the same pool): on SQLite they BEGIN IMMEDIATE."""
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision stamped in the database, or None for an empty database."""
-    with engine.connect() as conn:
+    # A read: it must not queue behind a write lock, not even one this process holds.
+    with engine.execution_options(**{WRITE_OPTION: False}).connect() as conn:
         if not sa.inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
@@ -63,6 +154,12 @@ def current_revision(engine: Engine) -> str | None:
 
 def check_schema(engine: Engine, where: str) -> None:
     """Refuse a database whose schema this version cannot work with."""
+    path = sqlite_path(engine)
+    if path is not None and not path.exists():
+        raise DatabaseUnavailable(
+            f"{where}: the database {path.name} is missing: restore it from a backup "
+            "(or run `hotline db upgrade` to start an empty one)"
+        )
     revision = current_revision(engine)
     if revision == SCHEMA_HEAD:
         return
@@ -86,15 +183,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise SchemaError(f"the database is at schema {current}, newer than this hotline")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with writer(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One session, one transaction: commit when the block ends, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One session, one transaction: commit when the block ends, roll back on any error.
+
+    A write transaction holds the lock its checks need before its first read (on SQLite
+    the database's write lock from BEGIN; on PostgreSQL the domain functions lock the rows
+    they check, see ``hotline.locks``). ``write=False`` is for commands that only read.
+    """
+    with Session(writer(engine) if write else engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -27,6 +27,10 @@ class SchemaError(HotlineError):
     """The database schema is older or newer than this version of the tool."""
 
 
+class DatabaseUnavailable(HotlineError):
+    """The database cannot be used: damaged or missing, unsupported URL, driver not installed."""
+
+
 class NotFound(HotlineError):
     """An episode, member, question, booking or job that does not exist."""
 

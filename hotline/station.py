@@ -69,12 +69,17 @@ class Station:
 
     @cached_property
     def engine(self) -> Engine:
-        return db.make_engine(self.url)
+        return db.make_engine(self.url, busy_timeout=self.settings.database.busy_timeout_seconds)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on error."""
-        with db.transaction(self.engine) as session:
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on error.
+
+        A write session (the default) holds its locks before its first read, so a command
+        that checks and then writes cannot be overtaken between the two; commands that
+        only read pass ``write=False`` and never wait for a writer.
+        """
+        with db.transaction(self.engine, write=write) as session:
             yield session
 
     def path_inside(self, relative: str, *, what: str) -> Path:

@@ -211,7 +211,7 @@ class _RunningJob:
 def _episode_number(station: Station, episode_id: int | None) -> int | None:
     if episode_id is None:
         return None
-    with station.session() as session:
+    with station.session(write=False) as session:  # also called inside a write session
         episode = session.get(Episode, episode_id)
         return episode.number if episode else None
 

@@ -1,27 +1,106 @@
-"""Shared fixtures: a fresh temporary station and a runner for the real CLI."""
+"""Shared fixtures: a fresh temporary station (SQLite or PostgreSQL) and a runner for the CLI.
+
+Which database a ``station`` uses:
+
+- ``HOTLINE_TEST_DB`` (``sqlite``, the default, or ``postgresql``) for every test, so the
+  whole suite can run on PostgreSQL with one switch;
+- ``@pytest.mark.both_databases`` on a test runs it once on each, whatever the switch;
+- the ``pg_station`` fixture asks for PostgreSQL explicitly.
+
+A PostgreSQL station gets a new database on the server of ``tests/pg_server.py``
+(``HOTLINE_TEST_PG_URL``, or a throwaway server started for the session), dropped after
+the test; the station folder points at it through ``HOTLINE_DATABASE_URL``, so
+subprocesses started by the test use it too. Without a server such tests are skipped
+with the reason, except in CI (``CI`` set), where that fails the run.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pg_server
 import pytest
 from typer.testing import CliRunner
 
 from hotline.cli import app
 from hotline.station import Station, init_station
 
+TEST_DB_ENV = "HOTLINE_TEST_DB"
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_databases: run the test on a SQLite and on a PostgreSQL station"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_databases"
+    ):
+        metafunc.parametrize("database", DATABASES)
+
 
 @pytest.fixture
-def station(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Station:
-    """An empty station in a temporary folder (SQLite, default settings)."""
+def database() -> str:
+    """The database a ``station`` uses: ``HOTLINE_TEST_DB``, else SQLite."""
+    chosen = os.environ.get(TEST_DB_ENV, "sqlite").strip().lower() or "sqlite"
+    if chosen not in DATABASES:
+        raise pytest.UsageError(f"{TEST_DB_ENV}={chosen!r}: use one of {', '.join(DATABASES)}")
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server's ``postgres`` database; skips (fails in CI) without one."""
+    server = pg_server.start_server()
+    if isinstance(server, str):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL: {server}", pytrace=False)
+        pytest.skip(server)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _make_station(
+    database: str, root: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Station:
     monkeypatch.delenv("HOTLINE_STATION", raising=False)
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
-    created, _ = init_station(tmp_path / "station")
+    if database == "postgresql":
+        url = pg_server.create_database(request.getfixturevalue("postgres_server"))
+        request.addfinalizer(lambda: pg_server.drop_database(url))
+        monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
+    created, _ = init_station(root)
+    request.addfinalizer(created.engine.dispose)
     return created
+
+
+@pytest.fixture
+def station(
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Station:
+    """An empty station in a temporary folder, default settings, on ``database``."""
+    return _make_station(database, tmp_path / "station", monkeypatch, request)
+
+
+@pytest.fixture
+def pg_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Station:
+    """An empty station on a fresh PostgreSQL database (dropped after the test)."""
+    return _make_station("postgresql", tmp_path / "pg-station", monkeypatch, request)
 
 
 @dataclass

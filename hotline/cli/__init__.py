@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from hotline.cli.common import HotlineGroup
+from hotline.cli.failures import one_line_failures
 from hotline.console import modules_loaded
 
 # Command name → the module under hotline.cli that registers it, in help order.
@@ -44,6 +45,11 @@ COMMANDS: dict[str, str] = {
 
 class RootGroup(HotlineGroup):
     lazy_commands = COMMANDS
+
+    def invoke(self, ctx: typer.Context) -> object:
+        # Failures of the database or the machine, and bugs: one line, traceback to the log.
+        with one_line_failures(ctx):
+            return super().invoke(ctx)
 
 
 app = typer.Typer(

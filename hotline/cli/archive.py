@@ -50,7 +50,7 @@ def export(
     from hotline.backup import export_station  # only when exporting: it loads the models
 
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         manifest = export_station(
             session=session,
             target=directory,

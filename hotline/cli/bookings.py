@@ -81,7 +81,7 @@ def list_(
     """List bookings, oldest episode first."""
     station = station_from(ctx)
     tz = station.tz
-    with station.session() as session:
+    with station.session(write=False) as session:
         rows = domain.list_bookings(session=session, episode=episode, member=member, status=status)
     if as_json:
         emit_json(

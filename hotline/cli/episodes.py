@@ -39,7 +39,7 @@ def list_(
 ) -> None:
     """List episodes by number with their air time, status, title and booked guests."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         views = listing.list_episodes(
             session=session,
             from_number=from_number,
@@ -75,7 +75,7 @@ def show(
 ) -> None:
     """Show one episode: schedule, hosts, bookings, audio and its listener questions."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         detail = listing.episode_detail(session=session, number=number)
     tz = station.tz
     if as_json:

@@ -143,7 +143,7 @@ def queue(
     """The callers of the episode: on air, screened, waiting, then done and dropped."""
     station = station_from(ctx)
     tz = station.tz
-    with station.session() as session:
+    with station.session(write=False) as session:
         number = _episode(session, tz, episode)
         calls = desk.queue(session=session, episode=number, active_only=active)
         rows = [call_json(session, c, tz) for c in calls]

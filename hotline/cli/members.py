@@ -87,7 +87,7 @@ def list_(
 ) -> None:
     """List members with how often each has appeared."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         found = domain.list_members(session=session, search=search, sector=sector, active=active)
     if as_json:
         emit_json(
@@ -123,7 +123,7 @@ def show(
     """Show one member: details, bookings by status, last appearance, upcoming bookings."""
     station = station_from(ctx)
     tz = station.tz
-    with station.session() as session:
+    with station.session(write=False) as session:
         detail = domain.member_detail(session=session, member=member)
     m = detail.member
     if as_json:
@@ -202,7 +202,7 @@ def history(ctx: typer.Context, member: str = REF_ARGUMENT, as_json: bool = JSON
     """A member's bookings and appearances, oldest first."""
     station = station_from(ctx)
     tz = station.tz
-    with station.session() as session:
+    with station.session(write=False) as session:
         rows = domain.member_history(session=session, member=member)
     if as_json:
         emit_json([_history_json(r, tz) for r in rows])

@@ -283,7 +283,7 @@ def jobs_list(
 ) -> None:
     """List jobs, newest first."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         rows = jobs.list_jobs(
             session=session, status=status, kind=kind, episode=episode, limit=limit
         )
@@ -318,7 +318,7 @@ def jobs_show(
 ) -> None:
     """Show one job, with the full error of a failed one."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         row = jobs.job_detail(session=session, job_id=job_id)
     tz = station.tz
     data = _job_json(row, tz, full=True)
@@ -400,7 +400,7 @@ def tags_show(
     from hotline.pipeline import master_tags
 
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         tags = master_tags(station=station, session=session, number=number)
     if as_json:
         emit_json(tags)

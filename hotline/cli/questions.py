@@ -100,7 +100,7 @@ def list_(
 ) -> None:
     """List questions, newest first (listener contact masked)."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         views = domain.list_questions(
             session=session,
             status=status,
@@ -145,7 +145,7 @@ def show(
 ) -> None:
     """Show one question in full (contact masked unless --include-private)."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         view = domain.question_view(session=session, question=question)
     if as_json:
         emit_json(question_json(view, station.tz, include_private=include_private))

@@ -18,7 +18,7 @@ def sectors(
 ) -> None:
     """Appearances per sector (界别), least represented first."""
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         report = sector_report(session=session, tz=station.tz, year=year)
     if as_json:
         emit_json(

@@ -43,7 +43,7 @@ def search(
     station = station_from(ctx)
     tz = station.tz
     text = " ".join(query)
-    with station.session() as session:
+    with station.session(write=False) as session:
         filters = make_filters(
             session=session,
             tz=tz,

@@ -47,7 +47,7 @@ def show(
     from transcripts.store import load_transcript
 
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         doc, normalized = load_transcript(session=session, episode=number)
     if as_json:
         emit_json(
@@ -91,7 +91,7 @@ def export(
     from transcripts.store import export_transcript
 
     station = station_from(ctx)
-    with station.session() as session:
+    with station.session(write=False) as session:
         text = export_transcript(session=session, episode=number, fmt=fmt.lower())
     if output is None:
         sys.stdout.write(text)

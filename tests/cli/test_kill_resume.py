@@ -43,7 +43,7 @@ def hotline(station: Station, *args: str) -> subprocess.Popen[str]:
 
 
 def job(station: Station, job_id: int = 1) -> Job:
-    with station.session() as session:
+    with station.session(write=False) as session:  # polled while the worker writes
         found = session.get(Job, job_id)
         assert found is not None
         return found

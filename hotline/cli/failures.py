@@ -1,0 +1,54 @@
+"""The CLI's last line of defence: any failure that reaches the top becomes one line, exit 1.
+
+Domain refusals (``HotlineError``) are turned into their line where commands run
+(``hotline.cli.common``); typer's own usage errors and exits pass through untouched.
+What is left is a failure of the database or the machine, explained by
+``hotline.failures``, or a bug; either way the user reads one line that says where
+the full traceback went (the station's ``logs/hotline.log``, see ``hotline.logs``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from typer.exceptions import Abort, Exit, TyperException
+
+from hotline.failures import Where, bug, explain
+from hotline.logs import record_failure
+from hotline.station import find_station_root
+
+
+def _where(ctx: typer.Context) -> Where:
+    """The station the command was working on, as far as it got before failing."""
+    obj = ctx.find_root().obj or {}
+    station = obj.get("station_obj")
+    if station is not None:
+        return Where(station.root, station.url, station.settings.database.busy_timeout_seconds)
+    root: Path | None = None
+    try:
+        root = find_station_root(obj.get("station"))
+    except Exception:  # no station found: the log goes to the user's folder
+        root = None
+    return Where(root, os.environ.get("HOTLINE_DATABASE_URL"))
+
+
+@contextmanager
+def one_line_failures(ctx: typer.Context) -> Iterator[None]:
+    """Run a command; turn any failure other than typer's into one line on stderr, exit 1."""
+    try:
+        yield
+    except (Exit, Abort, TyperException):  # exits, Ctrl-C and usage errors: typer's own
+        raise
+    except Exception as exc:
+        where = _where(ctx)
+        line = (explain(exc, where) or bug(exc)).line
+        command = " ".join(["hotline", *sys.argv[1:]])
+        log = record_failure(exc, root=where.root, context=command)
+        tail = f" (details in {log})" if log else " (no log could be written)"
+        typer.echo(f"hotline: error: {line}{tail}", err=True)
+        raise typer.Exit(1) from exc
