@@ -20,7 +20,7 @@ from sqlmodel import Session
 from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
 from hotline import processes
-from hotline.errors import Conflict, HotlineError, InvalidInput
+from hotline.errors import Conflict, InvalidInput
 from hotline.files import CHUNK, fsync_dir, sha256_file
 from hotline.models import EpisodeStatus
 from hotline.pipeline.registry import queue_pipeline
@@ -110,17 +110,14 @@ def copy_into_archive(source: Path, dest: Path, sha: str) -> bool:
     temp = folder / f".incoming-{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
     try:
-        try:
-            with source.open("rb") as reader, temp.open("xb") as writer:
-                while chunk := reader.read(CHUNK):
-                    digest.update(chunk)
-                    writer.write(chunk)
-                writer.flush()
-                os.fsync(writer.fileno())
-        except OSError as exc:  # the disk is full, the folder read-only: say which copy
-            raise HotlineError(
-                f"{source}: cannot be copied into {folder}: {exc.strerror or exc}"
-            ) from exc
+        # A full disk or a read-only folder surfaces as the OSError itself: the CLI's one
+        # failure handler names the file being written and what to do.
+        with source.open("rb") as reader, temp.open("xb") as writer:
+            while chunk := reader.read(CHUNK):
+                digest.update(chunk)
+                writer.write(chunk)
+            writer.flush()
+            os.fsync(writer.fileno())
         if digest.hexdigest() != sha:
             raise InvalidInput(f"{source}: the file changed while it was being copied; try again")
         if already_archived(dest, sha):  # another ingest of the same file got there first
