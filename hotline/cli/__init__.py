@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from hotline.cli.common import HotlineGroup
+from hotline.cli.common import HotlineGroup, expand_home
 from hotline.console import modules_loaded
 
 # Command name → the module under hotline.cli that registers it, in help order.
@@ -63,6 +63,7 @@ def _root(
         "--station",
         "-s",
         help="Station folder (default: $HOTLINE_STATION or the nearest hotline.toml).",
+        callback=expand_home,
     ),
 ) -> None:
     ctx.obj = {"station": station}

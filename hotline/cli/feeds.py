@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -21,6 +23,14 @@ if TYPE_CHECKING:
     from hotline.station import Station
 
 feeds_app = typer.Typer(help="Podcast feeds: 播客订阅源 for every platform.", no_args_is_help=True)
+
+
+def _build_time(text: str) -> datetime | None:
+    """A feed's lastBuildDate (RFC 822, as RSS writes it) as an aware datetime."""
+    try:
+        return parsedate_to_datetime(text) if text else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _size(n: int) -> str:
@@ -128,7 +138,8 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """The platform feeds on disk: items, size, lastBuildDate and URL."""
     from feeds.status import list_feeds
 
-    feeds = list_feeds(station=station_from(ctx))
+    station = station_from(ctx)
+    feeds = list_feeds(station=station)
     if as_json:
         emit_json(
             [
@@ -140,7 +151,7 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                     "items": f.items,
                     "bytes": f.bytes,
                     "url": f.url,
-                    "last_build": f.last_build,
+                    "last_build": local_iso(_build_time(f.last_build), station.tz),
                 }
                 for f in feeds
             ]
@@ -154,7 +165,7 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                 f"public/{f.path}",
                 f.items if f.exists else "—",
                 _size(f.bytes) if f.exists else "not published",
-                f.last_build,
+                local_text(_build_time(f.last_build), station.tz),
                 f.url,
             )
             for f in feeds
