@@ -13,6 +13,7 @@ from hotline.cli.common import (
     JSON_OPTION,
     echo,
     emit_json,
+    plural,
     print_table,
     station_from,
 )
@@ -86,7 +87,7 @@ def publish(
             ),
         )
         written = ", ".join(f"{k} {v}" for k, v in sorted(report.files_written.items()))
-        echo(f"{len(report.listed)} episodes listed; files written: {written or 'none'}")
+        echo(f"{plural(len(report.listed), 'episode')} listed; files written: {written or 'none'}")
         if report.newly_published:
             echo(f"newly published: {', '.join(map(str, report.newly_published))}")
         for number, when in report.waiting:
@@ -98,7 +99,7 @@ def publish(
         for problem in report.problems:
             typer.echo(f"hotline: error: {problem}", err=True)
         typer.echo(
-            f"hotline: error: {len(report.problems)} problems; the failed feeds were not "
+            f"hotline: error: {plural(len(report.problems), 'problem')}; the failed feeds were not "
             "written and the last good ones stay",
             err=True,
         )
@@ -125,7 +126,7 @@ def validate(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         )
     else:
         for feed in feeds:
-            verdict = "ok" if not feed.problems else f"{len(feed.problems)} problems"
+            verdict = "ok" if not feed.problems else plural(len(feed.problems), "problem")
             echo(f"public/{feed.path}: {verdict}")
     if problems:
         for problem in problems:
