@@ -35,6 +35,18 @@ PIPELINE: tuple[EpisodeStatus, ...] = (
 AIRED: tuple[EpisodeStatus, ...] = PIPELINE
 """Statuses of an episode that went out: it can no longer be moved or cancelled."""
 
+STATUS_ZH: dict[EpisodeStatus, str] = {
+    S.planned: "计划中",
+    S.confirmed: "已确认",
+    S.aired: "已播出",
+    S.recorded: "已录制",
+    S.mastered: "已制作",
+    S.transcribed: "已转写",
+    S.published: "已发布",
+    S.cancelled: "已取消",
+}
+"""How the desk names each status."""
+
 TRANSITIONS: dict[EpisodeStatus, tuple[EpisodeStatus, ...]] = {
     S.planned: (S.confirmed, S.aired, S.recorded, S.mastered, S.cancelled),
     S.confirmed: (S.planned, S.aired, S.recorded, S.mastered, S.cancelled),
@@ -76,7 +88,8 @@ def set_status(session: Session, episode: Episode, new_status: str) -> bool:
         moves = ", ".join(s.value for s in allowed) or "none (it is final)"
         raise InvalidTransition(
             f"episode {episode.number} is {current.value}: it cannot become {target.value}; "
-            f"allowed: {moves}"
+            f"allowed: {moves}",
+            zh=f"第{episode.number}期{STATUS_ZH[current]}，不能改为{STATUS_ZH[target]}",
         )
     episode.status = target.value
     episode.updated_at = utcnow()

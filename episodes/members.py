@@ -85,9 +85,17 @@ def _clean_fields(values: dict[str, Any]) -> dict[str, Any]:
         else:  # a programming error, not user input
             raise TypeError(f"unknown member field {key!r}")
     if "sector" in out:
-        out["sector"] = check_sector(out["sector"])
+        try:
+            out["sector"] = check_sector(out["sector"])
+        except InvalidInput as exc:
+            raise InvalidInput(str(exc), zh=f"没有“{out['sector']}”这个界别") from None
     if "level" in out:
-        out["level"] = check_level(str(out["level"]))
+        try:
+            out["level"] = check_level(str(out["level"]))
+        except InvalidInput as exc:
+            raise InvalidInput(
+                str(exc), zh=f"级别“{out['level']}”不对，请选 全国、省、市 或 区"
+            ) from None
     return out
 
 

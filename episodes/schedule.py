@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from episodes.airing import clock_start
-from episodes.lifecycle import AIRED, set_status
+from episodes.lifecycle import AIRED, STATUS_ZH, set_status
 from episodes.lookup import get_episode
 from hotline.config import Settings
 from hotline.errors import Conflict, InvalidInput, InvalidTransition
@@ -44,13 +44,19 @@ RESCHEDULABLE = (S.planned, S.confirmed)
 
 def check_number(number: int) -> int:
     if not 1 <= number <= MAX_NUMBER:
-        raise InvalidInput(f"episode number {number} is out of range: use 1 to {MAX_NUMBER}")
+        raise InvalidInput(
+            f"episode number {number} is out of range: use 1 to {MAX_NUMBER}",
+            zh=f"期号 {number} 超出范围：请填 1 到 {MAX_NUMBER}",
+        )
     return number
 
 
 def check_duration(minutes: int) -> int:
     if not 1 <= minutes <= MAX_DURATION:
-        raise InvalidInput(f"duration {minutes} minutes is out of range: use 1 to {MAX_DURATION}")
+        raise InvalidInput(
+            f"duration {minutes} minutes is out of range: use 1 to {MAX_DURATION}",
+            zh=f"时长 {minutes} 分钟超出范围：请填 1 到 {MAX_DURATION}",
+        )
     return minutes
 
 
@@ -62,7 +68,10 @@ def clean_hosts(hosts: Iterable[str]) -> list[str]:
         if name and name not in names:
             names.append(name)
     if len(names) > MAX_HOSTS:
-        raise InvalidInput(f"{len(names)} hosts given; the limit is {MAX_HOSTS}")
+        raise InvalidInput(
+            f"{len(names)} hosts given; the limit is {MAX_HOSTS}",
+            zh=f"主持人有 {len(names)} 位，最多 {MAX_HOSTS} 位",
+        )
     return names
 
 
@@ -321,7 +330,7 @@ def _cancellable(session: Session, number: int) -> Episode:
     if episode.status in AIRED:
         raise InvalidTransition(
             f"episode {number} is {episode.status}: it went on air and cannot be cancelled",
-            zh=f"第{number}期已播出，不能取消",
+            zh=f"第{number}期{STATUS_ZH[S(episode.status)]}，已经播出，不能取消",
         )
     return episode
 
