@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from episodes.lookup import get_episode, get_member
 from episodes.questions import ANSWERING, check_answering
 from episodes.views import next_upcoming
+from hotline.config import LiveSettings
 from hotline.errors import Conflict, InvalidTransition, NeedsConfirmation, NotFound
 from hotline.models import (
     Booking,
@@ -83,8 +84,8 @@ VERBS_ZH: Mapping[CallStatus, str] = {
 }
 NO_DESK = (EpisodeStatus.published, EpisodeStatus.cancelled)
 """Episodes the live desk cannot take: their broadcast is over or will not happen."""
-DEFAULT_WINDOW_MINUTES = 120
-DEFAULT_LINES = 1
+DEFAULT_WINDOW_MINUTES = LiveSettings.start_window_minutes
+DEFAULT_LINES = LiveSettings.lines
 
 QUEUE_ORDER: tuple[CallStatus, ...] = (C.on_air, C.screened, C.waiting, C.done, C.dropped)
 """How the queue lists calls: who is on air, who is ready, who waits, then the finished."""
