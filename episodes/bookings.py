@@ -38,6 +38,14 @@ REUSABLE = (S.declined, S.cancelled)
 AFTER_AIRING = (S.appeared, S.no_show)
 # Moves that free the member; allowed on a cancelled episode, not once it has aired.
 RELEASES = (S.declined, S.cancelled)
+STATUS_ZH: dict[str, str] = {
+    S.invited: "已邀请",
+    S.confirmed: "已确认",
+    S.appeared: "已出场",
+    S.declined: "已婉拒",
+    S.cancelled: "已取消",
+    S.no_show: "未到场",
+}
 
 
 @dataclass
@@ -61,7 +69,9 @@ def check_role(value: str) -> Role:
         return Role(value.strip())
     except ValueError as exc:
         allowed = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"unknown role {value!r}: use {allowed}") from exc
+        raise InvalidInput(
+            f"unknown role {value!r}: use {allowed}", zh=f"未知角色 {value!r}"
+        ) from exc
 
 
 def _ends(episode: Episode) -> datetime:
@@ -78,19 +88,27 @@ def _check_episode_open(episode: Episode, move: str, now: datetime) -> None:
     if episode.status == EpisodeStatus.cancelled:
         if move in RELEASES:
             return  # releasing the guests of a cancelled episode is the desk's cleanup
-        raise BookingConflict(f"episode {episode.number} is cancelled")
+        raise BookingConflict(
+            f"episode {episode.number} is cancelled", zh=f"第{episode.number}期已取消"
+        )
     aired = episode.air_start <= now
     if move in AFTER_AIRING and not aired:
         raise BookingConflict(
-            f"episode {episode.number} has not aired yet; mark {move} after it airs"
+            f"episode {episode.number} has not aired yet; mark {move} after it airs",
+            zh=f"第{episode.number}期尚未播出，播出后才能标记{STATUS_ZH[move]}",
         )
     if move not in AFTER_AIRING and aired:
-        raise BookingConflict(f"episode {episode.number} has already aired")
+        raise BookingConflict(
+            f"episode {episode.number} has already aired", zh=f"第{episode.number}期已经播出"
+        )
 
 
 def _check_active(member: Member) -> None:
     if not member.active:
-        raise BookingConflict(f"member #{member.id} {member.name} is inactive")
+        raise BookingConflict(
+            f"member #{member.id} {member.name} is inactive",
+            zh=f"委员 #{member.id} {member.name} 已离任",
+        )
 
 
 def _check_overlap(session: Session, settings: Settings, episode: Episode, member: Member) -> None:
@@ -112,7 +130,10 @@ def _check_overlap(session: Session, settings: Settings, episode: Episode, membe
             raise BookingConflict(
                 f"{member.name} (#{member.id}) is already confirmed on episode {other.number} "
                 f"({_slot(other, settings)}), which overlaps episode {episode.number} "
-                f"({_slot(episode, settings)})"
+                f"({_slot(episode, settings)})",
+                zh=f"{member.name}（#{member.id}）已确认参加第{other.number}期"
+                f"（{_slot(other, settings)}），与第{episode.number}期"
+                f"（{_slot(episode, settings)}）时间冲突",
             )
 
 
@@ -126,7 +147,8 @@ def _check_guest_limit(session: Session, settings: Settings, episode: Episode) -
     limit = settings.bookings.guest_limit
     if seated >= limit:
         raise BookingConflict(
-            f"episode {episode.number} is at its guest limit ({seated} of {limit} booked)"
+            f"episode {episode.number} is at its guest limit ({seated} of {limit} booked)",
+            zh=f"第{episode.number}期嘉宾已满（已约 {seated} 位，上限 {limit} 位）",
         )
 
 
@@ -160,7 +182,9 @@ def add_booking(
     if booking is not None and booking.status not in REUSABLE:
         raise BookingConflict(
             f"{guest.name} (#{guest.id}) is already booked on episode {target.number} "
-            f"({booking.status})"
+            f"({booking.status})",
+            zh=f"{guest.name}（#{guest.id}）已在第{target.number}期的嘉宾名单上"
+            f"（{STATUS_ZH[booking.status]}）",
         )
     _check_guest_limit(session, settings, target)
     _check_overlap(session, settings, target, guest)
@@ -188,14 +212,20 @@ def move_booking(
     guest = get_member(session, member, lock=True)
     booking = _find(session, target, guest)
     if booking is None:
-        raise BookingConflict(f"{guest.name} (#{guest.id}) is not booked on episode {episode}")
+        raise BookingConflict(
+            f"{guest.name} (#{guest.id}) is not booked on episode {episode}",
+            zh=f"{guest.name}（#{guest.id}）不在第{episode}期的嘉宾名单上",
+        )
     allowed = MOVES[booking.status]
     if to not in allowed:
         moves = ", ".join(allowed) if allowed else "none"
         hint = "; add the booking again to re-invite" if booking.status in REUSABLE else ""
+        hint_zh = "；如需再次邀请，请重新邀请" if booking.status in REUSABLE else ""
         raise InvalidTransition(
             f"booking of {guest.name} on episode {episode} is {booking.status}: cannot move to "
-            f"{to} (allowed: {moves}){hint}"
+            f"{to} (allowed: {moves}){hint}",
+            zh=f"{guest.name}在第{episode}期的邀请{STATUS_ZH[booking.status]}，"
+            f"不能改为{STATUS_ZH[to]}{hint_zh}",
         )
     _check_episode_open(target, to, now or utcnow())
     if to == S.confirmed:

@@ -3,12 +3,16 @@ reported as ``FILE:LINE: reason``, and nothing is imported unless every row is g
 
 Columns (header row, any order): ``number``, ``air`` (``YYYY-MM-DD HH:MM`` station time),
 ``title``, and optionally ``topic`` and ``guests`` (member names separated by 、 ; , or
-their full-width forms; each must name exactly one member). UTF-8, with or without BOM.
+their full-width forms; each must name exactly one member). The encoding is detected
+(UTF-8 with or without BOM, UTF-16, GB18030 as Excel saves it in a mainland office,
+Big5) unless the caller names it.
 
 Statuses of imported episodes: an episode whose air time is still ahead is ``planned``
-and its guests are ``confirmed`` bookings. One that has aired is ``confirmed`` (it went
-out as scheduled, but the archive holds no audio for it yet, so recorded or later would
-be untrue; ingesting its recording moves it on) and its guests ``appeared``.
+and its guests are ``confirmed`` bookings. One that has aired is back catalogue, taken
+only when the caller says so (``past``, the CLI's ``--past``), so a mistyped year is
+refused rather than filed as history: it is ``aired`` (it went out, but the archive
+holds no audio for it yet; ingesting its recording moves it on) and its guests
+``appeared``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from episodes.csv_text import decode_csv
 from episodes.schedule import MAX_NUMBER, clean_hosts
 from hotline.config import Settings
 from hotline.errors import HotlineError, InvalidInput
@@ -34,7 +39,6 @@ from hotline.timeutil import local_text, parse_local_datetime, utcnow, zone
 COLUMNS = ("number", "air", "title", "topic", "guests")
 REQUIRED = ("number", "air", "title")
 GUEST_SEPARATORS = re.compile(r"[、;,；，]")
-BOM = b"\xef\xbb\xbf"
 T = TypeVar("T")
 
 
@@ -100,25 +104,6 @@ class _Report:
             raise CatalogueError(
                 self.source, [f"{self.source}:{line}: {reason}" for line, reason in ordered]
             )
-
-
-def _decode(data: bytes, report: _Report) -> tuple[list[str], set[int]]:
-    """Lines of text and the numbers of those that are not UTF-8 (reported, not parsed)."""
-    lines = data.removeprefix(BOM).splitlines(keepends=True)
-    text: list[str] = []
-    bad: set[int] = set()
-    for number, raw in enumerate(lines, start=1):
-        try:
-            text.append(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            byte = raw[exc.start]
-            report.add(
-                number,
-                f"not UTF-8 (byte 0x{byte:02X} at byte {exc.start + 1}); save the file as UTF-8",
-            )
-            bad.add(number)
-            text.append(raw.decode("utf-8", errors="replace"))
-    return text, bad
 
 
 def _records(lines: list[str], report: _Report) -> list[tuple[int, int, list[str]]]:
@@ -203,11 +188,18 @@ def _parse_row(
     members: _Members,
     now: datetime,
     guest_limit: int,
+    past: bool,
     report: _Report,
 ) -> _Row:
     row = _Row(line)
     row.number = _field(report, line, lambda: _number(values["number"]))
     row.air_start = _field(report, line, lambda: _air(values["air"], tz))
+    if row.air_start is not None and row.air_start <= now and not past:
+        report.add(
+            line,
+            f"air time {local_text(row.air_start, tz)} has passed: pass --past to import "
+            "back catalogue (marked aired)",
+        )
     row.title = _field(report, line, lambda: _text(values["title"], "title", required=True))
     row.topic = _field(report, line, lambda: _text(values.get("topic", ""), "topic"))
     upcoming = row.air_start is not None and row.air_start > now
@@ -278,15 +270,25 @@ def import_catalogue(
     settings: Settings,
     data: bytes,
     source: str,
+    encoding: str | None = None,
+    past: bool = False,
     now: datetime | None = None,
 ) -> ImportResult:
     """Validate every row of the CSV ``data`` and import all of it, or raise
-    ``CatalogueError`` listing every problem as ``source:LINE: reason`` and add nothing."""
+    ``CatalogueError`` listing every problem as ``source:LINE: reason`` and add nothing.
+
+    ``encoding`` overrides detection; ``past`` admits rows whose air time has passed
+    (back catalogue, marked aired).
+    """
     lock_schedule(session)
     tz = zone(settings.show.timezone)
     now = now or utcnow()
     report = _Report(source)
-    lines, bad_lines = _decode(data, report)
+    decoded = decode_csv(data, source=source, encoding=encoding)
+    for line, problem in decoded.bad_lines.items():
+        report.add(line, problem)
+    # Lines end at \n only (the decoder normalised them): a U+2028 inside a field is text.
+    lines = [line + "\n" for line in decoded.text.split("\n")]
     records = _records(lines, report)
     if not records:
         report.add(1, f"no header row: expected {','.join(COLUMNS)}")
@@ -294,14 +296,14 @@ def import_catalogue(
     header_line, _, header_fields = records[0]
     known = len(report.items)
     header = _header(header_line, header_fields, report)
-    if len(report.items) > known or header_line in bad_lines:
+    if len(report.items) > known or header_line in decoded.bad_lines:
         report.raise_if_any()  # without a usable header no row can be read
 
     members = _Members.load(session)
     rows: list[_Row] = []
     for first, last, fields in records[1:]:
-        if bad_lines.intersection(range(first, last + 1)):
-            continue  # already reported as not UTF-8
+        if any(n in decoded.bad_lines for n in range(first, last + 1)):
+            continue  # already reported: not in the file's encoding
         if len(fields) < len(header):
             missing = ", ".join(repr(n) for n in header[len(fields) :])
             report.add(first, f"missing column {missing}")
@@ -317,6 +319,7 @@ def import_catalogue(
                 members=members,
                 now=now,
                 guest_limit=settings.bookings.guest_limit,
+                past=past,
                 report=report,
             )
         )
@@ -341,7 +344,7 @@ def _insert(session: Session, settings: Settings, rows: list[_Row], now: datetim
             air_start=row.air_start,
             duration_minutes=settings.schedule.duration_minutes,
             hosts=list(hosts),
-            status=EpisodeStatus.confirmed if aired else EpisodeStatus.planned,
+            status=EpisodeStatus.aired if aired else EpisodeStatus.planned,
         )
         episodes.append((row, episode))
         result.aired += aired

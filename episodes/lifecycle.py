@@ -2,11 +2,13 @@
 
 ::
 
-    planned ⇄ confirmed → recorded → mastered → transcribed → published
+    planned ⇄ confirmed → aired → recorded → mastered → transcribed → published
     planned, confirmed → cancelled            (cancelled is final)
 
-Forward skips the pipeline needs are allowed: planned/confirmed → recorded or mastered
-(audio delivered for an episode nobody marked confirmed), mastered → published (no
+``aired`` is an episode that went out but whose recording the archive does not hold
+(back catalogue entered with ``--past``); ingesting its recording moves it on. Forward
+skips the pipeline needs are allowed: planned/confirmed → recorded or mastered (audio
+delivered for an episode nobody marked confirmed), mastered → published (no
 transcript). Status never moves backwards through the pipeline: asking for a pipeline
 stage the episode has already reached or passed (re-mastering a transcribed episode,
 re-transcribing a published one, publishing again) is allowed and leaves the status as
@@ -23,11 +25,32 @@ from hotline.timeutil import utcnow
 
 S = EpisodeStatus
 # The pipeline stages in order; a move to one at or below the current stage is a no-op.
-PIPELINE: tuple[EpisodeStatus, ...] = (S.recorded, S.mastered, S.transcribed, S.published)
+PIPELINE: tuple[EpisodeStatus, ...] = (
+    S.aired,
+    S.recorded,
+    S.mastered,
+    S.transcribed,
+    S.published,
+)
+AIRED: tuple[EpisodeStatus, ...] = PIPELINE
+"""Statuses of an episode that went out: it can no longer be moved or cancelled."""
+
+STATUS_ZH: dict[EpisodeStatus, str] = {
+    S.planned: "计划中",
+    S.confirmed: "已确认",
+    S.aired: "已播出",
+    S.recorded: "已录制",
+    S.mastered: "已制作",
+    S.transcribed: "已转写",
+    S.published: "已发布",
+    S.cancelled: "已取消",
+}
+"""How the desk names each status."""
 
 TRANSITIONS: dict[EpisodeStatus, tuple[EpisodeStatus, ...]] = {
-    S.planned: (S.confirmed, S.recorded, S.mastered, S.cancelled),
-    S.confirmed: (S.planned, S.recorded, S.mastered, S.cancelled),
+    S.planned: (S.confirmed, S.aired, S.recorded, S.mastered, S.cancelled),
+    S.confirmed: (S.planned, S.aired, S.recorded, S.mastered, S.cancelled),
+    S.aired: (S.recorded, S.mastered),
     S.recorded: (S.mastered,),
     S.mastered: (S.transcribed, S.published),
     S.transcribed: (S.published,),
@@ -65,7 +88,8 @@ def set_status(session: Session, episode: Episode, new_status: str) -> bool:
         moves = ", ".join(s.value for s in allowed) or "none (it is final)"
         raise InvalidTransition(
             f"episode {episode.number} is {current.value}: it cannot become {target.value}; "
-            f"allowed: {moves}"
+            f"allowed: {moves}",
+            zh=f"第{episode.number}期{STATUS_ZH[current]}，不能改为{STATUS_ZH[target]}",
         )
     episode.status = target.value
     episode.updated_at = utcnow()

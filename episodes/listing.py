@@ -181,7 +181,9 @@ def list_episodes(
     """Episodes by number, with their booked guests, in two queries.
 
     ``upcoming`` keeps episodes that have not started yet and are not cancelled (unless
-    ``status`` asks for cancelled ones); ``limit`` keeps the first ``limit`` that match.
+    ``status`` asks for cancelled ones). ``limit`` keeps the list's own order and takes
+    what matters from it: with ``upcoming`` the next ``limit`` to air, otherwise the
+    newest ``limit`` (the end of the list).
     """
     conditions: list[Any] = []
     if from_number is not None:
@@ -197,12 +199,17 @@ def list_episodes(
     if limit is not None and limit < 1:
         raise InvalidInput(f"limit {limit} must be at least 1")
 
-    stmt = sa.select(*_COLUMNS).where(*conditions).order_by(_episode.number).limit(limit)
+    # The newest come from the end: taken in reverse and turned back into number order.
+    newest_first = limit is not None and not upcoming
+    order = _episode.number.desc() if newest_first else _episode.number
+    stmt = sa.select(*_COLUMNS).where(*conditions).order_by(order).limit(limit)
     views = [EpisodeView(*row) for row in _rows(session, stmt)]
+    if newest_first:
+        views.reverse()
     if not views:
         return views
     # One query for the guests of every listed episode: by subquery, not N lookups.
-    ids = sa.select(_episode.id).where(*conditions).order_by(_episode.number).limit(limit)
+    ids = sa.select(_episode.id).where(*conditions).order_by(order).limit(limit)
     guests = _guests(session, ids.scalar_subquery())
     for view in views:
         view.guests = guests.get(view.id, [])

@@ -10,6 +10,12 @@ the listener question for it: channel ``on_air``, status ``answered``, the episo
 answering member and ``answer_offset`` = that offset. So a call taken live becomes a
 chapter in the feed and a jump point in the transcript without anyone retyping it.
 
+The show's rules kept here: a published or cancelled episode has no live desk; starting
+the clock further than ``window_minutes`` from the slot, or restarting it after calls
+were stamped, asks first (``NeedsConfirmation`` unless ``confirm``; a restart keeps the
+stamps, which were measured from the earlier start); at most ``lines`` callers are on
+air at once; a member answers on air only when confirmed on the episode or appeared.
+
 Every function flushes and never commits; the CLI and the TUI run each action in its
 own transaction, so what happened on the desk is in the database the moment it happens
 and survives a crash of the app. ``now`` is injectable everywhere for a controllable clock.
@@ -23,15 +29,16 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from episodes.lookup import get_episode, get_member
+from episodes.questions import ANSWERING, check_answering
 from episodes.views import next_upcoming
-from hotline.errors import Conflict, InvalidTransition, NotFound
+from hotline.config import LiveSettings
+from hotline.errors import Conflict, InvalidTransition, NeedsConfirmation, NotFound
 from hotline.locks import get_for_update
 from hotline.models import (
     Booking,
-    BookingStatus,
     Call,
     CallStatus,
     Channel,
@@ -43,7 +50,7 @@ from hotline.models import (
     ShowClock,
 )
 from hotline.text import clean_text
-from hotline.timeutil import utcnow
+from hotline.timeutil import local_text, utcnow
 
 C = CallStatus
 LIFECYCLE: Mapping[CallStatus, tuple[CallStatus, ...]] = {
@@ -63,11 +70,30 @@ VERBS: Mapping[CallStatus, str] = {
 }
 """The command (CLI verb) that moves a call into each status."""
 
+STATUS_ZH: Mapping[CallStatus, str] = {
+    C.waiting: "等候中",
+    C.screened: "已审核",
+    C.on_air: "直播中",
+    C.done: "已结束",
+    C.dropped: "已放弃",
+}
+VERBS_ZH: Mapping[CallStatus, str] = {
+    C.screened: "审核",
+    C.on_air: "上直播",
+    C.done: "结束通话",
+    C.dropped: "放弃",
+}
+NO_DESK = (EpisodeStatus.published, EpisodeStatus.cancelled)
+"""Episodes the live desk cannot take: their broadcast is over or will not happen."""
+DEFAULT_WINDOW_MINUTES = LiveSettings.start_window_minutes
+DEFAULT_LINES = LiveSettings.lines
+
 QUEUE_ORDER: tuple[CallStatus, ...] = (C.on_air, C.screened, C.waiting, C.done, C.dropped)
 """How the queue lists calls: who is on air, who is ready, who waits, then the finished."""
 
 NAME_LIMIT, DISTRICT_LIMIT, SUMMARY_LIMIT = 50, 50, 200
-ANSWERING_BOOKINGS = (BookingStatus.invited, BookingStatus.confirmed, BookingStatus.appeared)
+ANSWERING_BOOKINGS: tuple[str, ...] = ANSWERING
+"""Bookings whose member can answer on air: confirmed or appeared."""
 
 
 def allowed_moves(status: str) -> tuple[str, ...]:
@@ -80,8 +106,10 @@ def _require_move(call: Call, target: CallStatus) -> None:
     if target not in LIFECYCLE[current]:
         moves = allowed_moves(current)
         allowed = f"allowed: {', '.join(moves)}" if moves else "it is final, no moves are allowed"
+        allowed_zh = "、".join(VERBS_ZH[t] for t in LIFECYCLE[current]) or "无"
         raise InvalidTransition(
-            f"call {call.id} is {current}: `{VERBS[target]}` is not allowed; {allowed}"
+            f"call {call.id} is {current}: `{VERBS[target]}` is not allowed; {allowed}",
+            zh=f"来电 #{call.id} {STATUS_ZH[current]}，不能{VERBS_ZH[target]}；可以：{allowed_zh}",
         )
 
 
@@ -89,7 +117,7 @@ def get_call(session: Session, call: int, *, lock: bool = False) -> Call:
     """The call with id ``call``; ``lock`` holds its row (``hotline.locks``)."""
     found = get_for_update(session, Call, call) if lock else session.get(Call, call)
     if found is None:
-        raise NotFound(f"call {call} does not exist")
+        raise NotFound(f"call {call} does not exist", zh=f"来电 #{call} 不存在")
     return found
 
 
@@ -104,7 +132,10 @@ def todays_episode(*, session: Session, tz: ZoneInfo, now: datetime | None = Non
         .order_by(Episode.air_start)
     ).first()
     if found is None:
-        raise NotFound(f"no episode airs today ({moment.date().isoformat()}): give the episode")
+        raise NotFound(
+            f"no episode airs today ({moment.date().isoformat()}): give the episode",
+            zh=f"今天（{moment.date().isoformat()}）没有节目，请指定期号",
+        )
     return found
 
 
@@ -116,11 +147,19 @@ def desk_episode(*, session: Session, tz: ZoneInfo, now: datetime | None = None)
         return next_upcoming(session=session, now=now)
 
 
-def _episode_for_desk(session: Session, number: int) -> Episode:
-    episode = get_episode(session, number)
-    if episode.status == EpisodeStatus.cancelled:
-        raise Conflict(f"episode {number} is cancelled: the live desk cannot take it")
+def _check_desk(episode: Episode) -> Episode:
+    if episode.status in NO_DESK:
+        raise Conflict(
+            f"episode {episode.number} is {episode.status}: the live desk cannot take it",
+            zh=f"第{episode.number}期"
+            f"{'已发布' if episode.status == EpisodeStatus.published else '已取消'}，"
+            "不能用直播台",
+        )
     return episode
+
+
+def _episode_for_desk(session: Session, number: int) -> Episode:
+    return _check_desk(get_episode(session, number))
 
 
 def _clock(session: Session, episode: Episode) -> ShowClock | None:
@@ -133,16 +172,23 @@ def start_clock(
     tz: ZoneInfo,
     episode: int | None = None,
     restart: bool = False,
+    window_minutes: int = DEFAULT_WINDOW_MINUTES,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> tuple[Episode, ShowClock]:
     """Start the show clock for ``episode`` (default: today's episode in ``tz``).
 
     A second start is refused unless ``restart`` is given: the offsets already stamped
-    were measured from the first start.
+    were measured from the first start, and a restart keeps them as they are.
+
+    Raises:
+        NeedsConfirmation: the start is more than ``window_minutes`` from the slot's
+            start, or a restart would follow calls already stamped; call again with
+            ``confirm=True``.
     """
     moment = now or utcnow()
-    target = (
-        _episode_for_desk(session, episode)
+    target = _check_desk(
+        get_episode(session, episode)
         if episode is not None
         else todays_episode(session=session, tz=tz, now=moment)
     )
@@ -151,14 +197,74 @@ def start_clock(
     if clock is not None and not restart:
         raise Conflict(
             f"the show clock for episode {target.number} is already running "
-            f"(started {clock.started_at.astimezone(tz):%H:%M:%S}); restart it on purpose"
+            f"(started {clock.started_at.astimezone(tz):%H:%M:%S}); restart it on purpose",
+            zh=f"第{target.number}期已在计时（{clock.started_at.astimezone(tz):%H:%M:%S} 开始）",
         )
+    if not confirm:
+        _confirm_start(session, tz, target, clock, window_minutes, moment)
     if clock is None:
         clock = ShowClock(episode_id=target.id, started_at=moment)
     clock.started_at = moment
     session.add(clock)
     session.flush()
     return target, clock
+
+
+def _span(length: timedelta) -> tuple[str, str]:
+    """A length of time as a person says it, in English and in Chinese."""
+    minutes = round(length.total_seconds() / 60)
+    if minutes < 120:
+        return f"{minutes} min", f"{minutes} 分钟"
+    hours = round(minutes / 60)
+    if hours < 48:
+        return f"{hours} h", f"{hours} 小时"
+    days = round(hours / 24)
+    return f"{days} days", f"{days} 天"
+
+
+def _confirm_start(
+    session: Session,
+    tz: ZoneInfo,
+    episode: Episode,
+    clock: ShowClock | None,
+    window_minutes: int,
+    now: datetime,
+) -> None:
+    """Raise ``NeedsConfirmation`` naming every reason this start is unusual, if any."""
+    reasons: list[str] = []
+    reasons_zh: list[str] = []
+    distance = now - episode.air_start
+    if abs(distance) > timedelta(minutes=window_minutes):
+        span, span_zh = _span(abs(distance))
+        slot = local_text(episode.air_start, tz)
+        if distance < timedelta(0):
+            reasons.append(f"episode {episode.number} airs {slot}, {span} from now")
+            reasons_zh.append(f"第{episode.number}期 {slot} 播出，还有 {span_zh}")
+        else:
+            reasons.append(f"episode {episode.number} was due on air {slot}, {span} ago")
+            reasons_zh.append(f"第{episode.number}期的播出时间 {slot} 已过去 {span_zh}")
+    if clock is not None:
+        stamped = session.exec(
+            select(sa.func.count())
+            .select_from(Call)
+            .where(Call.episode_id == episode.id, col(Call.on_air_offset).is_not(None))
+        ).one()
+        if stamped:
+            calls = "call was" if stamped == 1 else "calls were"
+            reasons.append(
+                f"{stamped} {calls} stamped from the start at "
+                f"{local_text(clock.started_at, tz, '%H:%M:%S')}; the stamps stay as they are"
+            )
+            reasons_zh.append(
+                f"已有 {stamped} 个来电按 {local_text(clock.started_at, tz, '%H:%M:%S')} "
+                "的计时记录了时间点，重新计时不会改动它们"
+            )
+    if reasons:
+        verb, verb_zh = ("restart", "重新开始") if clock is not None else ("start", "开始")
+        raise NeedsConfirmation(
+            f"{'; '.join(reasons)}: {verb} the show clock of episode {episode.number} now?",
+            zh=f"{'；'.join(reasons_zh)}。现在{verb_zh}第{episode.number}期的计时？",
+        )
 
 
 def clock_started(*, session: Session, episode: int) -> datetime | None:
@@ -171,7 +277,10 @@ def clock_offset(*, session: Session, episode: int, now: datetime | None = None)
     """Seconds since the show clock of ``episode`` started (never below zero)."""
     started = clock_started(session=session, episode=episode)
     if started is None:
-        raise Conflict(f"the show clock for episode {episode} has not been started")
+        raise Conflict(
+            f"the show clock for episode {episode} has not been started",
+            zh=f"第{episode}期还没有开始计时",
+        )
     return _offset(started, now)
 
 
@@ -207,6 +316,9 @@ def add_caller(
 def _move(session: Session, call: int, target: CallStatus) -> Call:
     found = get_call(session, call, lock=True)
     _require_move(found, target)
+    if target == C.screened:
+        # Ending or dropping a call stays possible whatever happened to the episode.
+        _check_desk(_call_episode(session, found))
     found.status = target.value
     session.add(found)
     session.flush()
@@ -228,30 +340,69 @@ def drop_call(*, session: Session, call: int) -> Call:
     return _move(session, call, C.dropped)
 
 
+def _call_episode(session: Session, call: Call) -> Episode:
+    episode = session.get(Episode, call.episode_id)
+    assert episode is not None  # foreign key
+    return episode
+
+
+def _check_line_free(session: Session, episode: Episode, lines: int) -> None:
+    """Refuse when every line already has a caller on air."""
+    on_air = session.exec(
+        select(Call.id, Call.caller_name)
+        .where(Call.episode_id == episode.id, Call.status == C.on_air)
+        .order_by(Call.id)
+    ).all()
+    if len(on_air) < lines:
+        return
+    if len(on_air) == 1:
+        call_id, name = on_air[0]
+        who = f"call {call_id}{f' ({name})' if name else ''} is on air"
+        who_zh = f"来电 #{call_id}{f'（{name}）' if name else ''}正在直播"
+    else:
+        ids = ", ".join(str(call_id) for call_id, _ in on_air)
+        who = f"calls {ids} are on air on all {lines} lines"
+        who_zh = f"来电 {ids} 正占着全部 {lines} 条线路"
+    raise Conflict(
+        f"{who}: end a call first (`hotline live done N`)",
+        zh=f"{who_zh}，请先结束一个通话",
+    )
+
+
 def put_on_air(
     *,
     session: Session,
     call: int,
     member: str | int | None = None,
+    lines: int = DEFAULT_LINES,
     now: datetime | None = None,
 ) -> Call:
     """Put a screened call on air, answered by ``member``; stamp the offset; log the question.
 
     The question is created (or the one the call already has is updated) as answered on
-    air at that offset, so it becomes a chapter and a transcript jump point.
+    air at that offset, so it becomes a chapter and a transcript jump point. Refused
+    when ``lines`` callers are already on air, and when ``member`` is not confirmed on
+    the episode (nor appeared): a no-show or declined guest cannot answer.
     """
     found = get_call(session, call, lock=True)
     _require_move(found, C.on_air)
-    episode = session.get(Episode, found.episode_id)
-    assert episode is not None  # foreign key
+    episode = _check_desk(_call_episode(session, found))
+    # Two desks putting two callers on air at once: the episode row serialises the
+    # line check (hotline.locks).
+    session.refresh(episode, with_for_update=True)
     clock = _clock(session, episode)
     if clock is None:
         raise Conflict(
             f"the show clock for episode {episode.number} has not been started: "
-            "start it before putting callers on air"
+            "start it before putting callers on air",
+            zh=f"第{episode.number}期还没有开始计时，请先开始计时再接通来电",
         )
+    _check_line_free(session, episode, lines)
     answerer = get_member(session, member) if member not in (None, "") else None
-    offset = _offset(clock.started_at, now)
+    moment = now or utcnow()
+    if answerer is not None:
+        check_answering(session=session, episode=episode, member=answerer, now=moment)
+    offset = _offset(clock.started_at, moment)
     question = session.get(Question, found.question_id) if found.question_id else None
     if question is None:
         question = Question(received_at=found.created_at, channel=Channel.on_air, text="")
@@ -289,7 +440,7 @@ def queue(*, session: Session, episode: int, active_only: bool = False) -> list[
 
 
 def answering_members(*, session: Session, episode: int) -> list[Member]:
-    """The members booked on ``episode`` (not declined or cancelled): the likely answerers."""
+    """The members confirmed on ``episode`` or who appeared on it: those who can answer."""
     target = get_episode(session, episode)
     query = (
         select(Member)

@@ -17,7 +17,7 @@ def get_episode(session: Session, number: int, *, lock: bool = False) -> Episode
     query = select(Episode).where(Episode.number == number)
     episode = session.exec(for_update(query) if lock else query).first()
     if episode is None:
-        raise NotFound(f"episode {number} does not exist")
+        raise NotFound(f"episode {number} does not exist", zh=f"第{number}期不存在")
     return episode
 
 
@@ -31,15 +31,19 @@ def get_member(session: Session, ref: str | int, *, lock: bool = False) -> Membe
         get = get_for_update if lock else Session.get
         member = get(session, Member, int(text))
         if member is None:
-            raise NotFound(f"member {text} does not exist")
+            raise NotFound(f"member {text} does not exist", zh=f"委员 #{text} 不存在")
         return member
     query = select(Member).where(Member.name == text)
     matches = session.exec(for_update(query) if lock else query).all()
     if not matches:
-        raise NotFound(f"no member named {text!r}")
+        raise NotFound(f"no member named {text!r}", zh=f"没有名叫“{text}”的委员")
     if len(matches) > 1:
         ids = ", ".join(f"#{m.id} {m.sector}" for m in matches)
-        raise InvalidInput(f"{len(matches)} members are named {text!r} ({ids}): give the id")
+        ids_zh = "、".join(f"#{m.id} {m.sector}" for m in matches)
+        raise InvalidInput(
+            f"{len(matches)} members are named {text!r} ({ids}): give the id",
+            zh=f"有 {len(matches)} 位委员名叫“{text}”（{ids_zh}），请用编号",
+        )
     return matches[0]
 
 
@@ -48,5 +52,5 @@ def get_question(session: Session, question_id: int, *, lock: bool = False) -> Q
     get = get_for_update if lock else Session.get
     question = get(session, Question, question_id)
     if question is None:
-        raise NotFound(f"question {question_id} does not exist")
+        raise NotFound(f"question {question_id} does not exist", zh=f"问题 #{question_id} 不存在")
     return question

@@ -7,7 +7,11 @@ one. The moves the design names::
     new, screened            → rejected  (with a reason)
     new, screened, assigned  → duplicate (of an open question)
 
-and the extras chosen here, because a real desk needs them:
+The show's rules on routing: assigning to an episode whose slot is over (or that is
+published) asks first (``NeedsConfirmation`` unless ``confirm``); an answer needs the
+member booked on the episode (confirmed or appeared) and the episode live or aired.
+
+And the extras chosen here, because a real desk needs them:
 
 - screened → referred: the question is plainly a matter for a government department
   (a broken street lamp), so it is passed on without waiting for an episode;
@@ -33,15 +37,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from episodes.airing import live_or_aired, slot_over
 from episodes.duplicates import (
     OPEN_STATUSES,
     PossibleDuplicate,
     find_possible_duplicates,
 )
 from episodes.lookup import get_episode, get_member, get_question
-from hotline.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from hotline.errors import Conflict, InvalidInput, InvalidTransition, NeedsConfirmation, NotFound
 from hotline.locks import lock_ids
-from hotline.models import Channel, Episode, EpisodeStatus, Member, Question, QuestionStatus
+from hotline.models import (
+    Booking,
+    BookingStatus,
+    Channel,
+    Episode,
+    EpisodeStatus,
+    Member,
+    Question,
+    QuestionStatus,
+)
 from hotline.text import clean_text
 from hotline.timeutil import parse_offset, utcnow
 
@@ -69,6 +83,29 @@ VERBS: Mapping[QuestionStatus, str] = {
 }
 """The command (CLI verb) that moves a question into each status."""
 
+VERBS_ZH: Mapping[QuestionStatus, str] = {
+    S.screened: "审核",
+    S.assigned: "分配",
+    S.answered: "记为已回答",
+    S.referred: "转办",
+    S.resolved: "办结",
+    S.rejected: "拒绝",
+    S.duplicate: "标为重复",
+}
+STATUS_ZH: Mapping[QuestionStatus, str] = {
+    S.new: "新来信",
+    S.screened: "已审核",
+    S.assigned: "已分配",
+    S.answered: "已回答",
+    S.referred: "已转办",
+    S.resolved: "已办结",
+    S.rejected: "已拒绝",
+    S.duplicate: "重复",
+}
+ANSWERING: tuple[str, ...] = (BookingStatus.confirmed, BookingStatus.appeared)
+"""Bookings that let a member answer on the episode (not invited, declined, cancelled,
+no-show)."""
+
 TEXT_LIMIT = 2000
 DEFAULT_LIMIT = 50
 
@@ -92,8 +129,11 @@ def _require_move(question: Question, target: QuestionStatus) -> None:
     if target not in LIFECYCLE[current]:
         moves = allowed_moves(current)
         allowed = f"allowed: {', '.join(moves)}" if moves else "it is final, no moves are allowed"
+        allowed_zh = "、".join(VERBS_ZH[t] for t in LIFECYCLE[current]) or "无（已是最终状态）"
         raise InvalidTransition(
-            f"question {question.id} is {current}: cannot {VERBS[target]} it; {allowed}"
+            f"question {question.id} is {current}: cannot {VERBS[target]} it; {allowed}",
+            zh=f"问题 #{question.id} {STATUS_ZH[current]}，不能{VERBS_ZH[target]}；"
+            f"可以：{allowed_zh}",
         )
 
 
@@ -208,7 +248,10 @@ def question_view(*, session: Session, question: int) -> QuestionView:
 def _episode_for_questions(session: Session, number: int) -> Episode:
     found = get_episode(session, number)
     if found.status == EpisodeStatus.cancelled:
-        raise Conflict(f"episode {number} is cancelled: questions cannot go to it")
+        raise Conflict(
+            f"episode {number} is cancelled: questions cannot go to it",
+            zh=f"第{number}期已取消，不能把问题分配给它",
+        )
     return found
 
 
@@ -219,11 +262,31 @@ def screen(*, session: Session, question: int) -> Question:
     return _enter(session, found, S.screened)
 
 
-def assign(*, session: Session, question: int, episode: int) -> Question:
-    """Route a question to the episode with on-air number ``episode`` (or re-route it)."""
+def assign(
+    *,
+    session: Session,
+    question: int,
+    episode: int,
+    confirm: bool = False,
+    now: datetime | None = None,
+) -> Question:
+    """Route a question to the episode with on-air number ``episode`` (or re-route it).
+
+    Raises:
+        NeedsConfirmation: the episode is published or its slot is over (a question
+            routed there will not be heard on air); call again with ``confirm=True``.
+    """
     found = get_question(session, question, lock=True)
     _require_move(found, S.assigned)
-    found.episode_id = _episode_for_questions(session, episode).id
+    target = _episode_for_questions(session, episode)
+    if not confirm and slot_over(target, now or utcnow()):
+        when = "is published" if target.status == EpisodeStatus.published else "has aired"
+        raise NeedsConfirmation(
+            f"episode {episode} {when}: question {found.id} assigned to it will not be "
+            "taken on air",
+            zh=f"第{episode}期已播出：分配给它的问题 #{found.id} 不会在节目中回答",
+        )
+    found.episode_id = target.id
     return _enter(session, found, S.assigned)
 
 
@@ -232,7 +295,10 @@ def parse_answer_offset(value: str) -> float:
     seconds = parse_offset(value, field="answer time")
     parts = value.strip().split(":")
     if any(float(p) >= 60 for p in parts[1:]):
-        raise InvalidInput(f"answer time {value!r} is not a time offset: use MM:SS or HH:MM:SS")
+        raise InvalidInput(
+            f"answer time {value!r} is not a time offset: use MM:SS or HH:MM:SS",
+            zh=f"回答时间 {value!r} 格式不对，请用 分:秒 或 时:分:秒",
+        )
     return seconds
 
 
@@ -257,11 +323,12 @@ def answer(
     member: str | int,
     at: str | float | None = None,
     episode: int | None = None,
+    now: datetime | None = None,
 ) -> Question:
     """Record that ``member`` answered the question, ``at`` seconds (or MM:SS) into the show.
 
-    The episode defaults to the one the question is assigned to; the offset must fall
-    inside that episode.
+    The episode defaults to the one the question is assigned to; it must be live or
+    aired, the member booked on it (confirmed or appeared), and the offset inside it.
     """
     found = get_question(session, question, lock=True)
     _require_move(found, S.answered)
@@ -271,7 +338,11 @@ def answer(
     elif found.episode_id is not None:
         target = session.get(Episode, found.episode_id)
     else:  # an assigned question always has an episode; kept for hand-edited rows
-        raise InvalidInput(f"question {found.id} has no episode: give --episode N")
+        raise InvalidInput(
+            f"question {found.id} has no episode: give --episode N",
+            zh=f"问题 #{found.id} 没有节目，请指定期号",
+        )
+    check_answering(session=session, episode=target, member=answerer, now=now or utcnow())
     offset = parse_answer_offset(at) if isinstance(at, str) else at
     if offset is not None:
         _check_offset(offset, target)
@@ -281,14 +352,50 @@ def answer(
     return _enter(session, found, S.answered)
 
 
+def check_answering(*, session: Session, episode: Episode, member: Member, now: datetime) -> None:
+    """Refuse an answer on ``episode`` by ``member``: not yet on air, or not booked on it.
+
+    The live desk puts callers on air through the same check.
+    """
+    if not live_or_aired(session, episode, now):
+        raise Conflict(
+            f"episode {episode.number} has not gone on air yet: no one can have answered on it",
+            zh=f"第{episode.number}期尚未播出，还不能记录回答",
+        )
+    status = session.exec(
+        select(Booking.status).where(
+            Booking.episode_id == episode.id, Booking.member_id == member.id
+        )
+    ).first()
+    if status not in ANSWERING:
+        why = f"is {status} on it" if status else "is not booked on it"
+        why_zh = {
+            BookingStatus.invited: "尚未确认出席",
+            BookingStatus.declined: "已婉拒",
+            BookingStatus.cancelled: "的邀请已取消",
+            BookingStatus.no_show: "未到场",
+        }.get(status or "", "未受邀")
+        raise Conflict(
+            f"{member.name} (#{member.id}) {why}: only a member confirmed on episode "
+            f"{episode.number} or who appeared on it can answer",
+            zh=f"{member.name}（#{member.id}）在第{episode.number}期{why_zh}，"
+            "只有已确认或已出场的嘉宾可以回答",
+        )
+
+
 def _check_offset(offset: float, episode: Episode) -> None:
     if not math.isfinite(offset) or offset < 0:
-        raise InvalidInput(f"answer time {offset} is not a time offset: use MM:SS or HH:MM:SS")
+        raise InvalidInput(
+            f"answer time {offset} is not a time offset: use MM:SS or HH:MM:SS",
+            zh="回答时间格式不对，请用 分:秒 或 时:分:秒",
+        )
     length = _episode_length(episode)
     if offset > length:
         raise InvalidInput(
             f"answer time {offset_text(offset)} is past the end of episode "
-            f"{episode.number} ({offset_text(length)})"
+            f"{episode.number} ({offset_text(length)})",
+            zh=f"回答时间 {offset_text(offset)} 超出第{episode.number}期的长度"
+            f"（{offset_text(length)}）",
         )
 
 
@@ -323,16 +430,23 @@ def mark_duplicate(*, session: Session, question: int, of: int) -> Question:
     found = get_question(session, question)
     _require_move(found, S.duplicate)
     if of == found.id:
-        raise InvalidInput(f"question {found.id} cannot be a duplicate of itself")
+        raise InvalidInput(
+            f"question {found.id} cannot be a duplicate of itself",
+            zh=f"问题 #{found.id} 不能标为自己的重复",
+        )
     try:
         original = get_question(session, of)
     except NotFound:
-        raise NotFound(f"question {of} (the original) does not exist") from None
+        raise NotFound(
+            f"question {of} (the original) does not exist", zh=f"原问题 #{of} 不存在"
+        ) from None
     if original.status not in OPEN_STATUSES:
         open_names = ", ".join(OPEN_STATUSES)
         raise Conflict(
             f"question {of} is {original.status}: a duplicate must point at an open question "
-            f"({open_names})"
+            f"({open_names})",
+            zh=f"问题 #{of} {STATUS_ZH[QuestionStatus(original.status)]}，"
+            "只能标为尚未办结的问题的重复",
         )
     found.duplicate_of = original.id
     # Questions that duplicated this one now point at its original, so every duplicate

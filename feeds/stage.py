@@ -27,7 +27,11 @@ def publish_stage(ctx: StageContext) -> str:
     number = ctx.episode_number
     feeds = sum(feed.status != "failed" for feed in report.feeds)
     if number is None or number in report.listed:
-        return f"published: {len(report.listed)} episodes in {feeds} feeds"
+        listed = len(report.listed)
+        return (
+            f"published: {listed} episode{'s' if listed != 1 else ''} in "
+            f"{feeds} feed{'s' if feeds != 1 else ''}"
+        )
     for waiting, when in report.waiting:
         if waiting == number:
             return (

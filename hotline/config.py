@@ -66,6 +66,14 @@ class BookingSettings:
 
 
 @dataclass
+class LiveSettings:
+    lines: int = 1
+    """Callers the studio can have on air at once (phone lines into the desk)."""
+    start_window_minutes: int = 120
+    """Starting the show clock further than this from the slot's start asks first."""
+
+
+@dataclass
 class AudioSettings:
     target_lufs: float = -16.0
     """Integrated loudness of masters (−16 for podcasts; mono shows often use −19)."""
@@ -158,6 +166,7 @@ class Settings:
     show: ShowSettings = field(default_factory=ShowSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     bookings: BookingSettings = field(default_factory=BookingSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     transcribe: TranscribeSettings = field(default_factory=TranscribeSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
@@ -186,6 +195,10 @@ class Settings:
             )
         if not 0 < self.database.busy_timeout_seconds <= 3600:
             raise InvalidInput("database.busy_timeout_seconds must be above 0 and at most 3600")
+        if self.live.lines < 1:
+            raise InvalidInput("live.lines must be at least 1")
+        if self.live.start_window_minutes < 0:
+            raise InvalidInput("live.start_window_minutes must be 0 or more")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

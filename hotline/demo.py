@@ -25,6 +25,7 @@ from sqlmodel import Session, SQLModel, func, select
 from hotline import db
 from hotline.config import Settings, save_settings
 from hotline.demo_data import blackout_calendar
+from hotline.demo_inbox import add_inbox
 from hotline.demo_publish import make_demo_cover
 from hotline.demo_questions import add_questions
 from hotline.demo_recording import DemoRecording, record_newest_episode
@@ -59,6 +60,7 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     add_bookings,
     add_questions,
     add_transcripts,
+    add_inbox,
     make_demo_cover,
 )
 

@@ -63,6 +63,7 @@ def _time(*, nullable: bool = True, index: bool = False) -> Any:
 class EpisodeStatus(StrEnum):
     planned = "planned"
     confirmed = "confirmed"
+    aired = "aired"  # went out; the archive has no recording of it (yet)
     recorded = "recorded"
     mastered = "mastered"
     transcribed = "transcribed"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from hotline.cli.common import HotlineGroup
+from hotline.cli.common import HotlineGroup, expand_home
 from hotline.cli.failures import one_line_failures
 from hotline.console import modules_loaded
 
@@ -69,6 +69,7 @@ def _root(
         "--station",
         "-s",
         help="Station folder (default: $HOTLINE_STATION or the nearest hotline.toml).",
+        callback=expand_home,
     ),
 ) -> None:
     ctx.obj = {"station": station}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, expand_home, print_table, station_from
 
 if TYPE_CHECKING:
     from hotline.backup import Manifest
@@ -35,7 +35,9 @@ def _summary(manifest: Manifest, as_json: bool) -> None:
 
 def export(
     ctx: typer.Context,
-    directory: Path = typer.Argument(..., help="New or empty folder to write the export into."),
+    directory: Path = typer.Argument(
+        ..., help="New or empty folder to write the export into.", callback=expand_home
+    ),
     data_format: ExportFormat = typer.Option(
         ExportFormat.json,
         "--format",
@@ -66,7 +68,9 @@ def export(
 
 def restore(
     ctx: typer.Context,
-    directory: Path = typer.Argument(..., help="A folder written by `hotline export`."),
+    directory: Path = typer.Argument(
+        ..., help="A folder written by `hotline export`.", callback=expand_home
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Load an export into this station, which must be empty (`hotline init NEWDIR` first)."""

@@ -13,6 +13,7 @@ from hotline.cli.common import (
     JSON_OPTION,
     echo,
     emit_json,
+    plural,
     print_table,
     station_from,
 )
@@ -117,7 +118,7 @@ def list_(
         ],
         max_width=24,
     )
-    echo(f"{len(rows)} bookings")
+    echo(plural(len(rows), "booking"))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,21 +1,26 @@
-"""What every command group shares: the station from the context, JSON and table output."""
+"""What every command group shares: the station from the context, JSON and table output,
+one-line usage errors, global options anywhere on the line, and asking before a move
+that needs a person's yes."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import typer
 import typer.main
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
-from hotline.errors import HotlineError
+from hotline.errors import HotlineError, NeedsConfirmation
 from hotline.station import Station, find_station_root, open_station
 from hotline.text import display_width
+
+T = TypeVar("T")
 
 JSON_OPTION = typer.Option(
     False, "--json", help="Print JSON (stable keys, ISO 8601 times with the station's offset)."
@@ -24,6 +29,110 @@ JSON_OPTION = typer.Option(
 
 EPISODE_ARGUMENT = typer.Argument(..., help="Episode number.")
 """The episode number every command about one episode takes first."""
+
+YES_OPTION = typer.Option(
+    False, "--yes", "-y", help="Go ahead where the command would ask first (for scripts)."
+)
+"""The ``--yes`` flag of every command whose move may need a person's confirmation."""
+
+GLOBAL_VALUE_OPTIONS = ("--station", "-s")
+"""Root options taking a value that are accepted anywhere on the line (moved to the front)."""
+GLOBAL_FLAGS = ("--json",)
+"""Flags accepted anywhere on the line (moved to the end, where the command reads them)."""
+
+
+def expand_home(value: Path | None) -> Path | None:
+    """Parameter callback: ``~`` at the start of a path is the home folder, quoted or not."""
+    return value.expanduser() if value is not None else None
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 episode``, ``2 episodes``: the count with the noun in the right number."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+def arrange_arguments(args: Sequence[str]) -> list[str]:
+    """The command line with ``--station DIR`` moved to the front and ``--json`` to the end.
+
+    So both work anywhere: ``hotline episodes list --station s``, ``hotline --json
+    episodes list``. Everything after ``--`` is left as it is.
+    """
+    front: list[str] = []
+    middle: list[str] = []
+    back: list[str] = []
+    rest = list(args)
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            middle.extend(rest[i:])
+            break
+        if arg in GLOBAL_VALUE_OPTIONS and i + 1 < len(rest):
+            front += rest[i : i + 2]
+            i += 2
+            continue
+        if any(arg.startswith(f"{name}=") for name in GLOBAL_VALUE_OPTIONS if name[1] == "-"):
+            front.append(arg)
+        elif arg in GLOBAL_FLAGS:
+            if arg not in back:
+                back.append(arg)
+        else:
+            middle.append(arg)
+        i += 1
+    if "--" in middle:
+        cut = middle.index("--")
+        return front + middle[:cut] + back + middle[cut:]
+    return front + middle + back
+
+
+def _command_path(ctx: Any) -> str:
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["hotline", *reversed(names)])
+
+
+def report_usage_error(exc: UsageError) -> int:
+    """Print a usage error as one line on stderr (as every other error is); return 1.
+
+    A group called with no command prints its help instead, and returns 0.
+    """
+    if isinstance(exc, NoArgsIsHelpError) and exc.ctx is not None:
+        typer.echo(exc.ctx.get_help())
+        return 0
+    message = " ".join(exc.format_message().split())
+    message = message[:1].lower() + message[1:]
+    path = _command_path(exc.ctx)
+    typer.echo(f"hotline: error: {path}: {message} (see `{path} --help`)", err=True)
+    return 1
+
+
+def confirmed(action: Callable[[bool], T], *, yes: bool) -> T:
+    """Run ``action(confirm)``; where it needs confirmation, ask and run it again.
+
+    ``action`` runs in a transaction of its own each time, so nothing is held open
+    while a person reads the question. At a terminal the question is asked; otherwise
+    the command is refused with the reason unless ``--yes`` was given.
+    """
+    try:
+        return action(yes)
+    except NeedsConfirmation as exc:
+        if not interactive():
+            raise HotlineError(f"{exc}: pass --yes to go ahead") from exc
+        if not typer.confirm(f"{exc}", default=False, err=True):
+            _refuse("not confirmed; nothing changed")
+        return action(True)
+
+
+def interactive() -> bool:
+    """Whether a person is at the terminal to answer a question."""
+    return sys.stdin.isatty()
+
+
+def _refuse(message: str) -> NoReturn:
+    typer.echo(f"hotline: {message}", err=True)
+    raise typer.Exit(1)
 
 
 class HotlineGroup(TyperGroup):
@@ -61,6 +170,30 @@ class HotlineGroup(TyperGroup):
         except HotlineError as exc:
             typer.echo(f"hotline: error: {exc}", err=True)
             raise typer.Exit(1) from exc
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; usage errors are one line and exit 1, like every error."""
+        line = arrange_arguments(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(line, prog_name or "hotline", standalone_mode=False, **extra)
+        try:
+            result = super().main(line, prog_name or "hotline", standalone_mode=False, **extra)
+        except UsageError as exc:
+            sys.exit(report_usage_error(exc))
+        except ClickException as exc:
+            typer.echo(f"hotline: error: {exc.format_message()}", err=True)
+            sys.exit(1)
+        except typer.Abort:
+            typer.echo("hotline: aborted; nothing changed", err=True)
+            sys.exit(1)
+        # standalone_mode=False returns the exit code of a typer.Exit; commands return None.
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 def station_from(ctx: typer.Context) -> Station:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json
+from hotline.cli.common import JSON_OPTION, echo, emit_json, expand_home
 from hotline.timeutil import local_text, parse_date
 
 if TYPE_CHECKING:
@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 
 def demo(
-    directory: Path = typer.Argument(Path("demo-station"), help="Folder for the demo station."),
+    directory: Path = typer.Argument(
+        Path("demo-station"), help="Folder for the demo station.", callback=expand_home
+    ),
     force: bool = typer.Option(
         False, "--force", help="Rebuild the database of an existing demo station."
     ),

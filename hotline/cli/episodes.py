@@ -13,6 +13,8 @@ from hotline.cli.common import (
     JSON_OPTION,
     echo,
     emit_json,
+    expand_home,
+    plural,
     print_table,
     station_from,
 )
@@ -34,7 +36,11 @@ def list_(
     to_number: int | None = typer.Option(None, "--to", help="Last episode number."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Only episodes still to air."),
     status: str | None = typer.Option(None, "--status", help="Only episodes in this status."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many episodes."),
+    limit: int | None = typer.Option(
+        None,
+        "--limit",
+        help="At most this many: the next to air with --upcoming, else the newest.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List episodes by number with their air time, status, title and booked guests."""
@@ -117,8 +123,11 @@ def add(
     ),
     description: str = typer.Option("", "--description", help="Description for the feed."),
     duration: int | None = typer.Option(None, "--duration", help="Length in minutes."),
+    past: bool = typer.Option(
+        False, "--past", help="Enter a back-catalogue episode that has aired (marked aired)."
+    ),
 ) -> None:
-    """Schedule a new episode."""
+    """Schedule a new episode (its air time still to come), or enter one that aired (--past)."""
     station = station_from(ctx)
     with station.session() as session:
         episode = schedule.add_episode(
@@ -131,8 +140,10 @@ def add(
             hosts=hosts or None,
             description=description,
             duration_minutes=duration,
+            past=past,
         )
-    echo(f"added {_summary(episode, station.tz)}")
+    aired = " (aired: back catalogue)" if past else ""
+    echo(f"added {_summary(episode, station.tz)}{aired}")
 
 
 @app.command("edit")
@@ -165,12 +176,16 @@ def edit(
 
 @app.command("cancel")
 def cancel(ctx: typer.Context, number: int = EPISODE_ARGUMENT) -> None:
-    """Cancel a planned or confirmed episode (its open bookings are cancelled too)."""
+    """Cancel a planned or confirmed episode: its open bookings are cancelled too and its
+    assigned questions go back to screened."""
     station = station_from(ctx)
     with station.session() as session:
+        effects = schedule.cancel_effects(session=session, number=number)
         episode, bookings = schedule.cancel_episode(session=session, number=number)
-    extra = f"; {bookings} booking{'s' if bookings != 1 else ''} cancelled" if bookings else ""
-    echo(f"cancelled {_summary(episode, station.tz)}{extra}")
+    echo(
+        f"cancelled {_summary(episode, station.tz)}; {plural(bookings, 'booking')} cancelled, "
+        f"{plural(effects.questions, 'question')} back to screened"
+    )
 
 
 @app.command("reschedule")
@@ -179,7 +194,7 @@ def reschedule(
     number: int = EPISODE_ARGUMENT,
     air: str = typer.Option(..., "--air", help='New local air time "YYYY-MM-DD HH:MM".'),
 ) -> None:
-    """Move an episode that has not aired to another air time."""
+    """Move an episode that has not gone on air to another air time still to come."""
     station = station_from(ctx)
     with station.session() as session:
         episode = schedule.reschedule_episode(
@@ -193,28 +208,41 @@ def generate(
     ctx: typer.Context,
     count: int = typer.Option(..., "--count", help="How many episodes to schedule."),
     start: str | None = typer.Option(
-        None, "--start", help="First date YYYY-MM-DD (default: after the latest episode or now)."
+        None,
+        "--start",
+        help="First date YYYY-MM-DD (default: the week after the last aired episode).",
     ),
 ) -> None:
-    """Schedule the next episodes on the weekly slot, skipping blackout dates."""
+    """Fill the next free weekly slots, skipping blackout dates and slots already taken."""
     station = station_from(ctx)
     with station.session() as session:
         created = schedule.generate_episodes(
             session=session, settings=station.settings, count=count, start=start
         )
     tz = station.tz
-    echo(
-        f"scheduled {len(created)} episodes: {created[0].number}–{created[-1].number}, "
+    span = (
+        f"{created[0].number}, {local_text(created[0].air_start, tz)}"
+        if len(created) == 1
+        else f"{created[0].number}–{created[-1].number}, "
         f"{local_text(created[0].air_start, tz)} to {local_text(created[-1].air_start, tz)}"
     )
+    echo(f"scheduled {plural(len(created), 'episode')}: {span}")
 
 
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="CSV: number, air, title, topic, guests."),
+    file: Path = typer.Argument(
+        ..., help="CSV: number, air, title, topic, guests.", callback=expand_home
+    ),
+    past: bool = typer.Option(
+        False, "--past", help="Rows that have aired are back catalogue (marked aired)."
+    ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="The file's encoding (default: detected; e.g. gb18030, big5)."
+    ),
 ) -> None:
-    """Import the back catalogue from CSV: all rows or none."""
+    """Import episodes from CSV: all rows or none (rows that aired need --past)."""
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -222,14 +250,20 @@ def import_(
     station = station_from(ctx)
     with station.session() as session:
         result = catalogue.import_catalogue(
-            session=session, settings=station.settings, data=data, source=str(file)
+            session=session,
+            settings=station.settings,
+            data=data,
+            source=str(file),
+            encoding=encoding,
+            past=past,
         )
     if not result.episodes:
         echo(f"{file}: no rows; nothing imported")
         return
     echo(
-        f"imported {result.episodes} episodes ({result.first}–{result.last}): "
-        f"{result.aired} aired, {result.upcoming} upcoming; {result.bookings} guest bookings"
+        f"imported {plural(result.episodes, 'episode')} ({result.first}–{result.last}): "
+        f"{result.aired} aired, {result.upcoming} upcoming; "
+        f"{plural(result.bookings, 'guest booking')}"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -11,6 +13,7 @@ from hotline.cli.common import (
     JSON_OPTION,
     echo,
     emit_json,
+    plural,
     print_table,
     station_from,
 )
@@ -21,6 +24,14 @@ if TYPE_CHECKING:
     from hotline.station import Station
 
 feeds_app = typer.Typer(help="Podcast feeds: 播客订阅源 for every platform.", no_args_is_help=True)
+
+
+def _build_time(text: str) -> datetime | None:
+    """A feed's lastBuildDate (RFC 822, as RSS writes it) as an aware datetime."""
+    try:
+        return parsedate_to_datetime(text) if text else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _size(n: int) -> str:
@@ -76,7 +87,7 @@ def publish(
             ),
         )
         written = ", ".join(f"{k} {v}" for k, v in sorted(report.files_written.items()))
-        echo(f"{len(report.listed)} episodes listed; files written: {written or 'none'}")
+        echo(f"{plural(len(report.listed), 'episode')} listed; files written: {written or 'none'}")
         if report.newly_published:
             echo(f"newly published: {', '.join(map(str, report.newly_published))}")
         for number, when in report.waiting:
@@ -88,7 +99,7 @@ def publish(
         for problem in report.problems:
             typer.echo(f"hotline: error: {problem}", err=True)
         typer.echo(
-            f"hotline: error: {len(report.problems)} problems; the failed feeds were not "
+            f"hotline: error: {plural(len(report.problems), 'problem')}; the failed feeds were not "
             "written and the last good ones stay",
             err=True,
         )
@@ -115,7 +126,7 @@ def validate(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         )
     else:
         for feed in feeds:
-            verdict = "ok" if not feed.problems else f"{len(feed.problems)} problems"
+            verdict = "ok" if not feed.problems else plural(len(feed.problems), "problem")
             echo(f"public/{feed.path}: {verdict}")
     if problems:
         for problem in problems:
@@ -128,7 +139,8 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """The platform feeds on disk: items, size, lastBuildDate and URL."""
     from feeds.status import list_feeds
 
-    feeds = list_feeds(station=station_from(ctx))
+    station = station_from(ctx)
+    feeds = list_feeds(station=station)
     if as_json:
         emit_json(
             [
@@ -140,7 +152,7 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                     "items": f.items,
                     "bytes": f.bytes,
                     "url": f.url,
-                    "last_build": f.last_build,
+                    "last_build": local_iso(_build_time(f.last_build), station.tz),
                 }
                 for f in feeds
             ]
@@ -154,7 +166,7 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                 f"public/{f.path}",
                 f.items if f.exists else "—",
                 _size(f.bytes) if f.exists else "not published",
-                f.last_build,
+                local_text(_build_time(f.last_build), station.tz),
                 f.url,
             )
             for f in feeds

@@ -15,8 +15,16 @@ from sqlmodel import Session
 
 from episodes import live_desk as desk
 from episodes.questions import offset_text
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
-from hotline.models import Call, Episode, Member
+from hotline.cli.common import (
+    JSON_OPTION,
+    YES_OPTION,
+    confirmed,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
+from hotline.models import Call, Episode, Member, ShowClock
 from hotline.timeutil import local_iso, local_text
 
 live_app = typer.Typer(
@@ -57,14 +65,30 @@ def call_json(session: Session, call: Call, tz: ZoneInfo) -> dict[str, Any]:
 def start(
     ctx: typer.Context,
     episode: int = EPISODE_OPTION,
-    restart: bool = typer.Option(False, "--restart", help="Start a running clock again."),
+    restart: bool = typer.Option(
+        False, "--restart", help="Start a running clock again (stamps already made stay)."
+    ),
+    yes: bool = YES_OPTION,
 ) -> None:
-    """Start the show clock (offsets of calls put on air are measured from it)."""
+    """Start the show clock (offsets of calls put on air are measured from it).
+
+    Asks first when the slot is more than ``live.start_window_minutes`` away, or when a
+    restart follows calls already stamped.
+    """
     station = station_from(ctx)
-    with station.session() as session:
-        target, clock = desk.start_clock(
-            session=session, tz=station.tz, episode=episode, restart=restart
-        )
+
+    def run(confirm: bool) -> tuple[Episode, ShowClock]:
+        with station.session() as session:
+            return desk.start_clock(
+                session=session,
+                tz=station.tz,
+                episode=episode,
+                restart=restart,
+                window_minutes=station.settings.live.start_window_minutes,
+                confirm=confirm,
+            )
+
+    target, clock = confirmed(run, yes=yes)
     echo(
         f"show clock for episode {target.number} started at "
         f"{local_text(clock.started_at, station.tz, '%H:%M:%S')}"
@@ -112,7 +136,8 @@ def on_air(
     member: str = typer.Option("", "--member", "-m", help="Answering member (id or name)."),
 ) -> None:
     """Put a screened caller on air: stamps the offset and logs the answered question."""
-    done = _move(ctx, call, desk.put_on_air, member=member or None)
+    lines = station_from(ctx).settings.live.lines
+    done = _move(ctx, call, desk.put_on_air, member=member or None, lines=lines)
     echo(
         f"call {call} on air at {offset_text(done.on_air_offset)}; "
         f"question {done.question_id} answered"

@@ -1,4 +1,5 @@
-"""``hotline members …``: add, list, show, edit, import and history of members (政协委员)."""
+"""``hotline members …``: add, list, show, edit, import, merge, deactivate and history of
+members (政协委员)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import members as domain
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from episodes.member_merge import MergePlan, merge_members
+from hotline.cli.common import (
+    JSON_OPTION,
+    YES_OPTION,
+    confirmed,
+    echo,
+    emit_json,
+    expand_home,
+    plural,
+    print_table,
+    station_from,
+)
 from hotline.models import Member
 from hotline.text import mask_contact
 from hotline.timeutil import local_iso, local_text
@@ -19,6 +31,11 @@ members_app = typer.Typer(help="Members (政协委员): who can be booked.", no_
 
 PRIVATE_OPTION = typer.Option(False, "--include-private", help="Include contact details (private).")
 REF_ARGUMENT = typer.Argument(..., help="Member id (42 or #42) or unique name.")
+ALLOW_DUPLICATE_OPTION = typer.Option(
+    False,
+    "--allow-duplicate",
+    help="Add a namesake: same name as a member already there, a different person.",
+)
 
 
 def member_json(member: Member, *, include_private: bool) -> dict[str, Any]:
@@ -57,8 +74,9 @@ def add(
     district: str = typer.Option("", "--district", help="District (区县)."),
     contact: str = typer.Option("", "--contact", help="Phone or e-mail (private)."),
     inactive: bool = typer.Option(False, "--inactive", help="Add as no longer serving."),
+    allow_duplicate: bool = ALLOW_DUPLICATE_OPTION,
 ) -> None:
-    """Add a member."""
+    """Add a member (refused when one with the same name and contact is there)."""
     station = station_from(ctx)
     with station.session() as session:
         member = domain.add_member(
@@ -70,6 +88,7 @@ def add(
             district=district,
             contact=contact,
             active=not inactive,
+            allow_duplicate=allow_duplicate,
         )
     echo(f"added member #{member.id} {member.name} ({member.sector}, {member.level})")
 
@@ -110,7 +129,7 @@ def list_(
             row.append(m.contact)
         rows.append(row)
     print_table(headers, rows, max_width=24)
-    echo(f"{len(found)} members")
+    echo(plural(len(found), "member"))
 
 
 @members_app.command("show")
@@ -187,14 +206,71 @@ def edit(
 def import_(
     ctx: typer.Context,
     csv_file: Path = typer.Argument(
-        ..., help="CSV: name, sector, level, affiliation, district, contact, active."
+        ...,
+        help="CSV: name, sector, level, affiliation, district, contact, active.",
+        callback=expand_home,
     ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="The file's encoding (default: detected; e.g. gb18030, big5)."
+    ),
+    allow_duplicate: bool = ALLOW_DUPLICATE_OPTION,
 ) -> None:
-    """Import members from CSV: every row is checked first; one bad row imports nothing."""
+    """Import members from CSV: every row is checked first; one bad row imports nothing.
+
+    Rows naming a member already in the station are skipped and listed, so importing
+    the same file again adds nothing.
+    """
     station = station_from(ctx)
     with station.session() as session:
-        added = domain.import_members(session=session, path=csv_file)
-    echo(f"imported {len(added)} members from {csv_file}")
+        result = domain.import_members(
+            session=session, path=csv_file, encoding=encoding, allow_duplicate=allow_duplicate
+        )
+    skipped = result.skipped
+    note = f"; {plural(len(skipped), 'row')} already in the station, skipped" if skipped else ""
+    echo(f"imported {plural(len(result.added), 'member')} from {csv_file}{note}")
+    for row in skipped[:10]:
+        which = f"member #{row.existing}" if row.existing is not None else "an earlier row"
+        echo(f"  {csv_file}:{row.line}: {row.name} is {which} ({row.reason})")
+    if len(skipped) > 10:
+        echo(f"  … and {len(skipped) - 10} more")
+
+
+@members_app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: str = typer.Argument(..., help="The member to keep (id or unique name)."),
+    other: str = typer.Argument(..., help="The duplicate to merge into it and remove (id)."),
+    yes: bool = YES_OPTION,
+) -> None:
+    """Merge a duplicate: OTHER's bookings, appearances and answers move to KEEP; OTHER goes."""
+    station = station_from(ctx)
+
+    def run(confirm: bool) -> MergePlan:
+        with station.session() as session:
+            return merge_members(session=session, keep=keep, other=other, confirm=confirm)
+
+    plan = confirmed(run, yes=yes)
+    kept, gone = plan.keep, plan.other
+    echo(
+        f"merged member #{gone.id} {gone.name} into #{kept.id} {kept.name}: "
+        f"{plural(len(plan.moved), 'booking')} and {plural(plan.answers, 'answer')} moved; "
+        f"#{gone.id} removed"
+    )
+
+
+@members_app.command("deactivate")
+def deactivate(ctx: typer.Context, member: str = REF_ARGUMENT) -> None:
+    """Mark a member as no longer serving (they cannot be booked again)."""
+    station = station_from(ctx)
+    with station.session() as session:
+        changed, upcoming = domain.deactivate_member(session=session, member=member)
+    echo(f"member #{changed.id} {changed.name} is now inactive")
+    if upcoming:
+        episodes = ", ".join(str(n) for n in upcoming)
+        echo(
+            f"  still booked on episode{'s' if len(upcoming) != 1 else ''} {episodes}: "
+            "cancel with `hotline bookings cancel N MEMBER` if they will not come"
+        )
 
 
 @members_app.command("history")
@@ -212,7 +288,7 @@ def history(ctx: typer.Context, member: str = REF_ARGUMENT, as_json: bool = JSON
         [[r.episode, local_text(r.air_start, tz), r.title, r.role, r.status] for r in rows],
     )
     appeared = sum(1 for r in rows if r.status == "appeared")
-    echo(f"{len(rows)} bookings, {appeared} appearances")
+    echo(f"{plural(len(rows), 'booking')}, {plural(appeared, 'appearance')}")
 
 
 @members_app.command("sectors")

@@ -23,6 +23,7 @@ from hotline.cli.common import (
     JSON_OPTION,
     echo,
     emit_json,
+    expand_home,
     print_table,
     station_from,
 )
@@ -42,7 +43,9 @@ tags_app = typer.Typer(help="ID3 tags of mastered episodes.", no_args_is_help=Tr
 def ingest(
     ctx: typer.Context,
     number: int = EPISODE_ARGUMENT,
-    file: Path = typer.Argument(..., help="The studio recording (any format ffmpeg reads)."),
+    file: Path = typer.Argument(
+        ..., help="The studio recording (any format ffmpeg reads).", callback=expand_home
+    ),
     use_tags: bool = typer.Option(
         False, "--use-tags", help="Take title and description from the file's own tags."
     ),

@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import questions as domain
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import (
+    JSON_OPTION,
+    YES_OPTION,
+    confirmed,
+    echo,
+    emit_json,
+    print_table,
+    station_from,
+)
 from hotline.models import Channel, Question
 from hotline.text import mask_contact
 from hotline.timeutil import local_iso, local_text
@@ -195,11 +203,18 @@ def assign(
     ctx: typer.Context,
     question: int = QUESTION_ARGUMENT,
     episode: int = typer.Argument(..., help="Episode number that takes the question on air."),
+    yes: bool = YES_OPTION,
 ) -> None:
-    """Route a screened question to episode N (or re-route an assigned one)."""
-    with station_from(ctx).session() as session:
-        moved = domain.assign(session=session, question=question, episode=episode)
-    _moved(moved, f" for episode {episode}")
+    """Route a screened question to episode N (or re-route it); asks first if N has aired."""
+    station = station_from(ctx)
+
+    def run(confirm: bool) -> Question:
+        with station.session() as session:
+            return domain.assign(
+                session=session, question=question, episode=episode, confirm=confirm
+            )
+
+    _moved(confirmed(run, yes=yes), f" for episode {episode}")
 
 
 @questions_app.command("answer")
@@ -210,7 +225,7 @@ def answer(
     at: str = typer.Option(None, "--at", help="When in the show: MM:SS or HH:MM:SS."),
     episode: int = typer.Option(None, "--episode", help="Episode (default: the assigned one)."),
 ) -> None:
-    """Record that a member answered the question on air."""
+    """Record that a member booked on the episode answered the question on air."""
     with station_from(ctx).session() as session:
         moved = domain.answer(
             session=session, question=question, member=member, at=at, episode=episode

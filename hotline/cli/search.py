@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, plural, print_table, station_from
 from hotline.errors import InvalidInput
 from hotline.timeutil import format_offset, local_iso, local_text
 
@@ -104,7 +104,7 @@ def _show_segments(result: SearchResult, tz: ZoneInfo, as_json: bool) -> None:
             echo(f"    原文：{hit.text}")
     order = "most relevant first" if result.order == "rank" else "newest first"
     shown = f"; showing {len(result.hits)}, {order}" if result.hits else ""
-    echo(f"{result.matches} matches in {result.episodes} episodes{shown}")
+    echo(f"{_totals(result.matches, result.episodes)}{shown}")
 
 
 def _show_episodes(grouped: EpisodeResult, tz: ZoneInfo, as_json: bool) -> None:
@@ -135,7 +135,11 @@ def _show_episodes(grouped: EpisodeResult, tz: ZoneInfo, as_json: bool) -> None:
             for row in grouped.rows
         ),
     )
-    echo(f"{grouped.matches} matches in {grouped.episodes} episodes")
+    echo(_totals(grouped.matches, grouped.episodes))
+
+
+def _totals(matches: int, episodes: int) -> str:
+    return f"{plural(matches, 'match', 'matches')} in {plural(episodes, 'episode')}"
 
 
 def register(app: typer.Typer) -> None:

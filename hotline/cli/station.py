@@ -7,14 +7,16 @@ from pathlib import Path
 import typer
 
 from hotline import db
-from hotline.cli.common import JSON_OPTION, echo, emit_json, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, expand_home, station_from
 from hotline.station import find_station_root, init_station, open_station
 
 db_app = typer.Typer(help="Database schema: upgrade, current revision.", no_args_is_help=True)
 
 
 def init(
-    directory: Path = typer.Argument(Path("."), help="Folder for the new station."),
+    directory: Path = typer.Argument(
+        Path("."), help="Folder for the new station.", callback=expand_home
+    ),
 ) -> None:
     """Create a station: hotline.toml, hotline.db and the archive folders."""
     station, created = init_station(directory)

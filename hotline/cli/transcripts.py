@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import typer
 
@@ -12,19 +15,40 @@ from hotline.cli.common import (
     JSON_OPTION,
     echo,
     emit_json,
-    print_table,
+    expand_home,
+    plural,
     station_from,
 )
-from hotline.timeutil import format_offset
+from hotline.timeutil import format_offset, parse_offset
 
 app = typer.Typer(help="Episode transcripts: 文字稿.", no_args_is_help=True)
+
+AROUND = 5
+"""Segments shown on either side of the one at ``--around``."""
+
+
+class _Timed(Protocol):
+    start: float
+    end: float
+
+
+def window_around(cues: Sequence[_Timed], seconds: float, *, context: int = AROUND) -> range:
+    """Indices of the segment at ``seconds`` (or the first after it) and ``context`` on
+    either side of it."""
+    starts = [cue.start for cue in cues]
+    at = max(bisect.bisect_right(starts, seconds) - 1, 0)
+    if at + 1 < len(cues) and cues[at].end <= seconds:
+        at += 1  # in a pause: the next segment is the one about to be heard
+    return range(max(at - context, 0), min(at + context + 1, len(cues)))
 
 
 @app.command("import")
 def import_(
     ctx: typer.Context,
     number: int = EPISODE_ARGUMENT,
-    file: Path = typer.Argument(..., help="An SRT, VTT, JSON (ours or whisper's) or TXT file."),
+    file: Path = typer.Argument(
+        ..., help="An SRT, VTT, JSON (ours or whisper's) or TXT file.", callback=expand_home
+    ),
 ) -> None:
     """Load a transcript made elsewhere, replacing any stored one, and index it for search."""
     from transcripts.store import import_transcript
@@ -34,21 +58,29 @@ def import_(
         count = import_transcript(
             session=session, episode=number, path=file, folder=station.transcripts_dir
         )
-    echo(f"episode {number}: imported {count} segments from {file}")
+    echo(f"episode {number}: imported {plural(count, 'segment')} from {file}")
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
     number: int = EPISODE_ARGUMENT,
+    around: str | None = typer.Option(
+        None, "--around", help=f"Only the segment at MM:SS and {AROUND} on either side of it."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Show an episode's transcript: each segment's time and text as heard."""
+    """Show an episode's transcript: each segment's times and its whole text as heard."""
     from transcripts.store import load_transcript
 
     station = station_from(ctx)
+    seconds = parse_offset(around, field="--around") if around is not None else None
     with station.session(write=False) as session:
         doc, normalized = load_transcript(session=session, episode=number)
+    total = len(doc.cues)
+    shown = window_around(doc.cues, seconds) if seconds is not None else range(total)
+    cues = [doc.cues[i] for i in shown]
+    norms = [normalized[i] for i in shown]
     if as_json:
         emit_json(
             {
@@ -65,18 +97,22 @@ def show(
                         "text": cue.text,
                         "text_norm": norm,
                     }
-                    for cue, norm in zip(doc.cues, normalized, strict=True)
+                    for cue, norm in zip(cues, norms, strict=True)
                 ],
             }
         )
         return
     model = f", {doc.model}" if doc.model else ""
-    echo(f"第{number}期 transcript: {len(doc.cues)} segments ({doc.source}{model})")
-    print_table(
-        ("开始", "结束", "文本"),
-        ((format_offset(c.start), format_offset(c.end), c.text) for c in doc.cues),
-        max_width=80,
+    part = (
+        f"; segments {shown.start + 1}–{shown.stop} around {format_offset(seconds)}"
+        if seconds is not None and cues
+        else ""
     )
+    echo(f"第{number}期 transcript: {plural(total, 'segment')} ({doc.source}{model}){part}")
+    # Whole segments, one a line: a reader (or grep) never gets a cut sentence.
+    for cue in cues:
+        text = " ".join(cue.text.split())
+        echo(f"{format_offset(cue.start)}–{format_offset(cue.end)}  {text}")
 
 
 @app.command("export")
@@ -84,7 +120,9 @@ def export(
     ctx: typer.Context,
     number: int = EPISODE_ARGUMENT,
     fmt: str = typer.Option("srt", "--format", "-f", help="srt, vtt, txt or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write here, not stdout.", callback=expand_home
+    ),
 ) -> None:
     """Write an episode's transcript as SRT, VTT, TXT or JSON."""
     from hotline.files import write_atomic
@@ -111,7 +149,7 @@ def delete(
     station = station_from(ctx)
     with station.session() as session:
         removed = delete_transcript(session=session, episode=number, folder=station.transcripts_dir)
-    echo(f"episode {number}: deleted the transcript ({removed} segments)")
+    echo(f"episode {number}: deleted the transcript ({plural(removed, 'segment')})")
 
 
 def register(root: typer.Typer) -> None:

@@ -87,7 +87,8 @@ def test_list_filters(filled: Cli) -> None:
 
     assert numbers("--from", "1002") == [1002, 1003]
     assert numbers("--to", "1001") == [1001]
-    assert numbers("--limit", "2") == [1001, 1002]
+    assert numbers("--limit", "2") == [1002, 1003]  # the newest, in the list's order
+    assert numbers("--upcoming", "--limit", "2") == [1001, 1002]  # the next to air
     assert numbers("--upcoming") == [1001, 1002, 1003]
     assert filled("episodes", "cancel", "1003").exit_code == 0
     assert numbers("--upcoming") == [1001, 1002]
@@ -106,7 +107,7 @@ def test_edit_cancel_reschedule_generate(filled: Cli, station: Station) -> None:
     r = filled("episodes", "cancel", "1002")
     assert r.exit_code == 0 and "2 bookings cancelled" in r.stdout
 
-    r = filled("episodes", "generate", "--count", "3")
+    r = filled("episodes", "generate", "--count", "3", "--start", "2030-01-20")
     assert r.exit_code == 0
     assert (
         r.stdout.strip() == "scheduled 3 episodes: 1004–1006, 2030-01-26 11:00 to 2030-02-09 11:00"
@@ -127,7 +128,11 @@ def test_edit_cancel_reschedule_generate(filled: Cli, station: Station) -> None:
         (("reschedule", "1001", "--air", "2030-13-01 11:00"), "is not a time"),
         (("reschedule", "1001", "--air", "2030-01-12 11:00"), "overlaps episode 1002"),
         (("cancel", "42"), "episode 42 does not exist"),
-        (("list", "--status", "aired"), "unknown episode status 'aired'"),
+        (("list", "--status", "gone"), "unknown episode status 'gone'"),
+        (("add", "--title", "写错年份", "--air", "2019-06-05 15:00"), "has passed"),
+        (("reschedule", "1001", "--air", "2020-01-01 11:00"), "2020-01-01 11:00 has passed"),
+        (("add", "--title", "往期", "--air", "2031-06-05 15:00", "--past"), "is still to come"),
+        (("generate", "--count", "2", "--start", "2020-01-01"), "2020-01-01 has passed"),
         (("generate", "--count", "0"), "count 0 is out of range"),
         (("generate", "--count", "2", "--start", "2030-02-30"), "is not a date"),
     ],
@@ -154,7 +159,7 @@ def test_reschedule_and_cancel_refuse_episodes_past_planning(filled: Cli, statio
     r = filled("episodes", "reschedule", "1001", "--air", "2030-03-02 11:00")
     assert r.exit_code == 1 and "episode 1001 is already published" in r.stderr
     r = filled("episodes", "cancel", "1001")
-    assert r.exit_code == 1 and "is published: it cannot become cancelled" in r.stderr
+    assert r.exit_code == 1 and "is published: it went on air and cannot be" in r.stderr
     assert db_state(station) == before
 
 
@@ -166,10 +171,12 @@ def test_import_all_or_nothing(filled: Cli, station: Station, tmp_path: Path) ->
         "2,2000-01-15 11:00,就业与创业,就业,赵敏\n".encode()
     )
     r = filled("episodes", "import", str(good))
+    assert r.exit_code == 1 and "pass --past to import back catalogue" in r.stderr
+    r = filled("episodes", "import", str(good), "--past")
     assert r.exit_code == 0, r.stderr
     assert r.stdout.strip() == ("imported 2 episodes (1–2): 2 aired, 0 upcoming; 3 guest bookings")
     first = filled("episodes", "show", "1", "--json").json()
-    assert first["status"] == "confirmed"
+    assert first["status"] == "aired"
     assert {g["status"] for g in first["guests"]} == {"appeared"}
 
     bad = tmp_path / "bad.csv"
@@ -181,12 +188,12 @@ def test_import_all_or_nothing(filled: Cli, station: Station, tmp_path: Path) ->
         + "5,2000-02-12,无时间,,不存在的人\n".encode()
     )
     before = db_state(station)
-    r = filled("episodes", "import", str(bad))
+    r = filled("episodes", "import", str(bad), "--past")
     assert r.exit_code == 1
     assert r.stderr.splitlines() == [
         f"hotline: error: {bad}: 4 problems; nothing imported",
         f"{bad}:3: episode 2 already exists in the station",
-        f"{bad}:4: not UTF-8 (byte 0xB9 at byte 20); save the file as UTF-8",
+        f"{bad}:4: not UTF-8 (byte 0xB9 at byte 20); save the file as UTF-8 or pass --encoding",
         f"{bad}:5: air '2000-02-12' is not a time: use YYYY-MM-DD HH:MM",
         f"{bad}:5: unknown guest '不存在的人': no member has that name",
     ]

@@ -124,5 +124,7 @@ def test_restore_of_a_folder_that_is_no_export(cli: Callable, tmp_path: Path) ->
 
 def test_unknown_format_is_a_usage_error(cli: Callable, tmp_path: Path) -> None:
     r = cli("export", tmp_path / "x", "--format", "xml")
-    assert r.exit_code == 2
+    assert r.exit_code == 1  # one line, like every other error
+    assert r.stderr.startswith("hotline: error: hotline export: invalid value for '--format'")
+    assert len(r.stderr.splitlines()) == 1
     assert not (tmp_path / "x").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -38,13 +38,21 @@ def live_cli(station: Station) -> Callable[..., CliResult]:
     return run
 
 
+AIR = datetime(2026, 12, 12, 3, 0, tzinfo=UTC)  # Saturday 11:00 in Shanghai
+
+
 @pytest.fixture
-def show(cli: Callable[..., CliResult]) -> None:
-    """Episode 1000 airing this minute (so it is today's episode) and a member."""
-    air = datetime.now(UTC).replace(second=0, microsecond=0).isoformat()
-    added = cli("episodes", "add", "--number", "1000", "--title", "养老服务", "--air", air)
+def show(cli: Callable[..., CliResult], time_machine: Any) -> None:
+    """Episode 1000 airs today at 11:00, with 张伟 confirmed; the clock is at 10:58."""
+    time_machine.move_to(AIR - timedelta(days=7), tick=False)
+    added = cli(
+        "episodes", "add", "--number", "1000", "--title", "养老服务", "--air", AIR.isoformat()
+    )
     assert added.exit_code == 0, added.stderr
     assert cli("members", "add", "--name", "张伟", "--sector", "中国共产党").exit_code == 0
+    assert cli("bookings", "add", "1000", "张伟").exit_code == 0
+    assert cli("bookings", "confirm", "1000", "张伟").exit_code == 0
+    time_machine.move_to(AIR - timedelta(minutes=2), tick=True)
 
 
 def test_a_call_from_queue_to_done(live_cli: Callable[..., CliResult], cli, show: None) -> None:

@@ -38,7 +38,7 @@ def test_add_list_show_and_privacy(cli: Cli) -> None:
     table = cli("members", "list")
     assert "王伟" in table.stdout and "市工商联副主席" in table.stdout
     assert "13812345678" not in table.stdout and "5678" not in table.stdout
-    assert table.stdout.rstrip().endswith("1 members")
+    assert table.stdout.rstrip().endswith("1 member")
 
     plain = cli("members", "list", "--json").json()
     assert plain == [
@@ -131,7 +131,7 @@ def test_history_lists_appearances(cli: Cli, station: Station) -> None:
     ]
     text = cli("members", "history", "王伟").stdout
     assert "2022-08-06 11:00" in text and "医保改革" in text
-    assert "1 bookings, 1 appearances" in text
+    assert "1 booking, 1 appearance" in text
     assert cli("members", "list", "--json").json()[0]["appearances"] == 1
 
 
@@ -169,7 +169,7 @@ def test_import(cli: Cli, station: Station, tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"hotline: error: {bad}: 3 bad rows; nothing imported",
         f"{bad}:2: unknown sector '外星界'; see `hotline members sectors`",
-        f"{bad}:4: not valid UTF-8",
+        f"{bad}:4: not UTF-8 (byte 0xD5 at byte 1); save the file as UTF-8 or pass --encoding",
         f"{bad}:5: missing column 'level'",
     ]
     assert members_table(station) == before

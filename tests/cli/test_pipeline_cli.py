@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from hotline.config import save_settings
-from hotline.models import Episode, Job
+from hotline.models import Booking, Episode, Job
 from hotline.station import Station
 
 Cli = Callable[..., "object"]
@@ -51,6 +51,7 @@ def episode(cli: Cli) -> int:
         "医保改革面对面",
         "--air",
         "2022-08-06 11:00",
+        "--past",
     )
     assert r.exit_code == 0, r.stderr
     return 999
@@ -174,8 +175,10 @@ def test_an_unknown_episode_or_a_cancelled_one_is_refused(
 ) -> None:
     r = cli("ingest", 1234, audio / "good.wav")
     assert r.exit_code == 1 and "episode 1234 does not exist" in r.stderr
-    assert cli("episodes", "cancel", episode).exit_code == 0
-    r = cli("ingest", episode, audio / "good.wav")
+    ahead = ("--number", "1234", "--title", "停播", "--air", "2099-01-03 11:00")
+    assert cli("episodes", "add", *ahead).exit_code == 0
+    assert cli("episodes", "cancel", 1234).exit_code == 0
+    r = cli("ingest", 1234, audio / "good.wav")
     assert r.exit_code == 1 and "cancelled" in r.stderr
     assert raw_files(station) == [] and all_jobs(station) == []
 
@@ -368,6 +371,8 @@ def test_tags_show_prints_what_a_player_sees(
     assert r.exit_code == 1 and "episode 999 has no master yet" in r.stderr
     member = cli("members", "add", "--name", "张伟", "--sector", "中国共产党")
     assert member.exit_code == 0, member.stderr
+    with station.session() as session:  # test data: 张伟 was on the show
+        session.add(Booking(episode_id=db_episode(station).id, member_id=1, status="appeared"))
     for topic in ("医保", "养老"):
         q = cli(
             "questions", "add", "--text", f"{topic}怎么办？", "--channel", "phone", "--topic", topic
@@ -375,7 +380,7 @@ def test_tags_show_prints_what_a_player_sees(
         assert q.exit_code == 0, q.stderr
     for question, at in ((1, "00:01"), (2, "00:04")):
         assert cli("questions", "screen", question).exit_code == 0
-        assert cli("questions", "assign", question, episode).exit_code == 0
+        assert cli("questions", "assign", question, episode, "--yes").exit_code == 0
         answered = cli("questions", "answer", question, "--member", "张伟", "--at", at)
         assert answered.exit_code == 0, answered.stderr
     assert cli("ingest", episode, audio / "good.wav").exit_code == 0

@@ -33,7 +33,7 @@ def test_publish_writes_every_platform_and_says_where(
     assert r.exit_code == 0, r.stderr
     for label in ("Apple Podcasts", "Spotify", "小宇宙", "喜马拉雅"):
         assert label in r.stdout
-    assert "1 episodes listed" in r.stdout
+    assert "1 episode listed" in r.stdout
     assert f"feed: {ready.public_dir / 'feeds/generic.xml'}" in r.stdout
     assert "episode 2 is released at 2053-12-29 12:00" in r.stdout
     root = etree.fromstring((ready.public_dir / "feeds/xiaoyuzhou.xml").read_bytes())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from hotline.models import Episode, EpisodeStatus, Member, Question
+from hotline.models import Booking, Episode, EpisodeStatus, Member, Question
 from hotline.station import Station
 
 PHONE = "13812345678"
@@ -39,8 +40,10 @@ Cli = Callable[..., object]
 
 
 @pytest.fixture
-def desk(station: Station) -> Station:
-    """A station with episodes 1000 (aired 2022-08-13 11:00) and 1001, and two members."""
+def desk(station: Station, time_machine: Any) -> Station:
+    """Episode 1000 on air (2022-08-13 11:00, the clock at 11:20), 1001 the week after, and
+    two members confirmed on both."""
+    time_machine.move_to(datetime(2022, 8, 13, 3, 20, tzinfo=UTC), tick=True)
     with station.session() as session:
         session.add(
             Episode(number=1000, title="城市更新", air_start=datetime(2022, 8, 13, 3, tzinfo=UTC))
@@ -58,6 +61,10 @@ def desk(station: Station) -> Station:
         )
         session.add(Member(name="王建国", sector="经济界", contact="13900001111"))
         session.add(Member(name="李秀英", sector="教育界"))
+        session.flush()
+        for episode in (1, 2):
+            for member in (1, 2):
+                session.add(Booking(episode_id=episode, member_id=member, status="confirmed"))
     return station
 
 

@@ -69,7 +69,7 @@ def test_terminal_output_brackets_matches_when_not_a_tty(archive: Callable) -> N
     assert r.exit_code == 0
     assert "第999期  2022-08-06  00:01:00  委员说：【养老金】会按时发放" in r.stdout
     assert "\x1b[" not in r.stdout
-    assert "1 matches in 1 episodes" in r.stdout
+    assert "1 match in 1 episode" in r.stdout
     r = archive("search", "社区养老")
     assert "原文：社区養老和居家养老" in r.stdout
 

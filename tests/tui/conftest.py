@@ -61,7 +61,7 @@ def fill(station: Station) -> None:
                 air=air,
                 topic=topic,
                 description=f"政协委员谈{topic}。",
-                now=NOW,
+                now=NOW - timedelta(days=60),  # scheduled well before any of them aired
             )
         for number, *_, status in EPISODES:
             episode = session.exec(select(Episode).where(Episode.number == number)).one()
@@ -94,9 +94,9 @@ def fill(station: Station) -> None:
             )
         questions.screen(session=session, question=2)
         questions.screen(session=session, question=3)
-        questions.assign(session=session, question=3, episode=1000)
+        questions.assign(session=session, question=3, episode=1000, now=NOW)
         questions.screen(session=session, question=4)
-        questions.assign(session=session, question=4, episode=999)
+        questions.assign(session=session, question=4, episode=999, confirm=True)
         questions.answer(session=session, question=4, member=2, at="12:30")
     assert tz is not None
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 from textual.widgets import DataTable, Label, TabbedContent
 
-from hotline.models import Call, Member, Question, ShowClock
+from hotline.models import Booking, Call, Member, Question, ShowClock
 from hotline.station import Station
 from tui.app import HotlineApp, make_app
 
@@ -155,10 +155,13 @@ async def test_refusals_show_the_domain_reason_and_change_nothing(
 
 
 async def test_another_member_typed_by_name_and_episode_chosen_by_number(
-    live_app: HotlineApp, desk: Station, settle, type_text
+    live_app: HotlineApp, desk: Station, clock: FakeClock, settle, type_text
 ) -> None:
+    with desk.session() as session:  # test data: 陈静 confirmed for the week after
+        session.add(Booking(episode_id=4, member_id=4, status="confirmed"))
     async with live_app.run_test(size=SIZE) as pilot:
         await open_desk(pilot, settle)
+        clock.advance(7 * 24 * 3600)  # a week later, episode 1001 is about to go on air
         await pilot.press("e")
         await pilot.press("ctrl+a", "ctrl+k")  # clear the field
         await type_text(pilot, "1001")

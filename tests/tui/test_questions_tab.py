@@ -3,6 +3,8 @@ key, refusals with the domain's reason, and contacts masked unless revealed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from textual.widgets import Label
 
 from hotline.models import Question
@@ -102,8 +104,11 @@ async def test_intake_shows_the_duplicate_hint(
 
 
 async def test_screen_assign_answer_resolve(
-    app: HotlineApp, desk: Station, settle, type_text
+    app: HotlineApp, desk: Station, settle, type_text, time_machine
 ) -> None:
+    # During the show of episode 1000 (Saturday 11:20), where 王伟 is a confirmed guest:
+    # an answer needs the episode on air and the member booked on it.
+    time_machine.move_to(datetime(2025, 6, 7, 3, 20, tzinfo=UTC), tick=True)
     async with app.run_test(size=SIZE) as pilot:
         await open_inbox(pilot, settle)
         await go_to(pilot, app, "1", settle)
@@ -117,11 +122,11 @@ async def test_screen_assign_answer_resolve(
             "question 1 is screened: cannot screen it; allowed: assign, refer, reject, duplicate"
         )
         await pilot.press("a")
-        await type_text(pilot, "1001")
+        await type_text(pilot, "1000")
         await pilot.press("enter")
         await settle(pilot)
         assert question(desk, 1).status == "assigned"
-        assert table(app).get_row("1")[4] == 1001
+        assert table(app).get_row("1")[4] == 1000
         await pilot.press("w")
         await type_text(pilot, "王伟")
         await pilot.press("enter")
@@ -129,7 +134,7 @@ async def test_screen_assign_answer_resolve(
         await pilot.press("enter", "enter")
         await settle(pilot)
         assert app.status_bar.message == (
-            "answer time 01:15:00 is past the end of episode 1001 (01:00:00)"
+            "answer time 01:15:00 is past the end of episode 1000 (01:00:00)"
         )
         assert question(desk, 1).status == "assigned"
         await pilot.press("w")

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from episodes.catalogue import CatalogueError, import_catalogue
 from hotline.config import Settings
+from hotline.errors import InvalidInput
 from hotline.models import Booking, Episode, Member
 from hotline.station import Station
 
@@ -37,6 +38,7 @@ def session(station: Station) -> Session:
 
 def run(session: Session, text: str | bytes, **kw: Any) -> Any:
     data = text.encode("utf-8") if isinstance(text, str) else text
+    kw.setdefault("past", True)  # these files are back catalogue
     return import_catalogue(
         session=session, settings=Settings(), data=data, source="old.csv", now=NOW, **kw
     )
@@ -62,8 +64,8 @@ def test_imports_past_and_future_rows_with_guests(session: Session) -> None:
     assert (result.episodes, result.aired, result.upcoming, result.bookings) == (3, 2, 1, 5)
     rows = session.exec(select(Episode).order_by(Episode.number)).all()
     assert [(e.number, e.status) for e in rows] == [
-        (1, "confirmed"),
-        (2, "confirmed"),
+        (1, "aired"),
+        (2, "aired"),
         (900, "planned"),
     ]
     assert rows[1].title == "教育公平, 从何做起"
@@ -158,3 +160,38 @@ def test_the_error_message_lists_every_problem(session: Session) -> None:
 
 def test_a_header_only_file_imports_nothing(session: Session) -> None:
     assert run(session, HEADER).episodes == 0
+
+
+def test_rows_that_aired_need_past(session: Session) -> None:
+    text = HEADER + "1,2000-01-08 11:00,开播,,\n" + "900,2025-03-08 11:00,春季招生,教育,\n"
+    with pytest.raises(CatalogueError) as caught:
+        run(session, text, past=False)
+    assert caught.value.problems == [
+        "old.csv:2: air time 2000-01-08 11:00 has passed: pass --past to import back "
+        "catalogue (marked aired)"
+    ]
+    assert session.exec(select(Episode.id)).all() == []
+    result = run(session, HEADER + "900,2025-03-08 11:00,春季招生,教育,\n", past=False)
+    assert (result.episodes, result.upcoming) == (1, 1)
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "big5", "utf-16", "utf-8-sig"])
+def test_files_from_chinese_offices_are_read_in_their_encoding(
+    session: Session, encoding: str
+) -> None:
+    text = HEADER + "1,2000-01-08 11:00,開播：政協委員與你面對面,綜合,王磊\n"
+    if encoding == "gb18030":
+        text = HEADER + "1,2000-01-08 11:00,开播：政协委员与你面对面,综合,王磊\n"
+    result = run(session, text.encode(encoding))
+    assert result.episodes == 1 and result.bookings == 1
+    title = session.exec(select(Episode.title)).one()
+    assert title.endswith("面对面") or title.endswith("面對面")
+
+
+def test_encoding_can_be_named(session: Session) -> None:
+    data = (HEADER + "1,2000-01-08 11:00,开播,综合,\n").encode("gb18030")
+    with pytest.raises(InvalidInput, match=r"old.csv:2: not valid utf-8"):
+        run(session, data, encoding="utf-8")
+    assert run(session, data, encoding="gbk").episodes == 1
+    with pytest.raises(InvalidInput, match="--encoding 'klingon': unknown encoding"):
+        run(session, data, encoding="klingon")

@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import select
 
 from episodes import live_desk as desk
-from episodes.bookings import add_booking
+from episodes.bookings import add_booking, confirm_booking, mark_no_show
 from episodes.members import add_member
-from episodes.schedule import add_episode
-from hotline.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from hotline.models import Call, CallStatus, Question, QuestionStatus, ShowClock
+from episodes.schedule import add_episode, cancel_episode
+from hotline.errors import Conflict, InvalidInput, InvalidTransition, NeedsConfirmation, NotFound
+from hotline.models import Call, CallStatus, Episode, Question, QuestionStatus, ShowClock
 from hotline.station import Station
 
 AIR = datetime(2022, 8, 13, 3, 0, tzinfo=UTC)  # episode 1000, Saturday 11:00 Asia/Shanghai
@@ -39,10 +39,16 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def show(station: Station) -> Station:
-    """Episode 1000 today, with 张伟 booked as guest and 李娜 not booked."""
+    """Episode 1000 today, with 张伟 confirmed as guest and 李娜 not booked."""
+    planned = AIR - timedelta(days=10)
     with station.session() as session:
         add_episode(
-            session=session, settings=station.settings, number=1000, title="养老服务", air=AIR
+            session=session,
+            settings=station.settings,
+            number=1000,
+            title="养老服务",
+            air=AIR,
+            now=planned,
         )
         add_episode(
             session=session,
@@ -50,6 +56,7 @@ def show(station: Station) -> Station:
             number=1001,
             title="医保改革",
             air=AIR + timedelta(days=7),
+            now=planned,
         )
         add_member(session=session, name="张伟", sector="中国共产党")
         add_member(session=session, name="李娜", sector="中国共产党")
@@ -59,6 +66,13 @@ def show(station: Station) -> Station:
             episode=1000,
             member="张伟",
             now=AIR - timedelta(days=3),
+        )
+        confirm_booking(
+            session=session,
+            settings=station.settings,
+            episode=1000,
+            member="张伟",
+            now=AIR - timedelta(days=2),
         )
     return station
 
@@ -83,7 +97,10 @@ def test_start_clock_defaults_to_todays_episode_in_station_zone(
     # already Saturday 01:00 in Shanghai.
     with show.session() as session:
         episode, started = desk.start_clock(
-            session=session, tz=show.tz, now=datetime(2022, 8, 12, 17, 0, tzinfo=UTC)
+            session=session,
+            tz=show.tz,
+            now=datetime(2022, 8, 12, 17, 0, tzinfo=UTC),
+            confirm=True,  # ten hours before the slot
         )
         assert episode.number == 1000
         assert started.started_at == datetime(2022, 8, 12, 17, 0, tzinfo=UTC)
@@ -147,7 +164,7 @@ def test_on_air_updates_the_question_a_call_already_has(show: Station, clock: Fa
         call.question_id = existing.id
         desk.screen_caller(session=session, call=call_id)
     with show.session() as session:
-        desk.put_on_air(session=session, call=call_id, member="李娜", now=clock.advance(30))
+        desk.put_on_air(session=session, call=call_id, member="张伟", now=clock.advance(30))
     with show.session() as session:
         questions = session.exec(select(Question)).all()
         assert len(questions) == 1
@@ -253,3 +270,139 @@ def test_desk_survives_a_crash_between_actions(show: Station, clock: FakeClock) 
     with reopened.session() as session:
         assert desk.clock_started(session=session, episode=1000) == clock()
         assert [c.status for c in desk.queue(session=session, episode=1000)] == ["screened"]
+
+
+# The show's rules on the live desk
+
+
+def _screened(station: Station, name: str = "王女士") -> int:
+    with station.session() as session:
+        call = desk.add_caller(
+            session=session, episode=1000, name=name, district="海淀区", summary="加装电梯补贴"
+        )
+        desk.screen_caller(session=session, call=call.id)
+        return call.id
+
+
+def test_starting_the_clock_far_from_the_slot_asks_first(show: Station) -> None:
+    four_weeks_early = AIR - timedelta(days=28)
+    with show.session() as session, pytest.raises(NeedsConfirmation) as asked:
+        desk.start_clock(session=session, tz=show.tz, episode=1000, now=four_weeks_early)
+    assert str(asked.value) == (
+        "episode 1000 airs 2022-08-13 11:00, 28 days from now: "
+        "start the show clock of episode 1000 now?"
+    )
+    assert asked.value.zh == "第1000期 2022-08-13 11:00 播出，还有 28 天。现在开始第1000期的计时？"
+    twelve_hours_late = AIR + timedelta(hours=12)
+    with show.session() as session, pytest.raises(NeedsConfirmation, match="11:00, 12 h ago"):
+        desk.start_clock(session=session, tz=show.tz, episode=1000, now=twelve_hours_late)
+    with show.session() as session:
+        assert session.exec(select(ShowClock)).all() == []
+        # Within the window (two hours by default) nobody is asked; the setting narrows it.
+        desk.start_clock(session=session, tz=show.tz, episode=1000, now=AIR - timedelta(hours=2))
+    with show.session() as session, pytest.raises(NeedsConfirmation, match="90 min ago"):
+        desk.start_clock(
+            session=session,
+            tz=show.tz,
+            episode=1001,
+            now=AIR + timedelta(days=7, minutes=90),
+            window_minutes=60,
+        )
+    with show.session() as session:
+        _, started = desk.start_clock(
+            session=session, tz=show.tz, episode=1001, now=four_weeks_early, confirm=True
+        )
+        assert started.started_at == four_weeks_early
+
+
+def test_restart_after_stamps_asks_and_keeps_the_stamps(show: Station, clock: FakeClock) -> None:
+    _start(show, clock, episode=1000)
+    _start(show, clock, episode=1000, restart=True)  # nothing stamped yet: no question
+    call_id = _screened(show)
+    with show.session() as session:
+        desk.put_on_air(session=session, call=call_id, member="张伟", now=clock.advance(300))
+    with show.session() as session, pytest.raises(NeedsConfirmation) as asked:
+        desk.start_clock(
+            session=session, tz=show.tz, episode=1000, restart=True, now=clock.advance(60)
+        )
+    assert "1 call was stamped from the start at 11:00:05; the stamps stay" in str(asked.value)
+    assert "重新开始第1000期的计时" in asked.value.zh
+    _start(show, clock, episode=1000, restart=True, confirm=True)
+    with show.session() as session:
+        assert desk.clock_started(session=session, episode=1000) == clock()
+        call = session.get(Call, call_id)
+        question = session.get(Question, call.question_id)
+        assert (call.on_air_offset, question.answer_offset) == (300.0, 300.0)
+
+
+@pytest.mark.parametrize("status", ["published", "cancelled"])
+def test_a_published_or_cancelled_episode_has_no_live_desk(
+    show: Station, clock: FakeClock, status: str
+) -> None:
+    call_id = _screened(show)
+    with show.session() as session:
+        if status == "cancelled":
+            cancel_episode(session=session, number=1000)
+        else:
+            episode = session.exec(select(Episode).where(Episode.number == 1000)).one()
+            episode.status = status
+    label = {"published": "已发布", "cancelled": "已取消"}[status]
+    attempts = [
+        lambda s: desk.start_clock(session=s, tz=show.tz, episode=1000, now=clock()),
+        lambda s: desk.add_caller(session=s, episode=1000, name="", district="", summary="问"),
+        lambda s: desk.put_on_air(session=s, call=call_id, now=clock()),
+    ]
+    if status == "published":  # today's episode: a cancelled one is not today's
+        attempts.append(lambda s: desk.start_clock(session=s, tz=show.tz, now=clock()))
+    for attempt in attempts:
+        with show.session() as session, pytest.raises(Conflict) as refused:
+            attempt(session)
+        assert f"episode 1000 is {status}: the live desk cannot take it" in str(refused.value)
+        assert refused.value.zh == f"第1000期{label}，不能用直播台"
+    with show.session() as session:
+        desk.drop_call(session=session, call=call_id)  # tidying up the queue stays possible
+
+
+def test_one_caller_on_air_per_line(show: Station, clock: FakeClock) -> None:
+    _start(show, clock, episode=1000)
+    first, second, third = (_screened(show, name) for name in ("王女士", "李先生", "赵阿姨"))
+    with show.session() as session:
+        desk.put_on_air(session=session, call=first, now=clock())
+    with show.session() as session, pytest.raises(Conflict) as refused:
+        desk.put_on_air(session=session, call=second, now=clock())
+    assert (
+        str(refused.value)
+        == f"call {first} (王女士) is on air: end a call first (`hotline live done N`)"
+    )
+    assert refused.value.zh == f"来电 #{first}（王女士）正在直播，请先结束一个通话"
+    with show.session() as session:
+        desk.put_on_air(session=session, call=second, now=clock(), lines=2)
+    with show.session() as session, pytest.raises(Conflict, match="on all 2 lines"):
+        desk.put_on_air(session=session, call=third, now=clock(), lines=2)
+    with show.session() as session:
+        desk.finish_call(session=session, call=first)
+        desk.put_on_air(session=session, call=third, now=clock(), lines=2)  # a line is free
+        assert session.get(Call, second).status == "on_air"
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        ("张伟", "张伟 \\(#1\\) is no_show on it"),
+        ("李娜", "李娜 \\(#2\\) is not booked on it"),
+    ],
+)
+def test_only_a_guest_confirmed_or_appeared_answers_on_air(
+    show: Station, clock: FakeClock, member: str, message: str
+) -> None:
+    _start(show, clock, episode=1000)
+    call_id = _screened(show)
+    with show.session() as session:
+        mark_no_show(
+            session=session, settings=show.settings, episode=1000, member="张伟", now=clock()
+        )
+    with show.session() as session, pytest.raises(Conflict, match=message):
+        desk.put_on_air(session=session, call=call_id, member=member, now=clock())
+    with show.session() as session:
+        assert session.get(Call, call_id).status == "screened"
+        assert desk.answering_members(session=session, episode=1000) == []

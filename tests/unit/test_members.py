@@ -166,7 +166,7 @@ def test_import_accepts_bom_quotes_and_optional_columns(session: Session, tmp_pa
         "陈静,农业界,区,,,,\n"
     )
     path = write(tmp_path, b"\xef\xbb\xbf" + text.encode())
-    added = import_members(session=session, path=path)
+    added = import_members(session=session, path=path).added
     assert [(m.name, m.sector, m.level, m.active) for m in added] == [
         ("王伟", "经济界", "全国", True),
         ("李娜", "医药卫生界", "市", False),
@@ -174,7 +174,7 @@ def test_import_accepts_bom_quotes_and_optional_columns(session: Session, tmp_pa
     ]
     assert added[1].affiliation == "市一医院,心内科"
     only_required = write(tmp_path, "sector,name\n教育界,周敏\n".encode(), "short.csv")
-    assert [m.name for m in import_members(session=session, path=only_required)] == ["周敏"]
+    assert [m.name for m in import_members(session=session, path=only_required).added] == ["周敏"]
 
 
 def test_import_reports_every_bad_row_and_imports_nothing(session: Session, tmp_path: Path) -> None:
@@ -197,7 +197,7 @@ def test_import_reports_every_bad_row_and_imports_nothing(session: Session, tmp_
         f"{where}:3: unknown sector '外星界'; see `hotline members sectors`",
         f"{where}:4: unknown level '县': use 全国/省/市/区",
         f"{where}:5: name is 51 characters long; the limit is 50",
-        f"{where}:6: not valid UTF-8",
+        f"{where}:6: not UTF-8 (byte 0xD5 at byte 1); save the file as UTF-8 or pass --encoding",
         f"{where}:7: missing column 'level'",
         f"{where}:8: active 'maybe' is not yes/no",
         f"{where}:9: name must not be empty",

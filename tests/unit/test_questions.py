@@ -15,10 +15,26 @@ from sqlmodel import Session, SQLModel, select
 from episodes import duplicates
 from episodes import questions as q
 from hotline import db
-from hotline.errors import Conflict, HotlineError, InvalidInput, InvalidTransition, NotFound
-from hotline.models import Episode, EpisodeStatus, Member, Question, QuestionStatus
+from hotline.errors import (
+    Conflict,
+    HotlineError,
+    InvalidInput,
+    InvalidTransition,
+    NeedsConfirmation,
+    NotFound,
+)
+from hotline.models import (
+    Booking,
+    Episode,
+    EpisodeStatus,
+    Member,
+    Question,
+    QuestionStatus,
+    ShowClock,
+)
 
 AIR = datetime(2022, 8, 13, 3, 0, tzinfo=UTC)  # episode 1000, 11:00 Asia/Shanghai
+BEFORE = AIR - timedelta(days=1)  # routing happens before the show
 
 NOISE = "我家小区旁边的工地每天晚上十点以后还在施工，噪音太大了，能不能管一管？"
 NOISE_AGAIN = "小区旁边工地夜里十点后还在施工，噪音扰民，希望有关部门管管。"
@@ -78,8 +94,21 @@ def session(tmp_path: Path) -> Iterator[Session]:
         )
         s.add(Member(name="王建国", sector="中国共产党"))
         s.add(Member(name="李秀英", sector="教育界"))
+        s.add(Member(name="赵敏", sector="医药卫生界"))  # booked on neither
+        s.flush()
+        book_guests(s)
         s.commit()
         yield s
+
+
+def book_guests(s: Session) -> None:
+    """王建国 and 李秀英 are confirmed guests of episodes 1000 and 1001."""
+    for number in (1000, 1001):
+        episode = s.exec(select(Episode).where(Episode.number == number)).one()
+        for name in ("王建国", "李秀英"):
+            member = s.exec(select(Member).where(Member.name == name)).one()
+            s.add(Booking(episode_id=episode.id, member_id=member.id, status="confirmed"))
+    s.flush()
 
 
 def add(session: Session, text: str = NOISE, **kwargs: object) -> Question:
@@ -91,7 +120,7 @@ def add(session: Session, text: str = NOISE, **kwargs: object) -> Question:
 def assigned(session: Session, text: str = NOISE, episode: int = 1000) -> Question:
     question = add(session, text)
     q.screen(session=session, question=question.id)
-    return q.assign(session=session, question=question.id, episode=episode)
+    return q.assign(session=session, question=question.id, episode=episode, now=BEFORE)
 
 
 # The lifecycle table
@@ -115,7 +144,7 @@ def test_the_whole_way_through_with_chinese_text(session: Session) -> None:
     assert question.text == "请问社区养老食堂什么时候开？"
     assert question.status == "new"
     q.screen(session=session, question=question.id)
-    q.assign(session=session, question=question.id, episode=1000)
+    q.assign(session=session, question=question.id, episode=1000, now=BEFORE)
     q.answer(session=session, question=question.id, member="王建国", at="12:34")
     assert question.status == "answered"
     assert question.answer_offset == 754
@@ -163,12 +192,12 @@ def test_refer_from_screened_and_after_an_answer(session: Session) -> None:
 
 def test_reassign_to_another_episode_but_never_a_cancelled_one(session: Session) -> None:
     question = assigned(session)
-    q.assign(session=session, question=question.id, episode=1001)
+    q.assign(session=session, question=question.id, episode=1001, now=BEFORE)
     assert question.status == "assigned"
     with pytest.raises(Conflict, match="episode 999 is cancelled"):
-        q.assign(session=session, question=question.id, episode=999)
+        q.assign(session=session, question=question.id, episode=999, now=BEFORE)
     with pytest.raises(NotFound, match="episode 4242 does not exist"):
-        q.assign(session=session, question=question.id, episode=4242)
+        q.assign(session=session, question=question.id, episode=4242, now=BEFORE)
     assert session.get(Episode, question.episode_id).number == 1001
 
 
@@ -333,7 +362,7 @@ def test_list_filters_newest_first_with_limit(session: Session) -> None:
         session, "100%满意？学区_划分", channel="letter", received_at=base + timedelta(hours=2)
     )
     q.screen(session=session, question=two.id)
-    q.assign(session=session, question=two.id, episode=1001)
+    q.assign(session=session, question=two.id, episode=1001, now=BEFORE)
 
     def ids(**filters: object) -> list[int]:
         return [v.question.id for v in q.list_questions(session=session, **filters)]
@@ -401,7 +430,7 @@ def apply(session: Session, op: str, question: int, other: int, value: str) -> N
     elif op == "screen":
         q.screen(session=session, question=question)
     elif op == "assign":
-        q.assign(session=session, question=question, episode=episode)
+        q.assign(session=session, question=question, episode=episode, confirm=other % 2 == 0)
     elif op == "answer":
         q.answer(session=session, question=question, member=other % 3 or "王建国", at=value or None)
     elif op == "refer":
@@ -465,6 +494,8 @@ def test_random_operations_only_follow_the_lifecycle(operations: list) -> None:
         s.add(Episode(number=999, title="停播", air_start=AIR, status=EpisodeStatus.cancelled))
         s.add(Member(name="王建国", sector="中国共产党"))
         s.add(Member(name="李秀英", sector="教育界"))
+        s.flush()
+        book_guests(s)
         for text in (NOISE, NOISE_AGAIN, SCHOOL):
             q.add_question(session=s, text=text, channel="phone")
     before = snapshot(engine)
@@ -484,3 +515,81 @@ def test_random_operations_only_follow_the_lifecycle(operations: list) -> None:
         check_invariants(after)
         before = after
     engine.dispose()
+
+
+# The show's rules: who can answer, when, and routing to an episode that has aired
+
+
+def test_an_answer_needs_the_episode_on_air_or_aired(session: Session) -> None:
+    question = assigned(session)
+    with pytest.raises(Conflict, match="episode 1000 has not gone on air yet") as refused:
+        q.answer(session=session, question=question.id, member="王建国", now=BEFORE)
+    assert refused.value.zh == "第1000期尚未播出，还不能记录回答"
+    assert session.get(Question, question.id).status == "assigned"
+    episode = session.exec(select(Episode).where(Episode.number == 1000)).one()
+    session.add(ShowClock(episode_id=episode.id, started_at=AIR - timedelta(minutes=5)))
+    session.flush()  # the show went live five minutes early: answers can come in
+    live = AIR - timedelta(minutes=2)
+    q.answer(session=session, question=question.id, member="王建国", at="01:00", now=live)
+    assert session.get(Question, question.id).status == "answered"
+
+
+@pytest.mark.parametrize(
+    ("status", "english", "chinese"),
+    [
+        (None, "赵敏 \\(#3\\) is not booked on it", "赵敏（#3）在第1000期未受邀"),
+        ("invited", "is invited on it", "尚未确认出席"),
+        ("declined", "is declined on it", "已婉拒"),
+        ("cancelled", "is cancelled on it", "的邀请已取消"),
+        ("no_show", "is no_show on it", "未到场"),
+    ],
+)
+def test_an_answer_needs_the_member_confirmed_or_appeared(
+    session: Session, status: str | None, english: str, chinese: str
+) -> None:
+    question = assigned(session)
+    if status is not None:
+        episode = session.exec(select(Episode).where(Episode.number == 1000)).one()
+        session.add(Booking(episode_id=episode.id, member_id=3, status=status))
+        session.flush()
+    with pytest.raises(Conflict, match=english) as refused:
+        q.answer(session=session, question=question.id, member="赵敏")
+    assert chinese in (refused.value.zh or "")
+    assert session.get(Question, question.id).member_id is None
+
+
+def test_a_member_who_appeared_can_answer(session: Session) -> None:
+    question = assigned(session)
+    booking = session.exec(select(Booking).where(Booking.member_id == 1)).first()
+    booking.status = "appeared"
+    session.flush()
+    assert q.answer(session=session, question=question.id, member="王建国").member_id == 1
+
+
+def test_assigning_to_an_episode_that_aired_asks_first(session: Session) -> None:
+    question = add(session)
+    q.screen(session=session, question=question.id)
+    after_show = AIR + timedelta(hours=2)
+    with pytest.raises(NeedsConfirmation, match="episode 1000 has aired") as asked:
+        q.assign(session=session, question=question.id, episode=1000, now=after_show)
+    assert "第1000期已播出" in (asked.value.zh or "")
+    assert session.get(Question, question.id).status == "screened"
+    during_show = AIR + timedelta(minutes=20)  # routing a question to the live show is normal
+    q.assign(session=session, question=question.id, episode=1000, now=during_show)
+    published = session.exec(select(Episode).where(Episode.number == 1001)).one()
+    published.status = "published"
+    session.flush()
+    with pytest.raises(NeedsConfirmation, match="episode 1001 is published"):
+        q.assign(session=session, question=question.id, episode=1001, now=BEFORE)
+    q.assign(session=session, question=question.id, episode=1001, confirm=True, now=BEFORE)
+    assert session.get(Question, question.id).episode_id == published.id
+
+
+def test_refusals_at_the_desk_speak_chinese(session: Session) -> None:
+    question = add(session)
+    with pytest.raises(InvalidTransition) as refused:
+        q.answer(session=session, question=question.id, member="王建国")
+    assert refused.value.for_desk == "问题 #1 新来信，不能记为已回答；可以：审核、拒绝、标为重复"
+    with pytest.raises(NotFound) as missing:
+        q.screen(session=session, question=99)
+    assert missing.value.for_desk == "问题 #99 不存在"
