@@ -31,7 +31,7 @@ def test_a_transcription_without_a_model_is_skipped_with_its_reason(
     cli: Cli, station: Station, tmp_path: Path
 ) -> None:
     add = cli("episodes", "add", "--number", 999, "--title", "医保改革面对面", "--air",
-              "2022-08-06 11:00")  # fmt: skip
+              "2022-08-06 11:00", "--past")  # fmt: skip
     assert add.exit_code == 0, add.stderr  # type: ignore[attr-defined]
     recording = fx.recording(tmp_path / "第999期.wav", 6.0)
     assert cli("ingest", 999, recording).exit_code == 0  # type: ignore[attr-defined]
