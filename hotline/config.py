@@ -98,9 +98,24 @@ class AudioSettings:
 @dataclass
 class TranscribeSettings:
     model: str = "small"
-    """Whisper model name (tiny, base, small, medium, large-v3, …) or a checkpoint path."""
+    """Whisper model name (tiny, base, small, medium, large-v3, …), a checkpoint path (.pt) or
+    a CTranslate2 model folder (``hotline models convert`` makes one from a checkpoint)."""
+    backend: str = "auto"
+    """openai-whisper (the reference), faster-whisper (CTranslate2, about 4× faster on CPU) or
+    auto: faster-whisper when the model is a CTranslate2 folder or a converted one of that
+    name is on disk, openai-whisper otherwise."""
     device: str = "auto"
     """auto (CUDA when present), cpu or cuda."""
+    compute_type: str = "auto"
+    """faster-whisper's arithmetic: auto is float16 on CUDA and int8 on CPU; or int8, float16,
+    float32, int8_float16, int8_float32, bfloat16."""
+    threads: int = 0
+    """CPU threads for faster-whisper; 0 is one per core."""
+    batch_size: int = 0
+    """faster-whisper's batched pipeline: windows decoded together. 0 picks: 8 on CUDA,
+    sequential on CPU (measured no faster there; see the README); 1 is sequential."""
+    word_timestamps: bool = True
+    """Store when each word starts and ends (search lands on the word; costs some speed)."""
     language: str = "zh"
     """Language passed to whisper."""
     beam_size: int = 5
