@@ -10,7 +10,7 @@ Engines are imported only inside functions, so importing this module costs nothi
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +44,23 @@ class RawSegment:
     text: str
     words: tuple[Word, ...] = ()
     """Word timings, when the backend was asked for them (the words spell ``text``)."""
+
+
+def make_segment(
+    start: float, end: float, text: str, words: Iterable[Word], *, duration: float
+) -> RawSegment:
+    """A segment with its times (and its words') clamped to the audio: whisper's word
+    alignment can put a time a frame before zero or past the end."""
+
+    def clamp(t: float, low: float) -> float:
+        return min(max(float(t), low), duration)
+
+    start = clamp(start, 0.0)
+    timed = []
+    for word in words:
+        word_start = clamp(word.start, 0.0)
+        timed.append(Word(word_start, clamp(word.end, word_start), word.text))
+    return RawSegment(start, clamp(end, start), text, tuple(timed))
 
 
 class AsrBackend(Protocol):
@@ -156,15 +173,14 @@ class WhisperBackend:
                 kwargs["carry_initial_prompt"] = True
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         result = whisper.transcribe(self.model, audio, **kwargs)
+        duration = len(audio) / SAMPLE_RATE
         return [
-            RawSegment(
-                float(s["start"]),
-                float(s["end"]),
+            make_segment(
+                s["start"],
+                s["end"],
                 str(s["text"]),
-                tuple(
-                    Word(float(w["start"]), float(w["end"]), str(w["word"]))
-                    for w in s.get("words") or ()
-                ),
+                (Word(w["start"], w["end"], str(w["word"])) for w in s.get("words") or ()),
+                duration=duration,
             )
             for s in result["segments"]
         ]

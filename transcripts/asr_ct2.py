@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.config import TranscribeSettings
 from hotline.errors import InvalidInput
-from transcripts.asr import DecodeOptions, RawSegment, Word
+from transcripts.asr import SAMPLE_RATE, DecodeOptions, RawSegment, Word, make_segment
 from transcripts.models_offline import CorruptCheckpoint, resolve_ct2_model
 
 if TYPE_CHECKING:
@@ -145,12 +145,14 @@ class FasterWhisperBackend:
             segments, _ = BatchedInferencePipeline(self.model).transcribe(audio, **kwargs)
         else:
             segments, _ = self.model.transcribe(audio, **kwargs)
+        duration = len(audio) / SAMPLE_RATE
         return [
-            RawSegment(
-                float(s.start),
-                float(s.end),
+            make_segment(
+                s.start,
+                s.end,
                 str(s.text),
-                tuple(Word(float(w.start), float(w.end), str(w.word)) for w in s.words or ()),
+                (Word(w.start, w.end, str(w.word)) for w in s.words or ()),
+                duration=duration,
             )
             for s in segments
         ]

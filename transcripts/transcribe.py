@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -337,6 +338,7 @@ def transcribe_episode(
         chunks=len(chunks),
         resumed_from_chunk=resume,
         backend=chosen,
+        host=socket.gethostname(),
     )
     with sessions() as session:
         transcript = finish_transcript(session=session, episode=number, timings=measured)
