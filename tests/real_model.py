@@ -29,6 +29,30 @@ SCRIPT = (
     "half of the cost this year."
 )
 
+# Twenty sentences of a call-in show, for the benchmark's five minutes of speech.
+SHOW_SENTENCES = (
+    "Good morning and welcome to the hotline, the programme where members answer your calls.",
+    "Today we talk about pensions, health insurance and the buses in the new districts.",
+    "Our first caller is a retired teacher who lives near the river.",
+    "She says her pension arrived late twice this year and asks who she should call.",
+    "The member thanks her and explains that the office will check every late payment.",
+    "The second caller drives a taxi and wants to know about the new parking rules.",
+    "He asks why the fees near the hospital went up in the spring.",
+    "The answer is that the city wants more spaces for patients and their families.",
+    "A listener wrote a letter about the old lift in her building.",
+    "It has been broken for three months and her mother cannot walk down the stairs.",
+    "The member promises to visit the building next week with an engineer.",
+    "Our next guest works on health insurance for farmers and small shop owners.",
+    "She explains how to claim money back after a visit to the doctor.",
+    "You need the receipt, your card and a short form from the clinic.",
+    "Many callers ask about schools, so we will come back to that next Saturday.",
+    "A young father asks when the new kindergarten in the north will open.",
+    "The answer is September, and places will be given by a fair lottery.",
+    "Before we finish, remember that you can send questions by text message at any time.",
+    "Thank you to our guests and to everyone who called in this morning.",
+    "This was the hotline, and we will be back on air next week at eleven.",
+)
+
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 
@@ -55,6 +79,15 @@ def speak(text: str, path: Path, *, words_per_minute: int = 150) -> Path:
         timeout=60,
     )
     return path
+
+
+def speech(text: str, folder: Path, *, words_per_minute: int = 150) -> np.ndarray:
+    """``text`` spoken by espeak-ng, as 16 kHz mono float32 decoded by our ffmpeg."""
+    from hotline.ffmpeg import decode_pcm
+
+    wav = speak(text, folder / "speech.wav", words_per_minute=words_per_minute)
+    pcm = decode_pcm(wav, sample_rate=16_000, channels=1)
+    return np.ascontiguousarray(pcm.reshape(-1), dtype=np.float32)
 
 
 def words(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from hotline.cli.common import (
     print_table,
     station_from,
 )
-from hotline.timeutil import format_offset
+from hotline.timeutil import format_offset, parse_offset
 
 app = typer.Typer(help="Episode transcripts: 文字稿.", no_args_is_help=True)
 
@@ -41,11 +41,17 @@ def import_(
 def show(
     ctx: typer.Context,
     number: int = EPISODE_ARGUMENT,
+    around: str | None = typer.Option(
+        None, "--around", help="Only the lines around this moment (MM:SS), on the word said then."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show an episode's transcript: each segment's time and text as heard."""
     from transcripts.store import load_transcript
 
+    if around is not None:
+        _show_around(ctx, number, parse_offset(around, field="--around"), as_json)
+        return
     station = station_from(ctx)
     with station.session() as session:
         doc, normalized = load_transcript(session=session, episode=number)
@@ -77,6 +83,50 @@ def show(
         ((format_offset(c.start), format_offset(c.end), c.text) for c in doc.cues),
         max_width=80,
     )
+
+
+def _show_around(ctx: typer.Context, number: int, moment: float, as_json: bool) -> None:
+    from transcripts.around import window_at
+
+    station = station_from(ctx)
+    with station.session() as session:
+        landing = window_at(session=session, episode=number, moment=moment)
+    window, word = landing.window, landing.word
+    if as_json:
+        emit_json(
+            {
+                "episode": number,
+                "moment": moment,
+                "word": (
+                    {"start": word.start, "end": word.end, "text": word.text} if word else None
+                ),
+                "at": word.start if word else window.lines[window.hit].start,
+                "segments": [
+                    {
+                        "start": line.start,
+                        "end": line.end,
+                        "timestamp": format_offset(line.start),
+                        "text": line.text,
+                        "hit": i == window.hit,
+                    }
+                    for i, line in enumerate(window.lines)
+                ],
+            }
+        )
+        return
+    landed = (
+        f"the word 【{word.text.strip()}】 at {format_offset(word.start)} ({word.start:.2f} s)"
+        if word
+        else "no word timings stored: the segment said then"
+    )
+    echo(f"第{number}期 around {format_offset(moment)}: {landed}")
+    for i, line in enumerate(window.lines):
+        text = line.text
+        if i == window.hit and landing.span is not None:
+            a, b = landing.span
+            text = f"{text[:a]}【{text[a:b]}】{text[b:]}"
+        mark = "→" if i == window.hit else " "
+        echo(f"{mark} {format_offset(line.start)}  {text}")
 
 
 @app.command("export")
