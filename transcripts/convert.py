@@ -19,6 +19,7 @@ import json
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,10 @@ def _load(checkpoint: Path) -> tuple[dict[str, int], dict[str, Any]]:
     if not checkpoint.is_file():
         raise ConversionFailed(f"{where}: no such file")
     try:
-        data = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about the pickle protocol of a broken file before failing on it.
+            warnings.simplefilter("ignore")
+            data = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling or zip errors: the file is not a torch checkpoint
         reason = next((s.strip() for s in str(exc).splitlines() if s.strip()), type(exc).__name__)
         raise ConversionFailed(f"{where}: not a torch checkpoint ({reason[:120]})") from exc

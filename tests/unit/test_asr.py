@@ -76,7 +76,8 @@ def test_pipeline_on_arrays_keeps_segments_inside_the_speech(engine: Engine) -> 
     backend = make_backend(settings, backend=engine.backend)
     audio = tone_and_silence([("silence", 8), ("tone", 5), ("silence", 40), ("noise", 4)])
     segments = transcribe_audio(audio, backend=backend, settings=settings)
-    speech = [(8 - 0.2, 13 + 0.2), (53 - 0.2, 57.0)]
+    pad = settings.speech_pad_seconds + 0.05
+    speech = [(8 - pad, 13 + pad), (53 - pad, 57.0)]
     for segment in segments:
         assert any(a <= segment.start <= segment.end <= b for a, b in speech), segment
         for word in segment.words:
