@@ -119,7 +119,7 @@ def add_mastered_episode(station, number: int, audio: np.ndarray | None, **field
     episode = Episode(
         number=number,
         title=fields.pop("title", "养老服务面对面"),
-        air_start=datetime(2022, 8, 6, 3, tzinfo=UTC),
+        air_start=fields.pop("air_start", datetime(2022, 8, 6, 3, tzinfo=UTC)),
         hosts=fields.pop("hosts", ["李明", "王芳"]),
         status="recorded",
         **fields,
@@ -128,6 +128,7 @@ def add_mastered_episode(station, number: int, audio: np.ndarray | None, **field
         station.master_dir.mkdir(parents=True, exist_ok=True)
         path = write_wav(station.master_dir / f"{number:04d}.wav", audio)
         episode.audio_path = path.relative_to(station.root).as_posix()
+        episode.audio_seconds = len(audio) / 16_000
         episode.status = "mastered"
     with station.session() as session:
         session.add(episode)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from hotline import jobs
 from hotline.errors import InvalidInput
@@ -151,24 +151,29 @@ def queue_backlog(
     """Queue a transcribe job for every mastered episode with no complete transcript.
 
     Dates are local air dates (``date_to`` inclusive). An episode whose transcribe job is
-    already waiting keeps it (and its place in the queue).
+    already waiting keeps it (and its place in the queue). Episodes with a recording but no
+    master are counted, not queued: ``hotline process`` masters them first (and ingest
+    queued their transcription with it).
     """
     air_from, air_before = _air_window(tz, date_from, date_to)
     complete = select(Transcript.episode_id).where(col(Transcript.complete).is_(True))
-    query = select(Episode.id, Episode.number, Episode.audio_seconds, Episode.status).where(
-        col(Episode.id).not_in(complete), col(Episode.audio_path).is_not(None)
-    )
+    has_audio = or_(col(Episode.audio_path).is_not(None), col(Episode.raw_path).is_not(None))
+    query = select(
+        Episode.id, Episode.number, Episode.audio_seconds, Episode.status, Episode.audio_path
+    ).where(col(Episode.id).not_in(complete), has_audio)
     if air_from is not None:
         query = query.where(Episode.air_start >= air_from)
     if air_before is not None:
         query = query.where(Episode.air_start < air_before)
     order = col(Episode.air_start).desc() if newest_first else col(Episode.air_start)
     backlog = Backlog(rate=measured_rate(session=session, backend=backend, model=model))
-    for episode_id, number, seconds, status in session.exec(query.order_by(order)).all():
+    for episode_id, number, seconds, status, master in session.exec(query.order_by(order)).all():
         if limit is not None and len(backlog.queued) >= limit:
             break
-        if status not in TRANSCRIBABLE:
+        if master is None:
             backlog.not_mastered += 1
+            continue
+        if status not in TRANSCRIBABLE:  # a cancelled episode keeps its audio, not its place
             continue
         job = jobs.enqueue(session=session, kind=JobKind.transcribe, episode_id=episode_id)
         assert job.id is not None

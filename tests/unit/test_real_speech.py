@@ -12,7 +12,7 @@ storage); on the first ten sentences 0.072 and 0.051–0.065. The bound is 0.15:
 three times what was measured, room for another CPU's int8 arithmetic, and far below
 what a broken pipeline (lost chunks, shifted audio, a wrong tokenizer) produces. The
 pipeline may not do worse than the plain call by more than one word of the script.
-About 38 CPU seconds in all (25 s wall on an idle machine).
+About 38 CPU seconds in all, on two threads.
 """
 
 from __future__ import annotations
