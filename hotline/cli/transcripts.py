@@ -111,6 +111,10 @@ def _show_around(ctx: typer.Context, number: int, moment: float, as_json: bool) 
                     }
                     for i, line in enumerate(window.lines)
                 ],
+                "questions": [
+                    {"id": q.question_id, "offset": q.offset, "aligned": q.aligned, "text": q.text}
+                    for q in window.questions
+                ],
             }
         )
         return
@@ -127,6 +131,9 @@ def _show_around(ctx: typer.Context, number: int, moment: float, as_json: bool) 
             text = f"{text[:a]}【{text[a:b]}】{text[b:]}"
         mark = "→" if i == window.hit else " "
         echo(f"{mark} {format_offset(line.start)}  {text}")
+    for q in window.questions:
+        said = f" (first word at {format_offset(q.aligned)})" if q.aligned is not None else ""
+        echo(f"  问题 {q.question_id} 回答于 {format_offset(q.offset)}{said}: {q.text}")
 
 
 @app.command("export")

@@ -5,8 +5,9 @@ Revises: 0003
 
 Three integers a word (characters covered, gap and duration in centiseconds; see
 transcripts.words), NULL for segments stored before word timings or imported without them.
-A column on the segment rather than a table with a row per word: measured at about 8 bytes
-a word against about 43 for a row per word (68 for whisper's word objects as JSON) (benchmarks/bench_transcribe.py --words).
+A column on the segment rather than a table with a row per word: measured in SQLite at
+about 8 bytes a word, against 43 for a row per word and 68 for whisper's word objects as
+JSON (benchmarks/bench_transcribe.py --part words).
 """
 
 import sqlalchemy as sa
