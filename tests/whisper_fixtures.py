@@ -77,6 +77,17 @@ def engine_fixture(request: pytest.FixtureRequest, tiny_whisper: Path) -> Engine
     return Engine(request.param, request.getfixturevalue("tiny_ct2"))
 
 
+@pytest.fixture(name="offline_models")
+def offline_models_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Named models are looked up in an empty folder of the test's own, never the real cache."""
+    from transcripts.models_offline import WHISPER_DIR_ENV
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv(WHISPER_DIR_ENV, str(tmp_path / "models"))
+    (tmp_path / "models").mkdir(exist_ok=True)
+    return tmp_path / "models"
+
+
 def tone_and_silence(pattern: list[tuple[str, float]], *, rate: int = 16_000) -> np.ndarray:
     """16 kHz mono audio from (kind, seconds) pieces: ``tone``, ``noise`` or ``silence``."""
     rng = np.random.default_rng(7)

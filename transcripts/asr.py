@@ -129,19 +129,26 @@ class DecodeOptions:
         }
 
 
-def pick_device(setting: str) -> str:
-    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu``; ``cpu``/``cuda`` as given."""
+def pick_device(setting: str, *, engine: str = OPENAI) -> str:
+    """``auto`` → ``cuda`` when the engine (torch, or CTranslate2 for faster-whisper) sees a
+    GPU, else ``cpu``; ``cpu``/``cuda`` as given."""
     setting = setting.strip().lower()
     if setting not in ("auto", "cpu", "cuda"):
         raise InvalidInput(f"transcribe.device {setting!r}: use auto, cpu or cuda")
     if setting == "cpu":
         return "cpu"
-    import torch
+    if engine == FASTER:
+        import ctranslate2
 
-    if torch.cuda.is_available():
+        found, library = ctranslate2.get_cuda_device_count() > 0, "CTranslate2"
+    else:
+        import torch
+
+        found, library = torch.cuda.is_available(), "torch"
+    if found:
         return "cuda"
     if setting == "cuda":
-        raise InvalidInput("transcribe.device is cuda, but torch sees no CUDA device here")
+        raise InvalidInput(f"transcribe.device is cuda, but {library} sees no CUDA device here")
     return "cpu"
 
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.config import TranscribeSettings
 from hotline.errors import InvalidInput
-from transcripts.asr import SAMPLE_RATE, DecodeOptions, RawSegment, Word, make_segment
-from transcripts.models_offline import CorruptCheckpoint, resolve_ct2_model
+from transcripts.asr import SAMPLE_RATE, DecodeOptions, RawSegment, Word, make_segment, pick_device
+from transcripts.models_offline import FASTER, CorruptCheckpoint, resolve_ct2_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,22 +28,6 @@ if TYPE_CHECKING:
 COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int16", "float16", "bfloat16", "float32")
 BATCHED_ON_CUDA = 8
 """Windows decoded together on a GPU when ``transcribe.batch_size`` is 0 (auto)."""
-
-
-def pick_ct2_device(setting: str) -> str:
-    """``auto`` → ``cuda`` when CTranslate2 sees a GPU, else ``cpu``."""
-    setting = setting.strip().lower()
-    if setting not in ("auto", "cpu", "cuda"):
-        raise InvalidInput(f"transcribe.device {setting!r}: use auto, cpu or cuda")
-    if setting == "cpu":
-        return "cpu"
-    import ctranslate2
-
-    if ctranslate2.get_cuda_device_count() > 0:
-        return "cuda"
-    if setting == "cuda":
-        raise InvalidInput("transcribe.device is cuda, but CTranslate2 sees no CUDA device here")
-    return "cpu"
 
 
 def pick_compute_type(setting: str, *, device: str, check: bool = True) -> str:
@@ -198,7 +182,7 @@ def faster_whisper_backend(
     """
     options = DecodeOptions.from_settings(settings).with_extra(extra)
     faster_kwargs(options, language=settings.language)  # refuses unknown extras up front
-    device = pick_ct2_device(settings.device)
+    device = pick_device(settings.device, engine=FASTER)
     compute_type = pick_compute_type(settings.compute_type, device=device)
     threads = pick_threads(settings.threads)
     batch_size = pick_batch_size(settings.batch_size, device=device)

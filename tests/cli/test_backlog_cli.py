@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 from whisper_fixtures import (
     add_mastered_episode,
+    offline_models_fixture,  # noqa: F401 (the offline_models fixture)
     tiny_settings,
     tiny_whisper_fixture,  # noqa: F401 (the tiny_whisper fixture)
     tone_and_silence,
@@ -22,13 +23,8 @@ from whisper_fixtures import (
 
 from hotline.models import Episode, Job
 from hotline.station import Station
-from transcripts.models_offline import WHISPER_DIR_ENV
 
-
-@pytest.fixture(autouse=True)
-def offline_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv(WHISPER_DIR_ENV, str(tmp_path / "models"))
+pytestmark = pytest.mark.usefixtures("offline_models")
 
 
 def archive(station: Station, tiny_whisper: Path) -> None:

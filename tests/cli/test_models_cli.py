@@ -14,35 +14,28 @@ from pathlib import Path
 import pytest
 from whisper_fixtures import (
     add_mastered_episode,
+    offline_models_fixture,  # noqa: F401 (the offline_models fixture)
     tiny_settings,
     tiny_whisper_fixture,  # noqa: F401 (the tiny_whisper fixture)
     tone_and_silence,
 )
 
 from hotline.station import Station
-from transcripts.models_offline import WHISPER_DIR_ENV
 
-
-@pytest.fixture(autouse=True)
-def model_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Named models live in an empty folder of this test's own."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv(WHISPER_DIR_ENV, str(tmp_path / "models"))
-    (tmp_path / "models").mkdir()
-    return tmp_path / "models"
+pytestmark = pytest.mark.usefixtures("offline_models")
 
 
 def test_convert_a_named_checkpoint_then_list_and_use_it_by_name(
-    cli: Callable[..., object], station: Station, model_folder: Path, tiny_whisper: Path
+    cli: Callable[..., object], station: Station, offline_models: Path, tiny_whisper: Path
 ) -> None:
-    (model_folder / "tiny.pt").write_bytes(tiny_whisper.read_bytes())
+    (offline_models / "tiny.pt").write_bytes(tiny_whisper.read_bytes())
     before = cli("models", "list")
     assert "no CTranslate2 model yet: `hotline models convert" in before.stdout
 
-    done = cli("models", "convert", model_folder / "tiny.pt")
+    done = cli("models", "convert", offline_models / "tiny.pt")
     assert done.exit_code == 0, done.stderr
-    folder = model_folder / "tiny-ct2-int8"
-    assert done.stdout.startswith(f"converted {model_folder / 'tiny.pt'} → {folder} (int8, ")
+    folder = offline_models / "tiny-ct2-int8"
+    assert done.stdout.startswith(f"converted {offline_models / 'tiny.pt'} → {folder} (int8, ")
     assert 'transcribe.model = "tiny"' in done.stdout
     assert {"model.bin", "config.json", "tokenizer.json"} <= {p.name for p in folder.iterdir()}
 
@@ -107,7 +100,7 @@ def test_a_file_that_cannot_be_converted_says_why_in_one_line(
 
 
 def test_faster_whisper_without_a_converted_model_says_how_to_make_one(
-    cli: Callable[..., object], station: Station, model_folder: Path, tiny_whisper: Path
+    cli: Callable[..., object], station: Station, offline_models: Path, tiny_whisper: Path
 ) -> None:
     add_mastered_episode(station, 999, tone_and_silence([("tone", 6)]))
     tiny_settings(station, Path("small"), backend="faster-whisper")
@@ -119,13 +112,13 @@ def test_faster_whisper_without_a_converted_model_says_how_to_make_one(
     )
     assert "whisper.load_model('small')" in line and "\n" not in line
 
-    (model_folder / "small.pt").write_bytes(tiny_whisper.read_bytes())
+    (offline_models / "small.pt").write_bytes(tiny_whisper.read_bytes())
     checkpoint_only = cli("transcribe", 999)
     assert checkpoint_only.exit_code == 1
-    assert f"convert it here, offline: `hotline models convert {model_folder / 'small.pt'}`" in (
+    assert f"convert it here, offline: `hotline models convert {offline_models / 'small.pt'}`" in (
         checkpoint_only.stderr
     )
-    a_pt_path = cli("transcribe", 999, "--model", model_folder / "small.pt")
+    a_pt_path = cli("transcribe", 999, "--model", offline_models / "small.pt")
     assert a_pt_path.exit_code == 1
     assert "is not a CTranslate2 model folder" in a_pt_path.stderr
     unknown = cli("transcribe", 999, "--backend", "whisperx")
