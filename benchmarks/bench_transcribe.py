@@ -238,7 +238,7 @@ PUBLISHED = [
 
 def engines(args: argparse.Namespace) -> None:
     from engines import CONFIGS, measure, prepare
-    from real_model import SHOW_SENTENCES, speech, word_error_rate
+    from real_model import SHOW_SENTENCES, speech
 
     script = " ".join(SHOW_SENTENCES * 3)
     with tempfile.TemporaryDirectory() as tmp:
@@ -256,6 +256,14 @@ def engines(args: argparse.Namespace) -> None:
                 print(f"run {run + 1}: {name:28} {result['cpu_seconds']:6.1f} s CPU, "
                       f"{result['wall_seconds']:6.1f} s wall, {result['peak_rss_mb']:5.0f} MB",
                       file=sys.stderr)  # fmt: skip
+    report_engines(runs, script=script, seconds=seconds, runs_wanted=args.runs)
+
+
+def report_engines(
+    runs: dict[str, list[dict[str, Any]]], *, script: str, seconds: float, runs_wanted: int
+) -> None:
+    """The side-by-side table, the targets and the backlog arithmetic, from measured runs."""
+    from real_model import word_error_rate
 
     reference = runs["openai-whisper fp32"][0]["text"]
     base_cpu = median([r["cpu_seconds"] for r in runs["openai-whisper fp32"]])
@@ -290,7 +298,7 @@ def engines(args: argparse.Namespace) -> None:
         "engine (tiny.en, identical weights)", "CPU s", "wall s", "RTF (wall)",
         "speed-up (CPU)", "peak RSS MB", "WER vs script", "agreement with openai",
     ]  # fmt: skip
-    print(f"\n{seconds:.0f} s of espeak-ng speech, {args.runs} runs, medians; "
+    print(f"\n{seconds:.0f} s of espeak-ng speech, {runs_wanted} run(s), medians; "
           f"load {os.getloadavg()[0]:.1f}\n")  # fmt: skip
     print(markdown_table(headers, rows))
     by = {r["config"]: r for r in results}
@@ -326,7 +334,7 @@ def engines(args: argparse.Namespace) -> None:
             "audio_seconds": round(seconds, 1),
             "script_words": len(script.split()),
             "threads": 2,
-            "runs": args.runs,
+            "runs": {name: len(measured) for name, measured in runs.items()},
             "decoding": "station defaults: beam 5, temperatures 0–1, no conditioning, words",
             "results": results,
             "targets": {"int8_speed_up_ge_4": met_speed, "int8_wer_within_0.02": met_wer},
