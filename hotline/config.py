@@ -106,9 +106,25 @@ class AudioSettings:
 @dataclass
 class TranscribeSettings:
     model: str = "small"
-    """Whisper model name (tiny, base, small, medium, large-v3, …) or a checkpoint path."""
+    """Whisper model name (tiny, base, small, medium, large-v3, …), a checkpoint path (.pt) or
+    a CTranslate2 model folder (``hotline models convert`` makes one from a checkpoint)."""
+    backend: str = "auto"
+    """openai-whisper (the reference), faster-whisper (CTranslate2, about 4× faster on CPU) or
+    auto: faster-whisper when the model is a CTranslate2 folder or a converted one of that
+    name is on disk, openai-whisper otherwise."""
     device: str = "auto"
     """auto (CUDA when present), cpu or cuda."""
+    compute_type: str = "auto"
+    """faster-whisper's arithmetic: auto is float16 on CUDA and int8 on CPU; or int8, float16,
+    float32, int8_float16, int8_float32, bfloat16."""
+    threads: int = 0
+    """CPU threads for faster-whisper; 0 is one per core."""
+    batch_size: int = 0
+    """faster-whisper's batched pipeline: windows decoded together. 0 picks 8 on CUDA and
+    sequential on CPU (its published gains are on GPUs; not yet measured on this CPU:
+    bench_transcribe.py --part engines does); 1 is sequential."""
+    word_timestamps: bool = True
+    """Store when each word starts and ends (search lands on the word; costs some speed)."""
     language: str = "zh"
     """Language passed to whisper."""
     beam_size: int = 5
@@ -121,8 +137,10 @@ class TranscribeSettings:
     """Pauses longer than ``min_silence_seconds`` are not sent to the model (offsets are kept)."""
     min_silence_seconds: float = 0.5
     """Shorter pauses stay in the audio whisper hears; longer ones are cut out."""
-    speech_pad_seconds: float = 0.15
-    """Of each pause cut out, this much is kept on either side (word onsets, a break to hear)."""
+    speech_pad_seconds: float = 0.25
+    """Of each pause cut out, this much is kept on either side (word onsets, a break to hear).
+    0.25 measured: on real speech (tests/unit/test_real_speech.py) 0.15 raised the word error
+    rate over ungated audio by two words in a hundred, 0.25 did not."""
     max_window_tokens: int = 0
     """Most tokens whisper writes per 30-second window; 0 keeps whisper's limit (224)."""
 

@@ -233,6 +233,8 @@ class Segment(_Table, table=True):
     end: float
     text: str  # as heard
     text_norm: str  # simplified script, for search and display
+    # Word timings over ``text``: compact JSON, three integers a word (transcripts.words).
+    words: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class Job(_Table, table=True):

@@ -1,16 +1,17 @@
-"""Speech recognition backends: the ``AsrBackend`` interface and the openai-whisper backend.
+"""Speech recognition backends: the ``AsrBackend`` interface, openai-whisper, and the choice.
 
 The rest of ``transcripts`` sees only ``AsrBackend.transcribe(audio, prompt=…, language=…)``:
-16 kHz mono float32 in, ``RawSegment`` list out (seconds from the start of ``audio``). This
-module is the one place that knows whisper's options; whisper and torch are imported only
-inside functions, so importing it costs nothing.
+16 kHz mono float32 in, ``RawSegment`` list out (seconds from the start of ``audio``, with
+word timings when asked for). This module knows openai-whisper's options and picks the
+backend for the settings (``make_backend``); ``transcripts.asr_ct2`` is faster-whisper.
+Engines are imported only inside functions, so importing this module costs nothing.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,7 +19,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hotline.config import TranscribeSettings
 from hotline.errors import InvalidInput
 from hotline.stages import check_cancelled
-from transcripts.models_offline import load_checkpoint, resolve_model
+from transcripts.models_offline import (
+    BACKENDS,
+    FASTER,
+    OPENAI,
+    load_checkpoint,
+    prefers_ct2,
+    resolve_model,
+)
+from transcripts.words import Word
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +43,25 @@ class RawSegment:
     start: float
     end: float
     text: str
+    words: tuple[Word, ...] = ()
+    """Word timings, when the backend was asked for them (the words spell ``text``)."""
+
+
+def make_segment(
+    start: float, end: float, text: str, words: Iterable[Word], *, duration: float
+) -> RawSegment:
+    """A segment with its times (and its words') clamped to the audio: whisper's word
+    alignment can put a time a frame before zero or past the end."""
+
+    def clamp(t: float, low: float) -> float:
+        return min(max(float(t), low), duration)
+
+    start = clamp(start, 0.0)
+    timed = []
+    for word in words:
+        word_start = clamp(word.start, 0.0)
+        timed.append(Word(word_start, clamp(word.end, word_start), word.text))
+    return RawSegment(start, clamp(end, start), text, tuple(timed))
 
 
 class AsrBackend(Protocol):
@@ -61,6 +89,8 @@ class DecodeOptions:
     """Fallback ladder: the next temperature is tried when the output looks like a failure."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Further keyword arguments for ``whisper.transcribe`` (benchmarks cap ``sample_len``)."""
+    word_timestamps: bool = False
+    """Ask the model for each word's start and end."""
 
     @classmethod
     def from_settings(cls, settings: TranscribeSettings) -> DecodeOptions:
@@ -72,7 +102,17 @@ class DecodeOptions:
         if settings.max_window_tokens < 0:
             raise InvalidInput("transcribe.max_window_tokens must be 0 (whisper's limit) or more")
         extra = {"sample_len": settings.max_window_tokens} if settings.max_window_tokens else {}
-        return cls(beam_size=settings.beam_size, temperatures=temperatures, extra=extra)
+        return cls(
+            beam_size=settings.beam_size,
+            temperatures=temperatures,
+            extra=extra,
+            word_timestamps=settings.word_timestamps,
+        )
+
+    def with_extra(self, extra: Mapping[str, Any] | None) -> DecodeOptions:
+        if not extra:
+            return self
+        return replace(self, extra={**self.extra, **extra})
 
     def whisper_kwargs(self, *, language: str, device: str) -> dict[str, Any]:
         """Keyword arguments for ``whisper.transcribe`` (prompt excluded)."""
@@ -85,23 +125,31 @@ class DecodeOptions:
             # Against repetition loops and drift: each 30 s window stands on its own.
             "condition_on_previous_text": False,
             "fp16": device == "cuda",
+            "word_timestamps": self.word_timestamps,
             **self.extra,
         }
 
 
-def pick_device(setting: str) -> str:
-    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu``; ``cpu``/``cuda`` as given."""
+def pick_device(setting: str, *, engine: str = OPENAI) -> str:
+    """``auto`` → ``cuda`` when the engine (torch, or CTranslate2 for faster-whisper) sees a
+    GPU, else ``cpu``; ``cpu``/``cuda`` as given."""
     setting = setting.strip().lower()
     if setting not in ("auto", "cpu", "cuda"):
         raise InvalidInput(f"transcribe.device {setting!r}: use auto, cpu or cuda")
     if setting == "cpu":
         return "cpu"
-    import torch
+    if engine == FASTER:
+        import ctranslate2
 
-    if torch.cuda.is_available():
+        found, library = ctranslate2.get_cuda_device_count() > 0, "CTranslate2"
+    else:
+        import torch
+
+        found, library = torch.cuda.is_available(), "torch"
+    if found:
         return "cuda"
     if setting == "cuda":
-        raise InvalidInput("transcribe.device is cuda, but torch sees no CUDA device here")
+        raise InvalidInput(f"transcribe.device is cuda, but {library} sees no CUDA device here")
     return "cpu"
 
 
@@ -133,8 +181,15 @@ class WhisperBackend:
                 kwargs["carry_initial_prompt"] = True
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         result = whisper.transcribe(_Cancellable(self.model), audio, **kwargs)
+        duration = len(audio) / SAMPLE_RATE
         return [
-            RawSegment(float(s["start"]), float(s["end"]), str(s["text"]))
+            make_segment(
+                s["start"],
+                s["end"],
+                str(s["text"]),
+                (Word(w["start"], w["end"], str(w["word"])) for w in s.get("words") or ()),
+                duration=duration,
+            )
             for s in result["segments"]
         ]
 
@@ -183,12 +238,55 @@ def whisper_backend(
         ModelUnavailable: the model is not on this machine (with how to provide it).
         CorruptCheckpoint: the checkpoint file cannot be loaded (naming it).
     """
-    options = DecodeOptions.from_settings(settings)
-    if extra:
-        options = DecodeOptions(options.beam_size, options.temperatures, {**options.extra, **extra})
+    options = DecodeOptions.from_settings(settings).with_extra(extra)
     spec = (model or settings.model).strip()
     name, path = resolve_model(spec, base=base)
     device = pick_device(settings.device)
     stat = path.stat()
     loaded = _cached_model(str(path), (stat.st_size, stat.st_mtime_ns), name, device)
     return WhisperBackend(loaded, name=spec, device=device, options=options)
+
+
+def choose_backend(
+    settings: TranscribeSettings,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+    base: Path | None = None,
+) -> str:
+    """openai-whisper or faster-whisper for these settings (``backend`` overrides them).
+
+    ``auto`` takes faster-whisper when the model is a CTranslate2 folder, or a converted
+    model of that name is on disk; otherwise the openai-whisper reference.
+    """
+    from transcripts.asr_ct2 import pick_compute_type
+
+    choice = (backend or settings.backend).strip().lower()
+    if choice in BACKENDS:
+        return choice
+    if choice != "auto":
+        raise InvalidInput(f"transcribe backend {choice!r}: use auto, {' or '.join(BACKENDS)}")
+    spec = (model or settings.model).strip()
+    prefer = pick_compute_type(settings.compute_type, device="cpu", check=False)
+    return FASTER if prefers_ct2(spec, base=base, prefer=prefer) else OPENAI
+
+
+def make_backend(
+    settings: TranscribeSettings,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+    base: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> AsrBackend:
+    """The recogniser for ``settings``: ``model`` and ``backend`` override the settings.
+
+    Raises:
+        ModelUnavailable: the model is not on this machine in the form the backend needs.
+        CorruptCheckpoint: the model cannot be loaded (naming it).
+    """
+    if choose_backend(settings, model=model, backend=backend, base=base) == FASTER:
+        from transcripts.asr_ct2 import faster_whisper_backend
+
+        return faster_whisper_backend(settings, model=model, base=base, extra=extra)
+    return whisper_backend(settings, model=model, base=base, extra=extra)

@@ -145,7 +145,9 @@ def clean_segments(
     for segment in sorted(segments, key=lambda s: (s.start, s.end)):
         text = remove_hallucinations(collapse_repeats(segment.text), phrases)
         if text:
-            kept.append(RawSegment(segment.start, max(segment.end, segment.start), text))
+            kept.append(
+                RawSegment(segment.start, max(segment.end, segment.start), text, segment.words)
+            )
     out: list[RawSegment] = []
     i = 0
     while i < len(kept):
@@ -154,7 +156,7 @@ def clean_segments(
         while j < len(kept) and text_key(kept[j].text) == key:
             j += 1
         if j - i >= MIN_REPEATED_SEGMENTS:
-            out.append(RawSegment(kept[i].start, kept[j - 1].end, kept[i].text))
+            out.append(RawSegment(kept[i].start, kept[j - 1].end, kept[i].text, kept[i].words))
         else:
             out.extend(kept[i:j])
         i = j

@@ -19,6 +19,7 @@ from typing import Any
 from hotline.errors import InvalidInput
 from hotline.files import write_atomic
 from hotline.text import clean_text
+from transcripts.words import Word
 
 FORMATS = ("srt", "vtt", "txt", "json")
 JSON_FORMAT = "hotline-transcript"
@@ -37,6 +38,8 @@ class Cue:
     start: float
     end: float
     text: str
+    words: tuple[Word, ...] = ()
+    """Word timings when known (only our JSON and whisper's carry them)."""
 
 
 @dataclass
@@ -216,7 +219,8 @@ def parse_json(text: str, *, name: str = "JSON") -> TranscriptDoc:
         start, end = _number(item.get("start"), where), _number(item.get("end"), where)
         cue = _make_cue(start, end, [item["text"]], where=where)
         if cue is not None:
-            cues.append(cue)
+            words = _json_words(item.get("words"), where=where)
+            cues.append(Cue(cue.start, cue.end, cue.text, words) if words else cue)
     settings = data.get("settings")
     episode = data.get("episode")
     return TranscriptDoc(
@@ -228,6 +232,27 @@ def parse_json(text: str, *, name: str = "JSON") -> TranscriptDoc:
         episode=episode if isinstance(episode, int) else None,
         timings=data.get("timings") if isinstance(data.get("timings"), dict) else {},
     )
+
+
+def _json_words(value: Any, *, where: str) -> tuple[Word, ...]:
+    """Words of a JSON segment: ours (``[start, end, text]``) or whisper's (objects)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidInput(f"{where}: 'words' should be a list")
+    words = []
+    for item in value:
+        if isinstance(item, list) and len(item) == 3:
+            start, end, text = item
+        elif isinstance(item, dict):
+            start, end, text = item.get("start"), item.get("end"), item.get("word")
+        else:
+            raise InvalidInput(f"{where}: a word should be [start, end, text]")
+        start, end = _number(start, where), _number(end, where)
+        if not isinstance(text, str) or end < start or start < 0:
+            raise InvalidInput(f"{where}: broken word timing {item!r}")
+        words.append(Word(start, end, text))
+    return tuple(words)
 
 
 _PARSERS = {"srt": parse_srt, "vtt": parse_vtt, "txt": parse_txt, "json": parse_json}
@@ -295,6 +320,8 @@ def write_json(doc: TranscriptDoc, *, normalized: Sequence[str] | None = None) -
         item: dict[str, Any] = {"start": cue.start, "end": cue.end, "text": cue.text}
         if normalized is not None:
             item["text_norm"] = normalized[i]
+        if cue.words:
+            item["words"] = [[w.start, w.end, w.text] for w in cue.words]
         segments.append(item)
     data = {
         "format": JSON_FORMAT,

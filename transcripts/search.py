@@ -35,8 +35,9 @@ from transcripts.matching import (
     term_tokens,
 )
 from transcripts.query import Filters, parse_query
-from transcripts.snippets import display_form, make_snippet
+from transcripts.snippets import display_form, make_snippet, match_spans
 from transcripts.term_sets import counts_of, first_of, matching_set
+from transcripts.words import decode, time_at
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -58,6 +59,13 @@ class Hit:
     segment_id: int = 0
     rewritten: bool = False
     """The text as heard differs from the shown (normalised) form, e.g. traditional script."""
+    at: float | None = None
+    """When the first match was said (the start of its word); None without word timings."""
+
+    @property
+    def landing(self) -> float:
+        """Where to jump to: the matched word when known, else the segment's start."""
+        return self.start if self.at is None else self.at
 
 
 @dataclass
@@ -89,8 +97,8 @@ class EpisodeResult:
 
 _HIT_SQL = (
     sa.text(
-        'SELECT s.id, s.start, s."end", s.text, s.text_norm, e.number, e.title, e.air_start '
-        "FROM segment s JOIN episode e ON e.id = s.episode_id WHERE s.id IN :ids"
+        'SELECT s.id, s.start, s."end", s.text, s.text_norm, e.number, e.title, e.air_start, '
+        "s.words FROM segment s JOIN episode e ON e.id = s.episode_id WHERE s.id IN :ids"
     )
     .bindparams(sa.bindparam("ids", expanding=True))
     .columns(air_start=UTCDateTime())
@@ -129,9 +137,12 @@ def _hits(
     for i, segment_id in enumerate(chosen):
         if segment_id not in by_id:
             continue  # a posting whose segment vanished behind the index's back
-        _, start, end, text, text_norm, number, title, air_start = by_id[segment_id]
+        _, start, end, text, text_norm, number, title, air_start, words = by_id[segment_id]
         shown = display_form(text_norm, text)
         snippet, highlights = make_snippet(text_norm, text, terms, shown=shown)
+        spans = match_spans(text_norm, terms) if words else []
+        timed = decode(words, text=text, segment_start=start) if spans else []
+        at = time_at(timed, spans[0][0], length=len(text_norm)) if timed else None
         hits.append(
             Hit(
                 episode=number,
@@ -145,6 +156,7 @@ def _hits(
                 score=None if scores is None else scores[i],
                 segment_id=segment_id,
                 rewritten=shown != text,
+                at=at,
             )
         )
     return hits

@@ -32,6 +32,7 @@ from transcripts.formats import (
     write_transcript_files,
 )
 from transcripts.normalize import normalize
+from transcripts.words import decode, store_words
 
 SOURCES = ("whisper", "import")
 
@@ -50,7 +51,7 @@ def _clean_cues(cues: Iterable[Cue], *, episode: int) -> list[Cue]:
         except InvalidInput as exc:
             raise InvalidInput(f"{where}: {exc}") from exc
         if text:
-            out.append(Cue(float(cue.start), float(cue.end), text))
+            out.append(Cue(float(cue.start), float(cue.end), text, cue.words))
     out.sort(key=lambda c: (c.start, c.end))
     return out
 
@@ -136,6 +137,7 @@ def append_segments(
                 "end": c.end,
                 "text": c.text,
                 "text_norm": normalize(c.text),
+                "words": store_words(c.words, text=c.text, segment_start=c.start),
             }
             for c in cues
         ]
@@ -154,11 +156,15 @@ def append_segments(
     return len(cues)
 
 
-def finish_transcript(*, session: Session, episode: int) -> Transcript:
-    """Mark ``episode``'s transcript complete."""
+def finish_transcript(
+    *, session: Session, episode: int, timings: dict[str, Any] | None = None
+) -> Transcript:
+    """Mark ``episode``'s transcript complete (with what the run measured, if given)."""
     transcript = find_transcript(session=session, episode=episode)
     if transcript is None:
         raise NotFound(f"episode {episode} has no transcript")
+    if timings is not None:
+        transcript.settings = {**(transcript.settings or {}), "timings": dict(timings)}
     transcript.complete = True
     transcript.chunks_done = max(transcript.chunks_done, transcript.chunks_total)
     session.add(transcript)
@@ -249,12 +255,18 @@ def load_transcript(*, session: Session, episode: int) -> tuple[TranscriptDoc, l
         .where(Segment.transcript_id == transcript.id)
         .order_by(Segment.start, Segment.id)
     ).all()
+    settings = dict(transcript.settings or {})
+    timings = settings.pop("timings", None)
     doc = TranscriptDoc(
-        cues=[Cue(s.start, s.end, s.text) for s in segments],
+        cues=[
+            Cue(s.start, s.end, s.text, tuple(decode(s.words, text=s.text, segment_start=s.start)))
+            for s in segments
+        ],
         model=transcript.model,
-        settings=dict(transcript.settings or {}),
+        settings=settings,
         language=transcript.language,
         source=transcript.source,
         episode=episode,
+        timings=timings if isinstance(timings, dict) else {},
     )
     return doc, [s.text_norm for s in segments]

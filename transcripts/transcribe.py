@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -33,6 +34,7 @@ from hotline.station import Station
 from transcripts.asr import SAMPLE_RATE, AsrBackend, RawSegment
 from transcripts.filters import clean_segments
 from transcripts.formats import Cue, write_transcript_files
+from transcripts.models_offline import FASTER, OPENAI
 from transcripts.prompt import episode_prompt
 from transcripts.store import (
     append_segments,
@@ -42,6 +44,7 @@ from transcripts.store import (
     start_transcript,
 )
 from transcripts.vad import Chunk, LevelMeter, frame_levels, pack, plan_chunks, speech_regions
+from transcripts.words import Word
 
 if TYPE_CHECKING:
     import numpy as np
@@ -91,11 +94,20 @@ def transcribe_chunk(
     packed, timemap = pack(audio, chunk.regions, offset=chunk.start)
     if len(packed) == 0:
         return []
+
+    def source(t: float, *, floor: float, end: bool = False) -> float:
+        at = timemap.to_source(t, end=end) if end else timemap.to_source(t)
+        return round(min(max(at, floor), chunk.end), 3)
+
     mapped = []
     for segment in backend.transcribe(packed, prompt=prompt, language=language):
-        start = min(max(timemap.to_source(segment.start), chunk.start), chunk.end)
-        end = min(max(timemap.to_source(segment.end, end=True), start), chunk.end)
-        mapped.append(RawSegment(round(start, 3), round(end, 3), segment.text))
+        start = source(segment.start, floor=chunk.start)
+        end = source(segment.end, floor=start, end=True)
+        words = []
+        for word in segment.words:
+            word_start = source(word.start, floor=chunk.start)
+            words.append(Word(word_start, source(word.end, floor=word_start, end=True), word.text))
+        mapped.append(RawSegment(start, end, segment.text, tuple(words)))
     return clean_segments(mapped)
 
 
@@ -138,6 +150,7 @@ class TranscribeResult:
     outcome: str
     """transcribed, current (nothing to do) or kept (an imported transcript was kept)."""
     model: str = ""
+    backend: str = ""
     segments: int = 0
     chunks: int = 0
     resumed_from: int = 0
@@ -175,11 +188,18 @@ def _read_plan(station: Station, session: Session, number: int) -> _Plan:
 
 
 def run_settings(
-    settings: TranscribeSettings, *, model: str, audio_sha256: str, prompt: str
+    settings: TranscribeSettings,
+    *,
+    model: str,
+    audio_sha256: str,
+    prompt: str,
+    engine: str = OPENAI,
 ) -> dict[str, Any]:
     """What the transcript depends on, stored with it; its fingerprint says "same run"."""
     values: dict[str, Any] = {
         "model": model,
+        "backend": engine,
+        "word_timestamps": settings.word_timestamps,
         "language": settings.language,
         "beam_size": settings.beam_size,
         "temperatures": list(settings.temperatures),
@@ -192,6 +212,9 @@ def run_settings(
         "audio_sha256": audio_sha256,
         "prompt": prompt,
     }
+    if engine == FASTER:
+        values["compute_type"] = settings.compute_type
+        values["batch_size"] = settings.batch_size
     text = json.dumps(values, sort_keys=True, ensure_ascii=False)
     values["fingerprint"] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return values
@@ -207,6 +230,7 @@ def transcribe_episode(
     station: Station,
     number: int,
     model: str | None = None,
+    engine: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
     backend: AsrBackend | None = None,
@@ -214,8 +238,9 @@ def transcribe_episode(
 ) -> TranscribeResult:
     """Transcribe episode ``number``'s master; resume a killed run; skip a current transcript.
 
-    ``model`` overrides ``transcribe.model``; ``force`` starts over and replaces an imported
-    transcript. ``backend`` replaces whisper (tests); ``sessions`` replaces
+    ``model`` overrides ``transcribe.model`` and ``engine`` ``transcribe.backend``
+    (openai-whisper or faster-whisper); ``force`` starts over and replaces an imported
+    transcript. ``backend`` replaces the recogniser (tests); ``sessions`` replaces
     ``station.session`` (the demo build runs inside one transaction).
 
     Raises:
@@ -223,17 +248,22 @@ def transcribe_episode(
         CorruptCheckpoint: a checkpoint whisper cannot load.
     Nothing is stored before the audio and the model have been checked.
     """
-    from transcripts.asr import whisper_backend
+    from transcripts.asr import choose_backend, make_backend
 
     sessions = sessions or station.session
     report = progress or _quiet
     settings = station.settings.transcribe
     spec = (model or settings.model).strip()
+    chosen = choose_backend(settings, model=model, backend=engine, base=station.root)
     started = time.perf_counter()
     with sessions() as session:
         plan = _read_plan(station, session, number)
     values = run_settings(
-        settings, model=spec, audio_sha256=sha256_file(plan.source), prompt=plan.prompt
+        settings,
+        model=spec,
+        audio_sha256=sha256_file(plan.source),
+        prompt=plan.prompt,
+        engine=chosen,
     )
     existing = plan.existing
     same = existing is not None and existing["fingerprint"] == values["fingerprint"]
@@ -249,7 +279,7 @@ def transcribe_episode(
         return TranscribeResult(number, "kept" if kept else "current", message=message)
     if backend is None:
         report(0.0, "loading model")
-        backend = whisper_backend(settings, model=model, base=station.root)
+        backend = make_backend(settings, model=model, backend=chosen, base=station.root)
     timings: dict[str, float] = {}
 
     report(0.01, "measuring levels")
@@ -289,7 +319,7 @@ def transcribe_episode(
             append_segments(
                 session=session,
                 episode=number,
-                segments=[Cue(s.start, s.end, s.text) for s in segments],
+                segments=[Cue(s.start, s.end, s.text, s.words) for s in segments],
                 chunks_done=chunk.index + 1,
             )
         timings["store"] += time.perf_counter() - clock
@@ -298,17 +328,21 @@ def transcribe_episode(
     report(0.98, "writing files")
     speech = sum(c.speech_seconds for c in chunks)
     timings["total"] = time.perf_counter() - started
-    timings = {k: round(v, 3) for k, v in timings.items()}
+    measured: dict[str, Any] = {k: round(v, 3) for k, v in timings.items()}
+    measured.update(
+        audio_seconds=round(duration, 3),
+        speech_seconds=round(speech, 3),
+        # What this run covered (a resumed run did not do the first chunks): the backlog's
+        # estimate divides ``total`` by it.
+        seconds_this_run=round(sum(c.end - c.start for c in chunks[resume:]), 3),
+        chunks=len(chunks),
+        resumed_from_chunk=resume,
+        backend=chosen,
+        host=socket.gethostname(),
+    )
     with sessions() as session:
-        transcript = finish_transcript(session=session, episode=number)
+        transcript = finish_transcript(session=session, episode=number, timings=measured)
         doc, normalized = load_transcript(session=session, episode=number)
-        doc.timings = {
-            **timings,
-            "audio_seconds": round(duration, 3),
-            "speech_seconds": round(speech, 3),
-            "chunks": len(chunks),
-            "resumed_from_chunk": resume,
-        }
         files = write_transcript_files(station.transcripts_dir, doc, normalized=normalized)
         set_status(session, get_episode(session, number), EpisodeStatus.transcribed)
         model_name = transcript.model
@@ -318,6 +352,7 @@ def transcribe_episode(
         episode=number,
         outcome="transcribed",
         model=model_name,
+        backend=chosen,
         segments=len(doc.cues),
         chunks=len(chunks),
         resumed_from=resume,
@@ -327,7 +362,8 @@ def transcribe_episode(
         files=files,
         message=(
             f"transcribed episode {number}: {len(doc.cues)} segments in {len(chunks)} "
-            f"chunk(s){resumed}, {speech:.0f} s of speech in {duration:.0f} s ({model_name})"
+            f"chunk(s){resumed}, {speech:.0f} s of speech in {duration:.0f} s "
+            f"({model_name}, {chosen})"
         ),
     )
 

@@ -285,14 +285,27 @@ def jobs_list(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List jobs, newest first."""
+    from transcripts.asr import choose_backend
+    from transcripts.backlog import backlog_estimate, hours
+
     station = station_from(ctx)
+    settings = station.settings.transcribe
     with station.session(write=False) as session:
         rows = jobs.list_jobs(
             session=session, status=status, kind=kind, episode=episode, limit=limit
         )
+        estimate = backlog_estimate(
+            session=session,
+            backend=choose_backend(settings, base=station.root),
+            model=settings.model.strip(),
+        )
     tz = station.tz
     if as_json:
-        emit_json([_job_json(row, tz, full=False) for row in rows])
+        listed = [_job_json(row, tz, full=False) for row in rows]
+        for data in listed:
+            if data["id"] in estimate.remaining:
+                data["estimated_seconds"] = round(estimate.remaining[data["id"]], 1)
+        emit_json(listed)
         return
     print_table(
         ("job", "kind", "期号", "status", "progress", "tries", "created", "message"),
@@ -311,6 +324,17 @@ def jobs_list(
         ),
         max_width=60,
     )
+    if estimate.jobs:
+        cost = (
+            f"about {hours(estimate.machine_seconds)} of machine time for one worker "
+            f"(at {estimate.rate.describe()})"
+            if estimate.rate and estimate.machine_seconds is not None
+            else "machine time not yet known (nothing transcribed on this station so far)"
+        )
+        echo(
+            f"transcription still to do: {estimate.jobs} job(s), "
+            f"{hours(estimate.audio_seconds)} of audio; {cost}"
+        )
 
 
 @jobs_app.command("show")

@@ -83,6 +83,7 @@ def _show_segments(result: SearchResult, tz: ZoneInfo, as_json: bool) -> None:
                         "start": hit.start,
                         "end": hit.end,
                         "timestamp": format_offset(hit.start),
+                        "at": hit.at,
                         "snippet": hit.snippet,
                         "highlights": [list(span) for span in hit.highlights],
                         "text": hit.text,
@@ -99,7 +100,7 @@ def _show_segments(result: SearchResult, tz: ZoneInfo, as_json: bool) -> None:
     for hit in result.hits:
         marked = highlight(hit.snippet, hit.highlights, before=before, after=after)
         date = local_text(hit.air_start, tz, "%Y-%m-%d")
-        echo(f"第{hit.episode}期  {date}  {format_offset(hit.start)}  {marked}")
+        echo(f"第{hit.episode}期  {date}  {format_offset(hit.landing)}  {marked}")
         if hit.rewritten:
             echo(f"    原文：{hit.text}")
     order = "most relevant first" if result.order == "rank" else "newest first"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
 import typer
 
@@ -22,24 +19,6 @@ from hotline.cli.common import (
 from hotline.timeutil import format_offset, parse_offset
 
 app = typer.Typer(help="Episode transcripts: 文字稿.", no_args_is_help=True)
-
-AROUND = 5
-"""Segments shown on either side of the one at ``--around``."""
-
-
-class _Timed(Protocol):
-    start: float
-    end: float
-
-
-def window_around(cues: Sequence[_Timed], seconds: float, *, context: int = AROUND) -> range:
-    """Indices of the segment at ``seconds`` (or the first after it) and ``context`` on
-    either side of it."""
-    starts = [cue.start for cue in cues]
-    at = max(bisect.bisect_right(starts, seconds) - 1, 0)
-    if at + 1 < len(cues) and cues[at].end <= seconds:
-        at += 1  # in a pause: the next segment is the one about to be heard
-    return range(max(at - context, 0), min(at + context + 1, len(cues)))
 
 
 @app.command("import")
@@ -66,21 +45,19 @@ def show(
     ctx: typer.Context,
     number: int = EPISODE_ARGUMENT,
     around: str | None = typer.Option(
-        None, "--around", help=f"Only the segment at MM:SS and {AROUND} on either side of it."
+        None, "--around", help="Only the lines around this moment (MM:SS), on the word said then."
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show an episode's transcript: each segment's times and its whole text as heard."""
     from transcripts.store import load_transcript
 
+    if around is not None:
+        _show_around(ctx, number, parse_offset(around, field="--around"), as_json)
+        return
     station = station_from(ctx)
-    seconds = parse_offset(around, field="--around") if around is not None else None
     with station.session(write=False) as session:
         doc, normalized = load_transcript(session=session, episode=number)
-    total = len(doc.cues)
-    shown = window_around(doc.cues, seconds) if seconds is not None else range(total)
-    cues = [doc.cues[i] for i in shown]
-    norms = [normalized[i] for i in shown]
     if as_json:
         emit_json(
             {
@@ -97,22 +74,68 @@ def show(
                         "text": cue.text,
                         "text_norm": norm,
                     }
-                    for cue, norm in zip(cues, norms, strict=True)
+                    for cue, norm in zip(doc.cues, normalized, strict=True)
                 ],
             }
         )
         return
     model = f", {doc.model}" if doc.model else ""
-    part = (
-        f"; segments {shown.start + 1}–{shown.stop} around {format_offset(seconds)}"
-        if seconds is not None and cues
-        else ""
-    )
-    echo(f"第{number}期 transcript: {plural(total, 'segment')} ({doc.source}{model}){part}")
+    echo(f"第{number}期 transcript: {plural(len(doc.cues), 'segment')} ({doc.source}{model})")
     # Whole segments, one a line: a reader (or grep) never gets a cut sentence.
-    for cue in cues:
+    for cue in doc.cues:
         text = " ".join(cue.text.split())
         echo(f"{format_offset(cue.start)}–{format_offset(cue.end)}  {text}")
+
+
+def _show_around(ctx: typer.Context, number: int, moment: float, as_json: bool) -> None:
+    from transcripts.around import window_at
+
+    station = station_from(ctx)
+    with station.session(write=False) as session:
+        landing = window_at(session=session, episode=number, moment=moment)
+    window, word = landing.window, landing.word
+    if as_json:
+        emit_json(
+            {
+                "episode": number,
+                "moment": moment,
+                "word": (
+                    {"start": word.start, "end": word.end, "text": word.text} if word else None
+                ),
+                "at": word.start if word else window.lines[window.hit].start,
+                "segments": [
+                    {
+                        "start": line.start,
+                        "end": line.end,
+                        "timestamp": format_offset(line.start),
+                        "text": line.text,
+                        "hit": i == window.hit,
+                    }
+                    for i, line in enumerate(window.lines)
+                ],
+                "questions": [
+                    {"id": q.question_id, "offset": q.offset, "aligned": q.aligned, "text": q.text}
+                    for q in window.questions
+                ],
+            }
+        )
+        return
+    landed = (
+        f"the word 【{word.text.strip()}】 at {format_offset(word.start)} ({word.start:.2f} s)"
+        if word
+        else "no word timings stored: the segment said then"
+    )
+    echo(f"第{number}期 around {format_offset(moment)}: {landed}")
+    for i, line in enumerate(window.lines):
+        text = line.text
+        if i == window.hit and landing.span is not None:
+            a, b = landing.span
+            text = f"{text[:a]}【{text[a:b]}】{text[b:]}"
+        mark = "→" if i == window.hit else " "
+        echo(f"{mark} {format_offset(line.start)}  {text}")
+    for q in window.questions:
+        said = f" (first word at {format_offset(q.aligned)})" if q.aligned is not None else ""
+        echo(f"  问题 {q.question_id} 回答于 {format_offset(q.offset)}{said}: {q.text}")
 
 
 @app.command("export")

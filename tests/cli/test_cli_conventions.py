@@ -135,10 +135,12 @@ def test_transcripts_show_whole_segments_and_around_a_time(cli: Cli, tmp_path: P
     assert lines[1] == f"00:00:00–00:00:50  第1段：{LONG}"
     assert len(lines) == 21 and "…" not in shown.stdout
     around = cli("transcripts", "show", "800", "--around", "12:30").stdout.splitlines()
-    assert around[0] == ("第800期 transcript: 20 segments (import); segments 8–18 around 00:12:30")
-    assert [line[:8] for line in around[1:]] == [f"00:{m:02d}:00" for m in range(7, 18)]
+    assert around[0] == "第800期 around 00:12:30: no word timings stored: the segment said then"
+    assert [line[2:10] for line in around[1:]] == [f"00:{m:02d}:00" for m in range(9, 18)]
+    assert around[4] == f"→ 00:12:00  第13段：{LONG}"  # whole, never cut
     pause = cli("transcripts", "show", "800", "--around", "05:55", "--json").json()
-    assert pause["segments"][5]["start"] == 360.0  # between segments: the next one is central
+    hit = next(s for s in pause["segments"] if s["hit"])
+    assert hit["start"] == 360.0  # between segments: the one about to be heard
     refused = cli("transcripts", "show", "800", "--around", "twelve")
     assert refused.exit_code == 1 and "--around 'twelve' is not a time offset" in refused.stderr
 

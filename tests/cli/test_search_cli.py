@@ -54,8 +54,9 @@ def test_json_results_are_newest_first_with_totals_and_highlights(archive: Calla
     first = results[0]
     assert set(first) == {
         "episode", "title", "air_date", "air_start", "start", "end", "timestamp",
-        "snippet", "highlights", "text", "score",
+        "snippet", "highlights", "text", "score", "at",
     }  # fmt: skip
+    assert first["at"] is None  # an imported SRT has no word timings
     assert first["air_date"] == "2022-08-06"
     assert first["air_start"] == "2022-08-06T11:00:00+08:00"
     start, end = first["highlights"][0]

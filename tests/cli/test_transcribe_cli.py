@@ -1,8 +1,9 @@
 """`hotline transcribe`, `hotline models list` and the transcribe stage through the real CLI.
 
-Whisper really runs, on a tiny random-weight checkpoint: the text is garbage, so the tests
-check what a user can see and rely on: exit codes, messages, files, status, the index, and
-a SIGKILL in the middle resuming from the last finished chunk.
+Whisper really runs, on a tiny random-weight checkpoint, through openai-whisper and through
+faster-whisper (the same weights converted: the ``engine`` fixture): the text is garbage,
+so the tests check what a user can see and rely on: exit codes, messages, files, status,
+the index, word timings, and a SIGKILL in the middle resuming from the last finished chunk.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 from whisper_fixtures import (
+    Engine,
     add_mastered_episode,
+    engine_fixture,  # noqa: F401 (the engine fixture)
+    tiny_ct2_fixture,  # noqa: F401 (the tiny_ct2 fixture)
     tiny_settings,
     tiny_whisper_fixture,  # noqa: F401 (the tiny_whisper fixture)
     tone_and_silence,
@@ -65,24 +69,29 @@ def status(station: Station, number: int) -> str:
 def test_transcribe_writes_files_stores_indexes_and_moves_status(
     cli: Callable[..., object],
     station: Station,
-    tiny_whisper: Path,
+    engine: Engine,
 ) -> None:
     add_mastered_episode(station, 999, programme())
-    tiny_settings(station, tiny_whisper)
+    tiny_settings(station, engine.model)
     result = cli("transcribe", 999)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("transcribed episode 999: ")
+    assert f"({engine.model}, {engine.backend})" in result.stdout  # auto chose by the model
     assert "transcripts/0999.json" in result.stdout
     assert "第999期" in result.stderr and "chunk 1/2" in result.stderr  # progress
     assert status(station, 999) == "transcribed"
     data = json.loads((station.transcripts_dir / "0999.json").read_text(encoding="utf-8"))
-    assert data["model"] == str(tiny_whisper) and data["episode"] == 999
+    assert data["model"] == str(engine.model) and data["episode"] == 999
+    assert data["settings"]["backend"] == engine.backend and data["settings"]["word_timestamps"]
+    assert data["timings"]["backend"] == engine.backend
     assert (
         data["settings"]["language"] == "zh" and "主持人：李明、王芳" in data["settings"]["prompt"]
     )
     assert data["timings"]["chunks"] == 2 and data["timings"]["audio_seconds"] == 48.0
     for segment in data["segments"]:
         assert 0.0 <= segment["start"] <= segment["end"] <= 48.0
+        for start, end, _ in segment.get("words", []):  # words inside their segment
+            assert segment["start"] - 0.02 <= start <= end <= segment["end"] + 0.02
     for suffix in ("srt", "vtt", "txt"):
         assert (station.transcripts_dir / f"0999.{suffix}").is_file()
     with station.session() as session:
@@ -165,6 +174,7 @@ def test_models_list_shows_what_is_on_disk(
     assert models["base"]["available"] and models["base"]["path"] == str(offline_cache / "base.pt")
     assert models["small"] == {
         "name": "small", "file": "small.pt", "available": False, "path": None, "bytes": None,
+        "kind": "checkpoint", "backend": "openai-whisper", "quantization": None,
     }  # fmt: skip
     plain = cli("models", "list")
     assert "base.pt" in plain.stdout and "available" in plain.stdout
@@ -217,10 +227,13 @@ def hotline(station: Station, *args: str) -> subprocess.Popen[str]:
 
 def test_sigkill_mid_transcription_resumes_from_the_last_finished_chunk(
     station: Station,
-    tiny_whisper: Path,
+    engine: Engine,
 ) -> None:
-    add_mastered_episode(station, 999, programme(16))  # 192 s: six or seven chunks
-    tiny_settings(station, tiny_whisper)
+    # 192 s (six or seven chunks) for openai-whisper; faster-whisper is quicker, so it gets
+    # four times as much, to be caught in the middle.
+    blocks = 16 if engine.backend == "openai-whisper" else 64
+    add_mastered_episode(station, 999, programme(blocks))
+    tiny_settings(station, engine.model)
     first = hotline(station, "transcribe", "999")
     try:
         deadline = time.monotonic() + WAIT_LIMIT

@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 from sqlmodel import select
 from whisper_fixtures import (
+    Engine,
     add_mastered_episode,
+    engine_fixture,  # noqa: F401 (the engine fixture)
+    tiny_ct2_fixture,  # noqa: F401 (the tiny_ct2 fixture)
     tiny_settings,
     tiny_whisper_fixture,  # noqa: F401 (the tiny_whisper fixture)
     tone_and_silence,
@@ -24,7 +27,7 @@ from hotline.config import TranscribeSettings
 from hotline.errors import InvalidInput
 from hotline.models import Episode, SearchEpisode, Segment, Transcript
 from hotline.station import Station
-from transcripts.asr import DecodeOptions, RawSegment, pick_device, whisper_backend
+from transcripts.asr import DecodeOptions, RawSegment, make_backend, pick_device, whisper_backend
 from transcripts.models_offline import (
     MODEL_FILES,
     WHISPER_DIR_ENV,
@@ -35,6 +38,7 @@ from transcripts.models_offline import (
 )
 from transcripts.transcribe import transcribe_audio, transcribe_episode
 
+BACKEND_CLASSES = {"openai-whisper": "WhisperBackend", "faster-whisper": "FasterWhisperBackend"}
 FAST = {"beam_size": 0, "temperatures": [0.0], "max_window_tokens": 8, "chunk_seconds": 30.0}
 
 
@@ -52,25 +56,32 @@ def test_model_files_agree_with_whisper() -> None:
     assert {k: v.rsplit("/", 1)[1] for k, v in whisper._MODELS.items()} == MODEL_FILES
 
 
-def test_real_whisper_path_on_the_tiny_checkpoint(tiny_whisper: Path) -> None:
-    backend = whisper_backend(TranscribeSettings(model=str(tiny_whisper), **FAST))
+def test_real_engine_path_on_the_tiny_model(engine: Engine) -> None:
+    settings = TranscribeSettings(model=str(engine.model), threads=1, **FAST)
+    backend = make_backend(settings)
+    assert type(backend).__name__ == BACKEND_CLASSES[engine.backend]  # auto chose by the model
     audio = tone_and_silence([("tone", 4), ("silence", 2), ("noise", 3)])
     segments = backend.transcribe(audio, prompt="以下是政协热线节目。", language="zh")
     assert isinstance(segments, list)
     for segment in segments:
         assert isinstance(segment, RawSegment) and isinstance(segment.text, str)
         assert 0.0 <= segment.start <= segment.end <= 30.0
-    assert backend.model_name == str(tiny_whisper)
+        for word in segment.words:
+            assert segment.start - 0.02 <= word.start <= word.end <= segment.end + 0.02
+    assert backend.model_name == str(engine.model)
 
 
-def test_pipeline_on_arrays_keeps_segments_inside_the_speech(tiny_whisper: Path) -> None:
-    settings = TranscribeSettings(model=str(tiny_whisper), **FAST)
-    backend = whisper_backend(settings)
+def test_pipeline_on_arrays_keeps_segments_inside_the_speech(engine: Engine) -> None:
+    settings = TranscribeSettings(model=str(engine.model), threads=1, **FAST)
+    backend = make_backend(settings, backend=engine.backend)
     audio = tone_and_silence([("silence", 8), ("tone", 5), ("silence", 40), ("noise", 4)])
     segments = transcribe_audio(audio, backend=backend, settings=settings)
-    speech = [(8 - 0.2, 13 + 0.2), (53 - 0.2, 57.0)]
+    pad = settings.speech_pad_seconds + 0.05
+    speech = [(8 - pad, 13 + pad), (53 - pad, 57.0)]
     for segment in segments:
         assert any(a <= segment.start <= segment.end <= b for a, b in speech), segment
+        for word in segment.words:
+            assert any(a <= word.start <= word.end <= b for a, b in speech), word
 
 
 def test_decoding_options() -> None:

@@ -162,9 +162,10 @@ def test_silent_stretches_never_reach_the_backend_and_offsets_stay_right() -> No
     settings = TranscribeSettings(chunk_seconds=30.0)
     segments = transcribe_audio(audio, backend=backend, settings=settings)
     heard = sum(len(a) for a in backend.received) / RATE
-    assert heard == pytest.approx(4 + 3 + 5 + 6 * 0.15, abs=0.1)  # speech and pads only
+    pad = settings.speech_pad_seconds
+    assert heard == pytest.approx(4 + 3 + 5 + 6 * pad, abs=0.1)  # speech and pads only
     for received in backend.received:  # no pause longer than two pads in what it heard
-        assert longest_quiet_run(received) <= 2 * 0.15 + 0.03
+        assert longest_quiet_run(received) <= 2 * pad + 0.03
     spans = [(round(s.start, 1), round(s.end, 1)) for s in segments]
     assert spans == [(6.0, 10.0), (19.0, 22.0), (42.0, 47.0)]
 

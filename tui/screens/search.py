@@ -156,7 +156,7 @@ class SearchPane(HotlinePane):
                 (
                     str(hit.episode),
                     local_text(hit.air_start, tz, "%Y-%m-%d"),
-                    format_offset(hit.start),
+                    format_offset(hit.landing),  # the matched word when timed
                     snippet_text(hit.snippet, hit.highlights),
                 ),
             )

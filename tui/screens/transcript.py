@@ -87,7 +87,9 @@ class TranscriptScreen(Screen[None]):
         lines.focus()
         questions = self.query_one("#transcript-questions", DataTable)
         for q in window.questions:
-            questions.add_row(format_offset(q.offset), q.listener, q.member, q.text)
+            # The stamp snapped to the first word said after it, when words are timed.
+            moment = q.aligned if q.aligned is not None else q.offset
+            questions.add_row(format_offset(moment), q.listener, q.member, q.text)
         if not window.questions:
             questions.add_row("", "", "", "（本期没有记录回答的问题）")
 
