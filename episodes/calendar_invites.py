@@ -59,8 +59,14 @@ def sequence(session: Session, episode: Episode, booking: Booking) -> int:
         if entry.action != "update":
             continue
         fields = set(entry.changes)
-        if entry.entity == "episode" and fields & EPISODE_FIELDS or (
-            entry.entity == "booking" and entry.entity_id == booking.id and fields & BOOKING_FIELDS
+        if (
+            entry.entity == "episode"
+            and fields & EPISODE_FIELDS
+            or (
+                entry.entity == "booking"
+                and entry.entity_id == booking.id
+                and fields & BOOKING_FIELDS
+            )
         ):
             count += 1
     return count

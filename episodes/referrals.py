@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -255,6 +256,48 @@ def _row_query() -> sa.Select:
     )
 
 
+def _conditions(
+    session: Session,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    overdue: bool,
+    due_within: int | None,
+    department: str | int | None,
+    question: int | None,
+    include_closed: bool,
+    search: str | None,
+) -> list[Any]:
+    referral = table_of(Referral).c
+    conditions: list[Any] = []
+    windows = []
+    if overdue:
+        windows.append(referral.due_at <= now)
+    if due_within is not None:
+        if due_within < 0:
+            raise InvalidInput(f"--due-within {due_within}: give 0 days or more")
+        horizon = day_end(local_day(now, tz) + timedelta(days=due_within), tz)
+        windows.append(sa.and_(referral.due_at > now, referral.due_at <= horizon))
+    if windows:
+        conditions += [referral.status == R.open, sa.or_(*windows)]
+    elif not include_closed:
+        conditions.append(referral.status.in_([R.open, R.replied]))
+    if department is not None:
+        conditions.append(referral.department_id == get_department(session, department).id)
+    if question is not None:
+        conditions.append(referral.question_id == question)
+    needle = clean_text(search or "", field="search", max_length=100)
+    if needle:
+        conditions.append(
+            sa.or_(
+                table_of(Department).c.name.contains(needle, autoescape=True),
+                table_of(Question).c.text.contains(needle, autoescape=True),
+                table_of(Question).c.topic.contains(needle, autoescape=True),
+            )
+        )
+    return conditions
+
+
 def list_referrals(
     *,
     session: Session,
@@ -265,6 +308,8 @@ def list_referrals(
     department: str | int | None = None,
     question: int | None = None,
     include_closed: bool = False,
+    search: str | None = None,
+    offset: int = 0,
     limit: int | None = None,
 ) -> list[ReferralRow]:
     """Referrals still being followed (open or awaiting a call-back), overdue first.
@@ -275,30 +320,43 @@ def list_referrals(
     """
     now = now or utcnow()
     referral = table_of(Referral).c
-    query = _row_query()
-    windows = []
-    if overdue:
-        windows.append(referral.due_at <= now)
-    if due_within is not None:
-        if due_within < 0:
-            raise InvalidInput(f"--due-within {due_within}: give 0 days or more")
-        horizon = day_end(local_day(now, tz) + timedelta(days=due_within), tz)
-        windows.append(sa.and_(referral.due_at > now, referral.due_at <= horizon))
-    if windows:
-        query = query.where(referral.status == R.open, sa.or_(*windows))
-    elif not include_closed:
-        query = query.where(referral.status.in_([R.open, R.replied]))
-    if department is not None:
-        query = query.where(referral.department_id == get_department(session, department).id)
-    if question is not None:
-        query = query.where(referral.question_id == question)
+    conditions = _conditions(
+        session,
+        tz=tz,
+        now=now,
+        overdue=overdue,
+        due_within=due_within,
+        department=department,
+        question=question,
+        include_closed=include_closed,
+        search=search,
+    )
     # Open ones by due time (the most overdue first), then replied and closed ones.
     rank = sa.case((referral.status == R.open, 0), (referral.status == R.replied, 1), else_=2)
-    query = query.order_by(rank, referral.due_at, referral.id)
+    query = _row_query().where(*conditions).order_by(rank, referral.due_at, referral.id)
+    if offset:
+        query = query.offset(offset)
     if limit:
         query = query.limit(limit)
     rows = session.connection().execute(query).all()
     return [ReferralRow(*row) for row in rows]
+
+
+def count_referrals(*, session: Session, tz: ZoneInfo, now: datetime, **filters: Any) -> int:
+    """How many referrals ``list_referrals`` would list with the same filters."""
+    conditions = _conditions(
+        session,
+        tz=tz,
+        now=now,
+        overdue=filters.get("overdue", False),
+        due_within=filters.get("due_within"),
+        department=filters.get("department"),
+        question=filters.get("question"),
+        include_closed=filters.get("include_closed", False),
+        search=filters.get("search"),
+    )
+    query = _row_query().where(*conditions).with_only_columns(sa.func.count())
+    return int(session.connection().execute(query).scalar_one())
 
 
 @dataclass(frozen=True)
