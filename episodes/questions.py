@@ -429,7 +429,7 @@ def resolve(
             )
         return _enter(session, found, S.resolved)
     if reason is None:
-        missing = "a reply" if referral.status == ReferralStatus.open else "a call-back"
+        missing = "reply" if referral.status == ReferralStatus.open else "call-back"
         raise InvalidInput(
             f"question {found.id} is referred (referral {referral.id}) and has no {missing} "
             "yet: give --reason to close it anyway",
