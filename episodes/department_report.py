@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from statistics import median
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,6 +21,15 @@ from hotline.models import Callback, CallbackOutcome, Department, Referral, Refe
 from hotline.timeutil import utcnow
 
 REACHED = (CallbackOutcome.satisfied, CallbackOutcome.partly, CallbackOutcome.unsatisfied)
+
+
+def median(values: list[int]) -> float:
+    """The median of ``values`` (not empty); ``statistics`` would cost the command its import."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 @dataclass

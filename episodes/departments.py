@@ -12,13 +12,11 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from hotline.encodings import decode_text
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.models import Department, Referral, ReferralStatus, table_of
 from hotline.text import clean_text
@@ -39,6 +37,8 @@ def _closeness(typed: str, name: str) -> float:
     Abbreviations are the usual miss (住建委 for 住房和城乡建设管理委员会), so besides the
     ordinary similarity the share of the typed characters found in the name counts.
     """
+    from difflib import SequenceMatcher  # only a miss needs it
+
     ratio = SequenceMatcher(None, typed, name).ratio()
     pool = list(name)
     found = 0
@@ -194,6 +194,8 @@ def import_departments(
     out of the file leaves the field as it is), so the office's yearly contact sheet can
     be imported again. Every bad row is named ``FILE:LINE: reason``.
     """
+    from hotline.encodings import decode_text  # only imports need it
+
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -87,6 +87,7 @@ TRACKED: dict[type, Tracked] = {
 """The models whose every change is recorded."""
 
 SUBJECT_COLUMNS = ("episode_id", "member_id", "question_id", "department_id")
+_INSERT = sa.insert(table_of(HistoryEntry))
 
 
 # ---------------------------------------------------------------- who and when
@@ -210,26 +211,43 @@ def _row_changes(
 # ---------------------------------------------------------------- flushes
 
 
-def _columns(obj: Any) -> list[str]:
-    return [attr.key for attr in sa.inspect(type(obj)).column_attrs]
+_COLUMNS: dict[type, frozenset[str]] = {}
 
 
-def _current(obj: Any) -> dict[str, Any]:
+def _columns(model: type) -> frozenset[str]:
+    """The column attributes of a mapped class (looked up once per class)."""
+    found = _COLUMNS.get(model)
+    if found is None:
+        found = _COLUMNS[model] = frozenset(a.key for a in sa.inspect(model).column_attrs)
+    return found
+
+
+def _current(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The row's values (only ``fields`` when given), as the flush left them."""
     state = sa.inspect(obj)
-    return {key: state.attrs[key].loaded_value for key in _columns(obj)}
+    keys = _columns(type(obj)) if fields is None else fields
+    return {key: state.attrs[key].loaded_value for key in keys}
 
 
 def _flushed_changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(before, after) of the fields a flush changed on ``obj``, from attribute history."""
+    """(before, after) of the fields a flush changed on ``obj``, from attribute history.
+
+    Only the attributes set since the row was loaded (``committed_state``, still in place
+    during ``after_flush``) are looked at, not every column.
+    """
     state = sa.inspect(obj)
     before, after = {}, {}
-    for key in _columns(obj):
+    for key in _columns(type(obj)).intersection(state.committed_state):
         history = state.attrs[key].history
         if not history.added and not history.deleted:
             continue
         before[key] = history.deleted[0] if history.deleted else None
         after[key] = history.added[0] if history.added else None
     return before, after
+
+
+def _subject_values(spec: Tracked, obj: Any) -> dict[str, Any]:
+    return _current(obj, {"id", *(field for _, field in spec.subjects)})
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -258,7 +276,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         before, after = _flushed_changes(obj)
         changes = _row_changes(spec, before, after)
         if changes:
-            entries.append(_entry(spec, _current(obj), "update", changes, *stamp()))
+            entries.append(_entry(spec, _subject_values(spec, obj), "update", changes, *stamp()))
     for obj in session.deleted:
         spec = TRACKED.get(type(obj))
         if spec is not None:
@@ -267,7 +285,7 @@ def _after_flush(session: Session, _context: Any) -> None:
                 _entry(spec, values, "delete", _whole_row(spec, values, added=False), *stamp())
             )
     if entries:
-        session.connection().execute(sa.insert(table_of(HistoryEntry)), entries)
+        session.connection().execute(_INSERT, entries)
 
 
 # ---------------------------------------------------------------- bulk statements
@@ -316,7 +334,7 @@ def _on_orm_execute(state: ORMExecuteState) -> Any:
         if changes:
             entries.append(_entry(spec, new, "update", changes, actor, at))
     if entries:
-        connection.execute(sa.insert(table_of(HistoryEntry)), entries)
+        connection.execute(_INSERT, entries)
     return result
 
 
@@ -325,6 +343,13 @@ def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_orm_execute)
+
+
+def uninstall() -> None:
+    """Stop recording (benchmarks measure what recording costs; nothing else calls this)."""
+    if event.contains(Session, "after_flush", _after_flush):
+        event.remove(Session, "after_flush", _after_flush)
+        event.remove(Session, "do_orm_execute", _on_orm_execute)
 
 
 install()
