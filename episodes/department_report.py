@@ -18,17 +18,18 @@ from sqlmodel import Session
 
 from episodes.reports import year_bounds
 from hotline.models import Callback, CallbackOutcome, Department, Referral, ReferralStatus, table_of
+from hotline.sql import days_between
 from hotline.timeutil import utcnow
 
 REACHED = (CallbackOutcome.satisfied, CallbackOutcome.partly, CallbackOutcome.unsatisfied)
 
 
-def median(values: list[int]) -> float:
+def median(values: list[float]) -> float:
     """The median of ``values`` (not empty); ``statistics`` would cost the command its import."""
     ordered = sorted(values)
     middle = len(ordered) // 2
     if len(ordered) % 2:
-        return float(ordered[middle])
+        return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
@@ -43,7 +44,7 @@ class DepartmentStats:
     on_time: int = 0
     overdue_now: int = 0
     median_days: float | None = None
-    """Median calendar days from sending to the reply, over the replied referrals."""
+    """Median days (elapsed, to a tenth) from sending to the reply, over the replied ones."""
     callbacks: dict[str, int] = field(default_factory=dict)
     """Call-backs by outcome (satisfied, partly, unsatisfied, unreachable)."""
 
@@ -110,15 +111,15 @@ def department_report(
         row = stats[dept_id]
         row.received, row.replied = int(received), int(replied)
         row.on_time, row.overdue_now = int(on_time or 0), int(overdue or 0)
-    days: dict[int, list[int]] = defaultdict(list)
-    for dept_id, sent, replied in connection.execute(
-        sa.select(referral.department_id, referral.sent_at, referral.replied_at).where(
-            referral.replied_at.is_not(None), *scope
-        )
+    days: dict[int, list[float]] = defaultdict(list)
+    for dept_id, span in connection.execute(
+        sa.select(
+            referral.department_id, days_between(referral.sent_at, referral.replied_at)
+        ).where(referral.replied_at.is_not(None), *scope)
     ):
-        days[dept_id].append((replied.astimezone(tz).date() - sent.astimezone(tz).date()).days)
+        days[dept_id].append(span)
     for dept_id, spans in days.items():
-        stats[dept_id].median_days = float(median(spans))
+        stats[dept_id].median_days = round(median(spans), 1)
     outcomes = (
         sa.select(referral.department_id, callback.outcome, sa.func.count())
         .select_from(
@@ -132,4 +133,4 @@ def department_report(
     rows = [s for s in stats.values() if s.received]
     rows.sort(key=lambda s: (-s.overdue_now, -s.received, s.name))
     every = [span for spans in days.values() for span in spans]
-    return DepartmentReport(year, rows, float(median(every)) if every else None)
+    return DepartmentReport(year, rows, round(median(every), 1) if every else None)

@@ -54,4 +54,9 @@ def mask_contact(contact: str | None) -> str:
 
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    # Tables of hundreds of rows measure every cell: ASCII needs no lookup, and nothing
+    # below U+1100 (Hangul Jamo, the first wide block) is wide.
+    if text.isascii():
+        return len(text)
+    width = unicodedata.east_asian_width
+    return len(text) + [width(ch) in "WF" for ch in text if ch >= "\u1100"].count(True)

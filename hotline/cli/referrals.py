@@ -57,7 +57,7 @@ def print_referrals(rows: list[domain.ReferralRow], now: datetime, tz: ZoneInfo)
                 domain.due_day(r.due_at, tz).isoformat(),
                 state_text(r, now, tz),
                 r.topic,
-                " ".join(r.text.split()),
+                " ".join(r.text[:40].split()),  # clipped to 24 columns anyway
             ]
             for r in rows
         ],

@@ -139,3 +139,36 @@ async def test_h_shows_the_history_of_the_row_under_the_cursor(
         await settle(pilot)
         assert not isinstance(app.screen, HistoryDialog)
         assert app.status_bar.message == "这里没有可查看修改记录的行"
+
+
+async def test_the_inbox_calls_back_an_answered_question_and_asks_why_a_referral_closes_early(
+    app: HotlineApp, referred: Station, settle, type_text
+) -> None:
+    inbox = "#questions-table"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        questions_table = app.query_one(inbox, PagedTable)
+        while questions_table.selected_key != "4":  # answered on air by 李娜
+            await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.press("backspace", "backspace")  # the default 满意
+        await type_text(pilot, "基本满意")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert app.status_bar.message == "问题 #4：已回访（基本满意），已办结"
+        while questions_table.selected_key != "2":  # referred, no reply yet
+            await pilot.press("k")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen.query_one("#field-reason") is not None
+        await type_text(pilot, "家长已找到托管班")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.status_bar.message == "问题 #2：已办结"
+    with referred.session() as s:
+        assert s.get(Question, 4).status == "resolved"
+        assert s.get(Referral, 1).close_reason == "家长已找到托管班"
