@@ -18,8 +18,8 @@ from sqlmodel import Session
 from episodes.departments import get_department
 from episodes.lookup import get_episode, get_member, get_question
 from hotline.errors import InvalidInput
-from hotline.history import read_history
-from hotline.models import Department, Episode, HistoryEntry, Member, table_of
+from hotline.history import HistoryEntry, read_history
+from hotline.models import Department, Episode, Member, table_of
 
 SUBJECTS = ("episode", "question", "member", "department")
 ACTIONS_ZH = {"insert": "新建", "update": "修改", "delete": "删除"}

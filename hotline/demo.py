@@ -47,12 +47,12 @@ from hotline.models import (
     Department,
     Episode,
     EpisodeStatus,
-    HistoryEntry,
     Member,
     Question,
     QuestionStatus,
     Referral,
     ReferralStatus,
+    history_table,
 )
 from hotline.station import DATABASE_FILE, Station, init_station, is_station, open_station
 from hotline.timeutil import local_iso, zone
@@ -160,7 +160,7 @@ def _reset_station(root: Path, settings: Settings) -> Station:
         db.upgrade(station.engine)
         with station.session() as session:
             for table in reversed(SQLModel.metadata.sorted_tables):
-                if table.name == HistoryEntry.__tablename__:
+                if table is history_table:
                     session.execute(sa.text(f"TRUNCATE {table.name}"))
                 else:
                     session.execute(table.delete())

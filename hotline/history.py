@@ -47,10 +47,10 @@ from hotline.models import (
     Callback,
     Department,
     Episode,
-    HistoryEntry,
     Member,
     Question,
     Referral,
+    history_table,
     table_of,
 )
 from hotline.timeutil import utcnow
@@ -61,6 +61,25 @@ _CONNECTION_ACTOR = "hotline.history.actor"
 UNRECORDED = frozenset({"id", "created_at", "updated_at"})
 """Fields whose changes say nothing a reader needs (the row's key and its own timestamps)."""
 PRIVATE_MARK = "***"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change, as read back."""
+
+    id: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: int
+    action: str
+    """insert, update or delete."""
+    episode_id: int | None
+    member_id: int | None
+    question_id: int | None
+    department_id: int | None
+    changes: dict[str, list[Any]]
+    """Field name → [before, after]."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +106,7 @@ TRACKED: dict[type, Tracked] = {
 """The models whose every change is recorded."""
 
 SUBJECT_COLUMNS = ("episode_id", "member_id", "question_id", "department_id")
-_INSERT = sa.insert(table_of(HistoryEntry))
+_INSERT = sa.insert(history_table)
 
 
 # ---------------------------------------------------------------- who and when
@@ -368,7 +387,7 @@ def read_history(
     limit: int | None = None,
 ) -> list[HistoryEntry]:
     """The recorded changes in one subject's history, oldest first (the last ``limit``)."""
-    table = table_of(HistoryEntry)
+    table = history_table
     given = {
         "episode_id": episode_id,
         "member_id": member_id,

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 
 class UTCDateTime(TypeDecorator):
@@ -271,30 +272,29 @@ class Callback(_Table, table=True):
     made_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
-class HistoryEntry(_Table, table=True):
-    """One recorded change of a tracked row: who, when, and each field before → after.
-
-    Written by ``hotline.history`` at every flush, never updated or deleted by the
-    application (the migration adds triggers that refuse both). No foreign keys: the
-    record outlives what it describes. ``episode_id``, ``member_id`` and ``question_id``
-    say whose history the change belongs to (a booking to its episode and its member,
-    a referral to its question).
-    """
-
-    __tablename__ = "history"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    actor: str = Field(max_length=100)
-    entity: str = Field(max_length=20)
-    entity_id: int
-    action: str = Field(max_length=10)
-    episode_id: int | None = Field(default=None, index=True)
-    member_id: int | None = Field(default=None, index=True)
-    question_id: int | None = Field(default=None, index=True)
-    department_id: int | None = Field(default=None, index=True)
-    changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    """Field name → [before, after]; private fields as "***" (set) or "" (empty)."""
+# The change history (hotline.history writes it, at every flush). A Core table, not a model
+# class: it is only ever inserted into and read with Core statements, and a table class
+# would cost every command its construction at import. No foreign keys: the record
+# outlives what it describes. ``episode_id``, ``member_id``, ``question_id`` and
+# ``department_id`` say whose history a change belongs to (a booking to its episode and its
+# member, a referral to its question and its department). The application only appends;
+# migration 0009 adds triggers that refuse UPDATE and DELETE.
+history_table = sa.Table(
+    "history",
+    SQLModel.metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", AutoString(length=100), nullable=False),
+    sa.Column("entity", AutoString(length=20), nullable=False),
+    sa.Column("entity_id", sa.Integer, nullable=False),
+    sa.Column("action", AutoString(length=10), nullable=False),
+    sa.Column("episode_id", sa.Integer, nullable=True, index=True),
+    sa.Column("member_id", sa.Integer, nullable=True, index=True),
+    sa.Column("question_id", sa.Integer, nullable=True, index=True),
+    sa.Column("department_id", sa.Integer, nullable=True, index=True),
+    # Field name → [before, after]; private fields as "***" (set) or "" (empty).
+    sa.Column("changes", sa.JSON, nullable=False),
+)
 
 
 class Transcript(_Table, table=True):

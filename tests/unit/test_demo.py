@@ -25,11 +25,11 @@ from hotline.models import (
     Department,
     Episode,
     EpisodeStatus,
-    HistoryEntry,
     Member,
     Question,
     QuestionStatus,
     Referral,
+    history_table,
 )
 from hotline.station import Station, init_station, open_station
 from hotline.timeutil import zone
@@ -342,6 +342,6 @@ def test_referrals_in_every_state_with_replies_and_call_backs(session: Session) 
             assert question.status == "referred"
     outcomes = {c.outcome for c in session.exec(select(Callback))}
     assert outcomes == {"satisfied", "partly", "unsatisfied", "unreachable"}
-    replayed = session.exec(select(HistoryEntry)).all()
+    replayed = session.execute(sa.select(history_table)).all()
     assert replayed and {e.actor for e in replayed} <= {"张蕾", "赵刚", "孙悦"}
     assert all(e.at < cut for e in replayed)

@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
 
 from episodes import bookings, questions, schedule
 from episodes.departments import add_department, edit_department
 from episodes.history_view import history_of
 from episodes.members import add_member, edit_member
-from hotline.history import acting_as, os_user, read_history
-from hotline.models import Booking, HistoryEntry, table_of
+from hotline.history import HistoryEntry, acting_as, os_user, read_history
+from hotline.models import Booking, history_table, table_of
 from hotline.station import Station
 from hotline.timeutil import zone
 
@@ -34,8 +33,9 @@ def desk(station: Station) -> Station:
 
 
 def entries(station: Station) -> list[HistoryEntry]:
-    with Session(station.engine) as s:
-        return list(s.exec(select(HistoryEntry).order_by(HistoryEntry.id)))
+    with station.engine.connect() as conn:
+        rows = conn.execute(sa.select(history_table).order_by(history_table.c.id)).mappings()
+        return [HistoryEntry(**row) for row in rows]
 
 
 def test_every_change_is_recorded_with_who_and_before_after(desk: Station) -> None:
