@@ -89,12 +89,3 @@ def add_working_days(start: date, days: int) -> Counted:
             guessed.add(day.year)
         days -= is_working_day(day)
     return Counted(day, tuple(sorted(guessed)))
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end`` (0 when ``end`` ≤ ``start``)."""
-    count, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        count += is_working_day(day)
-    return count

@@ -230,14 +230,14 @@ def _row_changes(
 # ---------------------------------------------------------------- flushes
 
 
-_COLUMNS: dict[type, frozenset[str]] = {}
+_COLUMNS: dict[type, tuple[str, ...]] = {}
 
 
-def _columns(model: type) -> frozenset[str]:
-    """The column attributes of a mapped class (looked up once per class)."""
+def _columns(model: type) -> tuple[str, ...]:
+    """The column attributes of a mapped class, in table order (looked up once per class)."""
     found = _COLUMNS.get(model)
     if found is None:
-        found = _COLUMNS[model] = frozenset(a.key for a in sa.inspect(model).column_attrs)
+        found = _COLUMNS[model] = tuple(a.key for a in sa.inspect(model).column_attrs)
     return found
 
 
@@ -256,7 +256,8 @@ def _flushed_changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """
     state = sa.inspect(obj)
     before, after = {}, {}
-    for key in _columns(type(obj)).intersection(state.committed_state):
+    changed = state.committed_state
+    for key in (k for k in _columns(type(obj)) if k in changed):  # table order: stable
         history = state.attrs[key].history
         if not history.added and not history.deleted:
             continue

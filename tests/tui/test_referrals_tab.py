@@ -150,18 +150,19 @@ async def test_the_inbox_calls_back_an_answered_question_and_asks_why_a_referral
         await pilot.press("3")
         await settle(pilot)
         questions_table = app.query_one(inbox, PagedTable)
-        while questions_table.selected_key != "4":  # answered on air by 李娜
-            await pilot.press("j")
+        await pilot.press("j")  # newest first: 5, then 4, answered on air by 李娜
         await settle(pilot)
+        assert questions_table.selected_key == "4"
         await pilot.press("b")
         await pilot.press("backspace", "backspace")  # the default 满意
         await type_text(pilot, "基本满意")
         await pilot.press("enter", "enter")
         await settle(pilot)
         assert app.status_bar.message == "问题 #4：已回访（基本满意），已办结"
-        while questions_table.selected_key != "2":  # referred, no reply yet
-            await pilot.press("k")
+        for _ in range(2):  # down to question 2: referred, no reply yet
+            await pilot.press("j")
         await settle(pilot)
+        assert questions_table.selected_key == "2"
         await pilot.press("c")
         await settle(pilot)
         assert app.screen.query_one("#field-reason") is not None
