@@ -19,8 +19,8 @@ session, never through a bare connection.
 Who: the operating-system user on SQLite, the database role (``current_user``) on
 PostgreSQL; ``acting_as`` overrides both (the demo uses it, to stay reproducible). When:
 now, or ``acting_as``'s time. Private fields (contacts) are recorded as changed, never by
-value: ``"***"`` when set, ``""`` when empty, so the history can be exported without
-``--include-private``.
+value: under the name ``contact``, ``"***"`` when set, ``""`` when empty, so the history
+can be exported without ``--include-private`` and names no private column.
 
 The application only ever appends: nothing here updates or deletes a history row, and
 migration 0009 adds triggers that refuse both.
@@ -61,6 +61,7 @@ _CONNECTION_ACTOR = "hotline.history.actor"
 UNRECORDED = frozenset({"id", "created_at", "updated_at"})
 """Fields whose changes say nothing a reader needs (the row's key and its own timestamps)."""
 PRIVATE_MARK = "***"
+PRIVATE_NAME = "contact"
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Tracked:
     subjects: tuple[tuple[str, str], ...]
     """(history column, the row's field holding its value): whose history a change is in."""
     private: frozenset[str] = frozenset()
+    """Contact fields: recorded as ``contact``, set (***) or empty, never by value."""
 
 
 TRACKED: dict[type, Tracked] = {
@@ -178,6 +180,11 @@ def _shown(spec: Tracked, field: str, value: Any) -> Any:
     return _plain(value)
 
 
+def _name(spec: Tracked, field: str) -> str:
+    # Under one neutral name, so an export without private columns names none of them.
+    return PRIVATE_NAME if field in spec.private else field
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
@@ -211,7 +218,7 @@ def _whole_row(spec: Tracked, values: Mapping[str, Any], *, added: bool) -> dict
         if field in UNRECORDED or _empty(value):
             continue
         shown = _shown(spec, field, value)
-        changes[field] = [None, shown] if added else [shown, None]
+        changes[_name(spec, field)] = [None, shown] if added else [shown, None]
     return changes
 
 
@@ -223,7 +230,7 @@ def _row_changes(
         old = before.get(field)
         if field in UNRECORDED or old == new:
             continue
-        changes[field] = [_shown(spec, field, old), _shown(spec, field, new)]
+        changes[_name(spec, field)] = [_shown(spec, field, old), _shown(spec, field, new)]
     return changes
 
 
