@@ -13,7 +13,11 @@ One mechanism records every change, so domain functions do nothing for it:
 
 Not recorded, on purpose: statements on a bare Core ``Table`` or ``Connection`` — the
 demo's and the benchmarks' bulk seeding, a restore (which brings its own history rows),
-the search index and jobs (not tracked). Domain code changes tracked rows through the
+migration backfills, the search index and jobs (not tracked) — and ORM bulk INSERT
+statements (``session.execute(insert(Model), rows)``), whose new ids the statement does
+not report; no domain function uses one (imports add objects to the session). Rows a
+database cascade deletes (a question's referrals) are not recorded one by one: the
+deletion of the row that cascaded is. Domain code changes tracked rows through the
 session, never through a bare connection.
 
 Who: the operating-system user on SQLite, the database role (``current_user``) on
