@@ -1,7 +1,8 @@
 """Everyday commands on a large station: wall time over the import floor, and no heavy imports.
 
 Builds a station of 1200 weekly episodes, 3000 members, 10 000 bookings and 50 000
-listener questions with bulk inserts (SQLAlchemy core, not the CLI), then times each
+listener questions (10 000 of them referred to 60 departments) with bulk inserts
+(SQLAlchemy core, not the CLI), then times each
 command as a fresh process, as the median of N runs, next to the floor measured in the
 same runs: ``python -c "import sqlmodel, typer"``. Target: each command within 100 ms of
 the floor. The console script pauses the cyclic collector while its modules load
@@ -58,6 +59,11 @@ def commands(built: BuiltStation) -> list[Command]:
             lambda _: ["questions", "list", "--status", "new", "--json"],
         ),
         Command("hotline report sectors", lambda _: ["report", "sectors"]),
+        Command(
+            "hotline referrals list --overdue",
+            lambda _: ["referrals", "list", "--overdue"],
+        ),
+        Command("hotline report departments", lambda _: ["report", "departments"]),
     ]
 
 

@@ -2,8 +2,11 @@
 
 1200 weekly episodes (Saturdays 11:00 Asia/Shanghai, the last 52 still to come), 3000
 members across the 31 sectors, 10 000 bookings and 50 000 listener questions in every
-status, seeded so every build is the same. The last ``FRESH`` upcoming episodes and
-members have no bookings, so a benchmark can book each pair once and succeed.
+status, seeded so every build is the same. 10 000 of the questions were referred (转办)
+to 60 departments over the twenty years: the resolved ones replied and called back, the
+ones still referred mostly replied and waiting for the call-back, a tenth never answered
+(overdue). The last ``FRESH`` upcoming episodes and members have no bookings, so a
+benchmark can book each pair once and succeed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ MEMBERS = 3000
 BOOKINGS = 10_000
 QUESTIONS = 50_000
 FRESH = 20  # upcoming episodes and members left without bookings, one pair per `bookings add`
+DEPARTMENTS = 60
+REFERRALS = 10_000
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -184,6 +189,71 @@ def _questions(rng: random.Random, episodes: list[dict[str, Any]], now: datetime
     return rows
 
 
+def _departments(now: datetime) -> list[dict[str, Any]]:
+    kinds = ("局", "委员会", "办公室", "街道办事处", "中心")
+    return [
+        {
+            "id": i,
+            "name": f"市第{i}{kinds[i % len(kinds)]}"
+            if i % 7
+            else f"{TOPICS[i % len(TOPICS)]}{i}办",
+            "contact": f"021-6{i:07d}",
+            "note": "",
+            "active": True,
+            "created_at": now - timedelta(days=8000),
+            "updated_at": now - timedelta(days=8000),
+        }
+        for i in range(1, DEPARTMENTS + 1)
+    ]
+
+
+def _referrals(
+    rng: random.Random, questions: list[dict[str, Any]], departments: list[dict[str, Any]]
+) -> tuple[list[dict], list[dict]]:
+    """Referrals for every referred question and the first resolved ones, up to REFERRALS;
+    call-backs for the closed ones. Due five weekdays after sending (no holiday calendar:
+    building the station must not depend on the years the calendar package knows)."""
+    chosen = [q for q in questions if q["status"] == "referred"]
+    chosen += [q for q in questions if q["status"] == "resolved"][: REFERRALS - len(chosen)]
+    chosen.sort(key=lambda q: q["id"])
+    referrals, callbacks = [], []
+    for n, question in enumerate(chosen[:REFERRALS], 1):
+        department = rng.choice(departments)
+        question["referral_department"] = department["name"]
+        sent = question["received_at"] + timedelta(days=rng.randint(1, 3))
+        due = sent + timedelta(days=7)
+        closed = question["status"] == "resolved"
+        answered = closed or rng.random() < 0.9
+        replied = sent + timedelta(days=rng.randint(1, 12)) if answered else None
+        referrals.append(
+            {
+                "id": n,
+                "question_id": question["id"],
+                "department_id": department["id"],
+                "sent_at": sent,
+                "due_at": due,
+                "status": "closed" if closed else ("replied" if answered else "open"),
+                "reply_text": "已责成相关部门办理，办理结果已告知来信人。" if answered else "",
+                "replied_at": replied,
+                "close_reason": "",
+                "updated_at": replied or sent,
+            }
+        )
+        if closed:
+            callbacks.append(
+                {
+                    "id": len(callbacks) + 1,
+                    "question_id": question["id"],
+                    "referral_id": n,
+                    "outcome": rng.choice(("satisfied", "satisfied", "partly", "unsatisfied")),
+                    "note": "",
+                    "made_by": "张蕾",
+                    "made_at": replied + timedelta(days=2),
+                }
+            )
+    return referrals, callbacks
+
+
 def build_station(root: Path, seed: int = 20220813) -> BuiltStation:
     """Create and fill the large station at ``root`` with bulk inserts."""
     started = time.perf_counter()
@@ -191,11 +261,19 @@ def build_station(root: Path, seed: int = 20220813) -> BuiltStation:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     episodes = _episodes(now)
+    members = _members(rng, now)
+    bookings = _bookings(rng, episodes, now)
+    questions = _questions(rng, episodes, now)
+    departments = _departments(now)
+    referrals, callbacks = _referrals(rng, questions, departments)
     tables: list[tuple[Any, list[dict[str, Any]]]] = [
         (models.Episode, episodes),
-        (models.Member, _members(rng, now)),
-        (models.Booking, _bookings(rng, episodes, now)),
-        (models.Question, _questions(rng, episodes, now)),
+        (models.Member, members),
+        (models.Booking, bookings),
+        (models.Question, questions),
+        (models.Department, departments),
+        (models.Referral, referrals),
+        (models.Callback, callbacks),
     ]
     with station.engine.begin() as conn:
         for model, rows in tables:

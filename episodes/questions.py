@@ -18,7 +18,10 @@ And the extras chosen here, because a real desk needs them:
 - assigned → assigned: re-assign to another episode (the first was cancelled or full);
 - answered → referred: a member answered on air and the desk also passes the matter on
   to the department for follow-up;
-- answered → resolved and referred → resolved close the question.
+- answered → resolved and referred → resolved close the question (办结): by itself when a
+  call-back reaches the listener after the answer or the department's reply
+  (``callback``), or with ``resolve``, which takes a reason for a referral closed before
+  then. The referral rows themselves are ``episodes.referrals``'.
 
 resolved, rejected and duplicate are final: nothing moves out of them. A question is
 marked duplicate only of an open question; when that open question later turns out to
@@ -31,12 +34,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from episodes import referrals
 from episodes.airing import live_or_aired, slot_over
 from episodes.duplicates import (
     OPEN_STATUSES,
@@ -44,20 +48,25 @@ from episodes.duplicates import (
     find_possible_duplicates,
 )
 from episodes.lookup import get_episode, get_member, get_question
+from hotline.config import Settings
 from hotline.errors import Conflict, InvalidInput, InvalidTransition, NeedsConfirmation, NotFound
+from hotline.history import current_actor
 from hotline.locks import lock_ids
 from hotline.models import (
     Booking,
     BookingStatus,
+    Callback,
+    CallbackOutcome,
     Channel,
     Episode,
     EpisodeStatus,
     Member,
     Question,
     QuestionStatus,
+    ReferralStatus,
 )
 from hotline.text import clean_text
-from hotline.timeutil import parse_offset, utcnow
+from hotline.timeutil import parse_offset, utcnow, zone
 
 S = QuestionStatus
 LIFECYCLE: Mapping[QuestionStatus, tuple[QuestionStatus, ...]] = {
@@ -399,20 +408,135 @@ def _check_offset(offset: float, episode: Episode) -> None:
         )
 
 
-def refer(*, session: Session, question: int, department: str) -> Question:
-    """Pass the question on (转办) to a government ``department``."""
+def refer(
+    *,
+    session: Session,
+    settings: Settings,
+    question: int,
+    department: str | int,
+    due: date | str | None = None,
+    now: datetime | None = None,
+) -> referrals.Opened:
+    """Pass the question on (转办) to a known ``department``, due on ``due`` or after
+    ``referrals.working_days`` working days; the result carries any calendar warning."""
     found = get_question(session, question, lock=True)
     _require_move(found, S.referred)
-    found.referral_department = clean_text(
-        department, field="referral department", max_length=100, required=True
+    opened = referrals.open_referral(
+        session=session,
+        question=found,
+        department=department,
+        tz=zone(settings.show.timezone),
+        working_days=settings.referrals.working_days,
+        due=due,
+        now=now,
     )
-    return _enter(session, found, S.referred)
+    found.referral_department = opened.department.name
+    _enter(session, found, S.referred)
+    return opened
 
 
-def resolve(*, session: Session, question: int) -> Question:
-    """Close an answered or referred question."""
+def check_outcome(value: str) -> CallbackOutcome:
+    """The call-back outcome named by ``value``, or ``InvalidInput`` naming the allowed ones."""
+    try:
+        return CallbackOutcome(value.strip().lower())
+    except ValueError:
+        names = ", ".join(o.value for o in CallbackOutcome)
+        raise InvalidInput(f"unknown call-back outcome {value!r}; use one of {names}") from None
+
+
+@dataclass(frozen=True)
+class CalledBack:
+    """A call-back recorded, and whether it closed the question (办结)."""
+
+    question: Question
+    callback: Callback
+    closed: bool
+
+
+def callback(
+    *,
+    session: Session,
+    question: int,
+    outcome: str,
+    note: str = "",
+    made_by: str | None = None,
+    now: datetime | None = None,
+) -> CalledBack:
+    """Record a call-back to the listener (回访) after an answer or a department's reply.
+
+    A call-back that reached the listener (satisfied, partly, unsatisfied) closes an
+    answered question, or a referred one whose department has replied; an unreachable
+    one is recorded and the question stays open for another try.
+    """
+    found = get_question(session, question, lock=True)
+    result = check_outcome(outcome)
+    referral = referrals.latest_referral(session, found.id)
+    if referral is None and found.member_id is None:
+        raise Conflict(
+            f"question {found.id} was never referred or answered: there is no answer to "
+            "call the listener back about",
+            zh=f"问题 #{found.id} 既未回答也未转办，无需回访",
+        )
+    if referral is not None and referral.status == ReferralStatus.open:
+        raise Conflict(
+            f"question {found.id}'s referral {referral.id} has no reply yet: record it with "
+            f"`hotline referrals reply {referral.id} --text …` first",
+            zh=f"问题 #{found.id} 的转办 #{referral.id} 尚无部门答复，请先登记答复",
+        )
+    moment = (now or utcnow()).replace(microsecond=0)
+    made = Callback(
+        question_id=found.id,
+        referral_id=referral.id if referral is not None else None,
+        outcome=result.value,
+        note=clean_text(note, field="call-back note", max_length=500, multiline=True),
+        made_by=clean_text(
+            made_by or current_actor(session), field="caller", max_length=100, required=True
+        ),
+        made_at=moment,
+    )
+    session.add(made)
+    closing = result != CallbackOutcome.unreachable and S.resolved in LIFECYCLE[S(found.status)]
+    if closing:
+        if referral is not None and referral.status == ReferralStatus.replied:
+            referrals.close(session, referral, now=moment)
+        _enter(session, found, S.resolved)
+    session.flush()
+    return CalledBack(found, made, closing)
+
+
+def resolve(
+    *,
+    session: Session,
+    question: int,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Question:
+    """Close an answered or referred question (办结).
+
+    A referred question closes by itself after its reply and a call-back; closing it
+    before then takes a ``reason`` saying why (the department never answered, the
+    listener withdrew), kept on the referral.
+    """
     found = get_question(session, question, lock=True)
     _require_move(found, S.resolved)
+    referral = referrals.latest_referral(session, found.id) if found.status == S.referred else None
+    if reason is not None and not reason.strip():
+        raise InvalidInput("reason must not be empty")
+    if referral is None:
+        if reason is not None:
+            raise InvalidInput(
+                f"question {found.id} is {found.status} and closes without a reason; "
+                "--reason is for closing a referral before its reply and call-back"
+            )
+        return _enter(session, found, S.resolved)
+    if reason is None:
+        missing = "reply" if referral.status == ReferralStatus.open else "call-back"
+        raise InvalidInput(
+            f"question {found.id} is referred (referral {referral.id}) and has no {missing} "
+            "yet: give --reason to close it anyway",
+            zh=f"问题 #{found.id} 的转办尚未答复或回访：提前办结需写明理由",
+        )
+    referrals.close(session, referral, reason=reason, now=(now or utcnow()).replace(microsecond=0))
     return _enter(session, found, S.resolved)
 
 

@@ -36,6 +36,8 @@ class ShowSettings:
     """The show's web page."""
     cover: str = ""
     """Cover art (JPEG/PNG, square, 1400–3000 px), a path relative to the station."""
+    studio: str = "政协热线直播室"
+    """Where guests come for the show: the location of their calendar invitations."""
 
 
 @dataclass
@@ -63,6 +65,17 @@ class ScheduleSettings:
 class BookingSettings:
     guest_limit: int = 3
     """Most members booked on one episode (invited, confirmed and appeared all count)."""
+    arrive_minutes: int = 30
+    """Guests are asked to arrive this many minutes before the show goes on air."""
+
+
+@dataclass
+class ReferralSettings:
+    working_days: int = 5
+    """A referred department's reply is due this many mainland working days after sending
+    (holidays and make-up workdays, 调休, counted), unless ``--due`` says otherwise."""
+    remind_days: int = 2
+    """``referrals remind`` also lists replies due within this many days."""
 
 
 @dataclass
@@ -185,6 +198,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     bookings: BookingSettings = field(default_factory=BookingSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
+    referrals: ReferralSettings = field(default_factory=ReferralSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     transcribe: TranscribeSettings = field(default_factory=TranscribeSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
@@ -217,6 +231,12 @@ class Settings:
             raise InvalidInput("live.lines must be at least 1")
         if self.live.start_window_minutes < 0:
             raise InvalidInput("live.start_window_minutes must be 0 or more")
+        if not 0 <= self.bookings.arrive_minutes <= 24 * 60:
+            raise InvalidInput("bookings.arrive_minutes must be 0 to 1440")
+        if not 1 <= self.referrals.working_days <= 250:
+            raise InvalidInput("referrals.working_days must be 1 to 250")
+        if not 0 <= self.referrals.remind_days <= 60:
+            raise InvalidInput("referrals.remind_days must be 0 to 60")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
 from hotline import db
@@ -29,6 +30,7 @@ from hotline.demo_inbox import add_inbox
 from hotline.demo_publish import make_demo_cover
 from hotline.demo_questions import add_questions
 from hotline.demo_recording import DemoRecording, record_newest_episode
+from hotline.demo_referrals import add_referrals
 from hotline.demo_steps import (
     ANCHOR_DAY,
     ANCHOR_NUMBER,
@@ -43,11 +45,15 @@ from hotline.errors import Conflict
 from hotline.models import (
     Booking,
     BookingStatus,
+    Department,
     Episode,
     EpisodeStatus,
     Member,
     Question,
     QuestionStatus,
+    Referral,
+    ReferralStatus,
+    history_table,
 )
 from hotline.station import DATABASE_FILE, Station, init_station, is_station, open_station
 from hotline.timeutil import local_iso, zone
@@ -59,6 +65,7 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     add_members,
     add_bookings,
     add_questions,
+    add_referrals,
     add_transcripts,
     add_inbox,
     make_demo_cover,
@@ -150,11 +157,15 @@ def _reset_station(root: Path, settings: Settings) -> Station:
             (root / name).unlink(missing_ok=True)
         db.upgrade(station.engine)
     else:
-        # A server database is not ours to drop: empty its tables instead.
+        # A server database is not ours to drop: empty its tables instead. The history
+        # refuses DELETE (it is append-only); TRUNCATE is the owner's way to empty it.
         db.upgrade(station.engine)
         with station.session() as session:
             for table in reversed(SQLModel.metadata.sorted_tables):
-                session.execute(table.delete())
+                if table is history_table:
+                    session.execute(sa.text(f"TRUNCATE {table.name}"))
+                else:
+                    session.execute(table.delete())
     save_settings(settings, station.settings_path)
     _write_marker(root)
     return station
@@ -188,6 +199,11 @@ class DemoSummary:
     busiest_member: int | None
     open_booking: tuple[int, int] | None
     """An upcoming episode with room for a guest and an active member not booked on it."""
+    referrals: dict[str, int] = field(default_factory=dict)
+    """Referrals (转办) by state as seen on ``today``: open, overdue, replied, closed."""
+    departments: int = 0
+    overdue_question: int | None = None
+    """A question whose referral is overdue, for the tour."""
     recording: DemoRecording | None = None
     """The generated recording of the newest aired episode and how its pipeline went."""
 
@@ -214,6 +230,8 @@ class DemoSummary:
             "bookings": self.bookings,
             "appearances": self.appearances,
             "questions": self.questions,
+            "departments": self.departments,
+            "referrals": self.referrals,
             "blackout_days": self.blackout_days,
             "recording": None
             if self.recording is None
@@ -274,7 +292,26 @@ def summarize(station: Station, *, today: date, created: bool) -> DemoSummary:
             blackout_days=len(station.settings.schedule.blackout),
             busiest_member=busiest,
             open_booking=_open_booking(s, cut, station.settings.bookings.guest_limit),
+            **_follow_through(s, cut),
         )
+
+
+def _follow_through(session: Session, cut: datetime) -> dict[str, Any]:
+    """Referrals by state on the day that starts at ``cut``, and an overdue one's question."""
+    late = (Referral.status == ReferralStatus.open) & (Referral.due_at <= cut)
+    counts = {state.value: 0 for state in ReferralStatus} | {"overdue": 0}
+    for status, overdue, n in session.exec(
+        select(Referral.status, late, func.count()).group_by(Referral.status, late)
+    ):
+        counts["overdue" if overdue else status] += n
+    overdue_question = session.exec(
+        select(Referral.question_id).where(late).order_by(Referral.due_at.desc()).limit(1)
+    ).first()
+    return {
+        "referrals": counts,
+        "departments": session.exec(select(func.count()).select_from(Department)).one(),
+        "overdue_question": overdue_question,
+    }
 
 
 def _open_booking(session: Session, cut: datetime, limit: int) -> tuple[int, int] | None:

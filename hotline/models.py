@@ -1,4 +1,5 @@
-"""The whole schema: episodes, members, bookings, questions, transcripts, jobs, the live desk.
+"""The whole schema: episodes, members, bookings, questions, referrals, transcripts, jobs,
+the live desk and the history of changes.
 
 Status values are plain strings in the database (portable between SQLite and
 PostgreSQL, easy to migrate); the ``StrEnum`` classes here are the vocabulary.
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 
 class UTCDateTime(TypeDecorator):
@@ -129,6 +131,22 @@ class JobStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class ReferralStatus(StrEnum):
+    open = "open"
+    """Sent to the department, no reply yet (overdue once its due date has passed)."""
+    replied = "replied"
+    """The department answered; the listener is still to be called back."""
+    closed = "closed"
+    """Done with: the question closed (办结), after a reply or with a reason."""
+
+
+class CallbackOutcome(StrEnum):
+    satisfied = "satisfied"
+    partly = "partly"
+    unsatisfied = "unsatisfied"
+    unreachable = "unreachable"
+
+
 class CallStatus(StrEnum):
     waiting = "waiting"
     screened = "screened"
@@ -208,6 +226,77 @@ class Question(_Table, table=True):
     duplicate_of: int | None = Field(default=None, foreign_key="question.id")
     reject_reason: str = Field(default="", max_length=200)
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Department(_Table, table=True):
+    """A government department questions are referred (转办) to."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True, index=True)
+    contact: str = Field(default="", max_length=200)  # private
+    note: str = Field(default="", max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Referral(_Table, table=True):
+    """A question passed on (转办) to a department, followed until its reply and closing."""
+
+    # The overdue list and the morning reminder read open referrals by due time.
+    __table_args__ = (sa.Index("ix_referral_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True, ondelete="CASCADE")
+    department_id: int = Field(foreign_key="department.id", index=True)
+    sent_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    """The end of the due day in the station's zone (the next local midnight): a reply
+    before this instant is on time; an open referral is overdue from it on."""
+    status: str = Field(default=ReferralStatus.open, max_length=20)
+    reply_text: str = Field(default="", max_length=4000)
+    replied_at: datetime | None = _time()
+    close_reason: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+
+
+class Callback(_Table, table=True):
+    """A call back to the listener (回访) after an answer or a department's reply."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True, ondelete="CASCADE")
+    referral_id: int | None = Field(
+        default=None, foreign_key="referral.id", index=True, ondelete="CASCADE"
+    )
+    outcome: str = Field(max_length=20)
+    note: str = Field(default="", max_length=500)
+    made_by: str = Field(max_length=100)
+    made_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+# The change history (hotline.history writes it, at every flush). A Core table, not a model
+# class: it is only ever inserted into and read with Core statements, and a table class
+# would cost every command its construction at import. No foreign keys: the record
+# outlives what it describes. ``episode_id``, ``member_id``, ``question_id`` and
+# ``department_id`` say whose history a change belongs to (a booking to its episode and its
+# member, a referral to its question and its department). The application only appends;
+# migration 0009 adds triggers that refuse UPDATE and DELETE.
+history_table = sa.Table(
+    "history",
+    SQLModel.metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", AutoString(length=100), nullable=False),
+    sa.Column("entity", AutoString(length=20), nullable=False),
+    sa.Column("entity_id", sa.Integer, nullable=False),
+    sa.Column("action", AutoString(length=10), nullable=False),
+    sa.Column("episode_id", sa.Integer, nullable=True, index=True),
+    sa.Column("member_id", sa.Integer, nullable=True, index=True),
+    sa.Column("question_id", sa.Integer, nullable=True, index=True),
+    sa.Column("department_id", sa.Integer, nullable=True, index=True),
+    # Field name → [before, after]; private fields as "***" (set) or "" (empty).
+    sa.Column("changes", sa.JSON, nullable=False),
+)
 
 
 class Transcript(_Table, table=True):
@@ -349,3 +438,8 @@ class SearchBitmap(_Table, table=True):
         primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False}
     )
     bits: bytes = Field(default=b"", sa_type=sa.LargeBinary)
+
+
+# Every ORM session of a process that loads the schema records changes of the tracked
+# models (hotline.history); importing it here means no session can miss it.
+from hotline import history as _history  # noqa: E402, F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from hotline.errors import InvalidInput
 
@@ -52,6 +53,13 @@ def mask_contact(contact: str | None) -> str:
     return "*" * len(digits)
 
 
+@lru_cache(maxsize=8192)
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    # Tables of hundreds of rows measure every cell several times (and clipping, each of
+    # its characters): cached; ASCII needs no lookup, and nothing below U+1100 (Hangul
+    # Jamo, the first wide block) is wide.
+    if text.isascii():
+        return len(text)
+    width = unicodedata.east_asian_width
+    return len(text) + [width(ch) in "WF" for ch in text if ch >= "\u1100"].count(True)

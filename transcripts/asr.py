@@ -204,6 +204,10 @@ class _Cancellable:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Word timings run the model itself (whisper.timing.find_alignment).
+        return self._model(*args, **kwargs)
+
     def decode(self, *args: Any, **kwargs: Any) -> Any:
         check_cancelled()
         return self._model.decode(*args, **kwargs)

@@ -12,8 +12,9 @@ Keys (the footer shows the current tab's; ``ctrl+p`` lists every action):
 =============  ===========================================================
 Key            Action
 =============  ===========================================================
-1–7            switch tab: 1 排期 2 嘉宾 3 听众 4 直播台 5 制作 6 检索 7 发布
+1–8            switch tab: 1 排期 2 嘉宾 3 听众 4 直播台 5 制作 6 检索 7 发布 8 转办
 ctrl+p         command palette: every action of the app and of this tab
+h              who changed the row under the cursor, and what (修改记录)
 q, ctrl+q      quit
 j/k, ↑/↓       move in a table; PgUp/PgDn a page (more rows load as you go)
 tab            next table or field
@@ -38,7 +39,8 @@ v              screen (审核)
 a              assign to an episode
 w              answered: member, time into the show (MM:SS), episode
 f              refer (转办) to a department
-c              resolve (办结)
+c              resolve (办结; a referral closed early asks for the reason)
+b              call the listener back (回访) after an answer
 x              reject, with a reason
 u              mark duplicate of another question
 m              reveal / hide the listener's contact for this question
@@ -63,6 +65,12 @@ Esc            from the field to the results; Enter opens the transcript there
 **发布**
 v              check every platform feed again (validation and problems)
 p              publish (asks first): write public/ and each platform feed
+**转办**
+s              cycle the view: followed, overdue, due soon, all (with closed)
+r              record the department's reply
+b              call the listener back (回访): closes the question when reached
+c              close the question early, with a reason
+d              department report (转办统计)
 =============  ===========================================================
 """
 
@@ -97,6 +105,7 @@ PANES: tuple[str, ...] = (
     "tui.screens.pipeline:PipelinePane",
     "tui.screens.search:SearchPane",
     "tui.screens.publish:PublishPane",
+    "tui.screens.referrals:ReferralsPane",
 )
 """The tabs, in order (keys 1, 2, 3, …): ``module:class`` of a ``HotlinePane``."""
 
@@ -127,8 +136,9 @@ class HotlineApp(App[None]):
         Binding("ctrl+p", "command_palette", "命令", show=False, priority=True),
         *(
             Binding(str(n), f"show_tab({n - 1})", f"切换到第{n}个标签", show=False)
-            for n in range(1, 8)
+            for n in range(1, len(PANES) + 1)
         ),
+        Binding("h", "history", "修改记录", show=False),
     ]
 
     def __init__(self, station: Station, *, clock: Clock = utcnow) -> None:
@@ -181,8 +191,8 @@ class HotlineApp(App[None]):
         return pane
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Tab keys belong to the desk, not to a dialog on top of it.
-        return not (action == "show_tab" and isinstance(self.screen, ModalScreen))
+        # Tab and history keys belong to the desk, not to a dialog on top of it.
+        return not (action in ("show_tab", "history") and isinstance(self.screen, ModalScreen))
 
     async def action_show_tab(self, index: int) -> None:
         if 0 <= index < len(self.panes) and self.tabs.active != self.panes[index].PANE_ID:
@@ -193,6 +203,12 @@ class HotlineApp(App[None]):
             # update instead of one for dropping the focus and another for taking it.
             self.tabs.active = pane.PANE_ID
             pane.focus_now()
+
+    def action_history(self) -> None:
+        """Who changed the row under the cursor, and what (any tab with such rows)."""
+        from tui.dialogs.history_dialog import open_history
+
+        open_history(self.active_pane)
 
     def collect_after_frame(self) -> None:
         """Hold garbage collection back until the next frame is drawn (see tui.collector)."""
@@ -240,6 +256,7 @@ class HotlineApp(App[None]):
         for binding in active.actions():
             key = "/" if binding.key == "slash" else binding.key
             yield f"{active.LABEL}：{binding.description}", key, binding.action, active
+        yield "修改记录（光标所在行）", "h", "history", self
         yield "退出", "q", "quit", self
 
     # ------------------------------------------------------------ outcomes

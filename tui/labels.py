@@ -33,6 +33,13 @@ QUESTION_STATUS = {
     "rejected": "已拒绝",
     "duplicate": "重复",
 }
+REFERRAL_STATUS = {"open": "待复", "replied": "已答复", "closed": "已关闭"}
+CALLBACK_OUTCOME = {
+    "satisfied": "满意",
+    "partly": "基本满意",
+    "unsatisfied": "不满意",
+    "unreachable": "未接通",
+}
 ROLE = {"guest": "嘉宾", "expert": "专家", "official": "官员"}
 CHANNEL = {
     "phone": "电话",

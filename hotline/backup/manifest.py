@@ -22,9 +22,14 @@ FORMAT_VERSION = 1
 DATA_FORMATS = ("json", "csv")
 FILE_SUFFIX = {"json": ".jsonl", "csv": ".csv"}
 
-# Contact details of members and listeners: left out of an export unless asked for.
+# Contact details of members, listeners and departments: left out of an export unless asked
+# for. (The change history never holds them: hotline.history records them as *** or "".)
 PRIVATE_COLUMNS: frozenset[sa.Column] = frozenset(
-    {models.Member.__table__.c.contact, models.Question.__table__.c.listener_contact}
+    {
+        models.Member.__table__.c.contact,
+        models.Question.__table__.c.listener_contact,
+        models.Department.__table__.c.contact,
+    }
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from episodes import bookings as domain
+from hotline.cli.calendar_invites import ics
 from hotline.cli.common import (
     EPISODE_ARGUMENT,
     JSON_OPTION,
@@ -69,6 +70,7 @@ MOVES = (
 )
 for _name, _action, _doc in MOVES:
     bookings_app.command(_name)(_move_command(_action, _doc))
+bookings_app.command("ics")(ics)
 
 
 @bookings_app.command("list")

@@ -51,6 +51,9 @@ def demo(
     echo(f"  members       {summary.members} in {summary.sectors} sectors")
     echo(f"  bookings      {summary.bookings} ({summary.appearances} appearances)")
     echo(f"  questions     {summary.question_total}: {statuses}")
+    if summary.departments:
+        follow = " · ".join(f"{state} {n}" for state, n in summary.referrals.items())
+        echo(f"  referrals     to {summary.departments} departments: {follow}")
     echo(f"  blackout      {summary.blackout_days} days in hotline.toml (春节, 两会, 黄金周)")
     if summary.recording is not None:
         rec = summary.recording
@@ -73,6 +76,8 @@ def _next_steps(directory: Path, summary: DemoSummary) -> list[str]:
         "hotline episodes list --upcoming",
         "hotline episodes show 1000",
         "hotline questions list --status new",
+        "hotline referrals remind",
+        f"hotline report departments --year {summary.today.year - 1}",
         f"hotline report sectors --year {summary.today.year - 1}",
         "hotline search 养老",
         "hotline jobs list",
@@ -84,6 +89,12 @@ def _next_steps(directory: Path, summary: DemoSummary) -> list[str]:
     if summary.open_booking is not None:
         episode, member = summary.open_booking
         steps.insert(4, f"hotline bookings add {episode} {member} --role guest")
+        steps.insert(5, f"hotline bookings ics {episode} {member} --out invitations")
+    if summary.overdue_question is not None:
+        steps.insert(
+            steps.index("hotline referrals remind") + 1,
+            f"hotline history question {summary.overdue_question}",
+        )
     return steps
 
 

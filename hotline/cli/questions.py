@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import questions as domain
+from episodes import referrals
 from hotline.cli.common import (
     JSON_OPTION,
     YES_OPTION,
@@ -22,7 +23,7 @@ from hotline.cli.common import (
     print_table,
     station_from,
 )
-from hotline.models import Channel, Question
+from hotline.models import CallbackOutcome, Channel, Question
 from hotline.text import mask_contact
 from hotline.timeutil import local_iso, local_text
 
@@ -31,6 +32,7 @@ questions_app = typer.Typer(
 )
 
 CHANNELS = ", ".join(c.value for c in Channel)
+OUTCOMES = ", ".join(o.value for o in CallbackOutcome)
 PRIVATE_OPTION = typer.Option(
     False, "--include-private", help="Include the listener's contact (private)."
 )
@@ -153,10 +155,15 @@ def show(
 ) -> None:
     """Show one question in full (contact masked unless --include-private)."""
     station = station_from(ctx)
+    tz = station.tz
     with station.session(write=False) as session:
         view = domain.question_view(session=session, question=question)
+        follow = referrals.follow_through(session=session, question=question, tz=tz)
     if as_json:
-        emit_json(question_json(view, station.tz, include_private=include_private))
+        emit_json(
+            question_json(view, tz, include_private=include_private)
+            | _follow_through_json(follow, tz)
+        )
         return
     q = view.question
     contact = q.listener_contact if include_private else mask_contact(q.listener_contact)
@@ -183,6 +190,52 @@ def show(
             echo(f"{label:<14}{value}")
     echo("")
     echo(q.text)
+    _print_follow_through(follow, tz)
+
+
+def _follow_through_json(follow: referrals.FollowThrough, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "referrals": [
+            {
+                "id": r.id,
+                "department": r.department,
+                "sent_at": local_iso(r.sent_at, tz),
+                "due": referrals.due_day(r.due_at, tz).isoformat(),
+                "status": r.status,
+                "replied_at": local_iso(r.replied_at, tz),
+                "reply": r.reply_text,
+                "close_reason": r.close_reason,
+            }
+            for r in follow.referrals
+        ],
+        "callbacks": [
+            {
+                "id": c.id,
+                "referral": c.referral_id,
+                "outcome": c.outcome,
+                "note": c.note,
+                "made_by": c.made_by,
+                "made_at": local_iso(c.made_at, tz),
+            }
+            for c in follow.callbacks
+        ],
+    }
+
+
+def _print_follow_through(follow: referrals.FollowThrough, tz: ZoneInfo) -> None:
+    for r in follow.referrals:
+        echo("")
+        echo(
+            f"referral {r.id} → {r.department}: sent {local_text(r.sent_at, tz)}, "
+            f"due {referrals.due_day(r.due_at, tz)}, {r.status}"
+        )
+        if r.replied_at is not None:
+            echo(f"  reply {local_text(r.replied_at, tz)}: {r.reply_text}")
+        if r.close_reason:
+            echo(f"  closed: {r.close_reason}")
+    for c in follow.callbacks:
+        note = f": {c.note}" if c.note else ""
+        echo(f"call-back {local_text(c.made_at, tz)} by {c.made_by}: {c.outcome}{note}")
 
 
 def _moved(question: Question, detail: str = "") -> None:
@@ -241,20 +294,63 @@ def refer(
     ctx: typer.Context,
     question: int = QUESTION_ARGUMENT,
     to: str = typer.Option(
-        ..., "--to", help="Department it is passed on to (转办), e.g. 区住建局."
+        ..., "--to", help="Department (id or name, `hotline departments list`), e.g. 市民政局."
+    ),
+    due: str | None = typer.Option(
+        None,
+        "--due",
+        help="Reply due by YYYY-MM-DD (default: referrals.working_days working days on).",
     ),
 ) -> None:
-    """Pass the question on (转办) to a government department."""
+    """Pass the question on (转办) to a department, with a due date for its reply."""
+    station = station_from(ctx)
+    with station.session() as session:
+        opened = domain.refer(
+            session=session, settings=station.settings, question=question, department=to, due=due
+        )
+    if opened.warning:
+        typer.echo(f"hotline: warning: {opened.warning}", err=True)
+    due_day = referrals.due_day(opened.referral.due_at, station.tz)
+    _moved(
+        opened.question,
+        f" to {opened.department.name} (referral {opened.referral.id}, due {due_day})",
+    )
+
+
+@questions_app.command("callback")
+def callback(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    outcome: str = typer.Option(..., "--outcome", help=f"How it went: {OUTCOMES}."),
+    note: str = typer.Option("", "--note", help="What the listener said."),
+    by: str | None = typer.Option(
+        None, "--by", help="Who called (default: you, as the history records you)."
+    ),
+) -> None:
+    """Record the call-back to the listener (回访); one that reaches them closes the question."""
     with station_from(ctx).session() as session:
-        moved = domain.refer(session=session, question=question, department=to)
-    _moved(moved, f" to {moved.referral_department}")
+        done = domain.callback(
+            session=session, question=question, outcome=outcome, note=note, made_by=by
+        )
+    echo(
+        f"call-back {done.callback.id} on question {done.question.id} by {done.callback.made_by}: "
+        f"{done.callback.outcome}"
+    )
+    if done.closed:
+        _moved(done.question, " (办结)")
 
 
 @questions_app.command("resolve")
-def resolve(ctx: typer.Context, question: int = QUESTION_ARGUMENT) -> None:
-    """Close an answered or referred question."""
+def resolve(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why a referred question closes before its reply and call-back."
+    ),
+) -> None:
+    """Close an answered or referred question (办结)."""
     with station_from(ctx).session() as session:
-        moved = domain.resolve(session=session, question=question)
+        moved = domain.resolve(session=session, question=question, reason=reason)
     _moved(moved)
 
 

@@ -1,4 +1,5 @@
-"""``hotline report …``: reports for producers; ``sectors`` shows who is under-represented."""
+"""``hotline report …``: reports for producers; ``sectors`` shows who is under-represented,
+``departments`` how the departments questions are referred to follow them through."""
 
 from __future__ import annotations
 
@@ -47,6 +48,18 @@ def sectors(
     )
     scope = f"in {report.year}" if report.year is not None else "in all years"
     echo(f"{report.total_appearances} appearances {scope}; least represented first")
+
+
+@report_app.command("departments")
+def departments(
+    ctx: typer.Context,
+    year: int | None = typer.Option(None, "--year", help="Only referrals sent this (local) year."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Per department: referrals, replies on time, overdue now, days to reply, satisfaction."""
+    from hotline.cli.department_report import show_department_report
+
+    show_department_report(ctx, year=year, as_json=as_json)
 
 
 def register(app: typer.Typer) -> None:

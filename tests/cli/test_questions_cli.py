@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from hotline.models import Booking, Episode, EpisodeStatus, Member, Question
+from hotline.models import Booking, Department, Episode, EpisodeStatus, Member, Question
 from hotline.station import Station
 
 PHONE = "13812345678"
@@ -65,6 +65,7 @@ def desk(station: Station, time_machine: Any) -> Station:
         for episode in (1, 2):
             for member in (1, 2):
                 session.add(Booking(episode_id=episode, member_id=member, status="confirmed"))
+        session.add(Department(name="区城管局"))
     return station
 
 
@@ -153,7 +154,7 @@ def test_refer_reject_and_duplicate(cli: Cli, desk: Station) -> None:
     lamp = add(cli, "我们楼下的路灯坏了一个月了，晚上出门很危险")
     cli("questions", "screen", str(lamp))
     referred = cli("questions", "refer", str(lamp), "--to", "区城管局")
-    assert "→ referred to 区城管局" in referred.stdout
+    assert "→ referred to 区城管局 (referral 1, due " in referred.stdout
     spam = add(cli, "广告：低价代办各类证件")
     assert cli("questions", "reject", str(spam), "--reason", "广告，与节目无关").exit_code == 0
     first, second = add(cli, NOISE), add(cli, NOISE_AGAIN)
@@ -192,7 +193,8 @@ def test_refer_reject_and_duplicate(cli: Cli, desk: Station) -> None:
         (1, ["duplicate", "1", "--of", "42"], "question 42 (the original) does not exist"),
         (4, ["duplicate", "2", "--of", "1"], "question 1 is rejected: a duplicate must point"),
         (1, ["reject", "1", "--reason", " "], "reject reason must not be empty"),
-        (3, ["refer", "1", "--to", ""], "referral department must not be empty"),
+        (3, ["refer", "1", "--to", ""], "department must not be empty"),
+        (3, ["refer", "1", "--to", "城管"], "no department named '城管'; did you mean 区城管局?"),
         (0, ["list", "--status", "open"], "unknown question status 'open'"),
         (0, ["list", "--channel", "fax"], "unknown channel 'fax'"),
         (0, ["list", "--episode", "5"], "episode 5 does not exist"),

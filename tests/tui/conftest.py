@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from episodes import bookings, questions, schedule
+from episodes.departments import add_department
 from episodes.members import add_member
 from hotline.models import Episode, EpisodeStatus
 from hotline.station import Station
@@ -39,6 +40,11 @@ MEMBERS = (
     ("张敏", "经济界", "市", "13900003333", False),
     ("陈静", "社会福利和社会保障界", "区", "chen@example.cn", True),
 )
+DEPARTMENTS = (
+    ("区教育局", "021-62345678"),
+    ("市医疗保障局", "yibao@example.cn"),
+    ("市住房和城乡建设管理委员会", "021-23118888"),
+)
 QUESTIONS = (
     ("我家小区旁边的工地晚上十点以后还在施工，能不能管一管？", "phone", "王女士", "13812345678"),
     ("孩子暑假没人带，社区有没有托管班？", "wechat", "刘先生", "13698765432"),
@@ -49,7 +55,8 @@ QUESTIONS = (
 
 
 def fill(station: Station) -> None:
-    """Five episodes (two aired), four members (one inactive), bookings, five questions."""
+    """Five episodes (two aired), four members (one inactive), bookings, three departments,
+    five questions."""
     tz, settings = station.tz, station.settings
     with station.session() as session:
         for number, air, title, topic, _ in EPISODES:
@@ -76,6 +83,8 @@ def fill(station: Station) -> None:
                 affiliation=f"{sector}委员",
                 active=active,
             )
+        for name, contact in DEPARTMENTS:
+            add_department(session=session, name=name, contact=contact)
         before = NOW - timedelta(days=20)
         common = {"session": session, "settings": settings}
         bookings.add_booking(**common, episode=999, member=2, now=before)

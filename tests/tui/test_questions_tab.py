@@ -163,7 +163,7 @@ async def test_refer_reject_and_final_states(
         await go_to(pilot, app, "2", settle)  # screened
         await pilot.press("f")
         await type_text(pilot, "区教育局")
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")  # the department, then the due date left empty
         await settle(pilot)
         referred = question(desk, 2)
         assert (referred.status, referred.referral_department) == ("referred", "区教育局")

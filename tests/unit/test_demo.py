@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,15 @@ from hotline.errors import Conflict
 from hotline.models import (
     Booking,
     BookingStatus,
+    Callback,
+    Department,
     Episode,
     EpisodeStatus,
     Member,
     Question,
     QuestionStatus,
+    Referral,
+    history_table,
 )
 from hotline.station import Station, init_station, open_station
 from hotline.timeutil import zone
@@ -335,3 +339,35 @@ def test_init_station_on_the_demo_keeps_it(built: tuple[Station, DemoSummary]) -
     again, created = init_station(station.root)
     assert not created
     assert again.settings.schedule.blackout == station.settings.schedule.blackout
+
+
+# ---------------------------------------------------------------- follow-through
+
+
+def test_referrals_in_every_state_with_replies_and_call_backs(session: Session) -> None:
+    cut = datetime.combine(TODAY, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
+    departments = session.exec(select(Department)).all()
+    assert len(departments) >= 10 and all(d.contact for d in departments)
+    referred = session.exec(select(Question).where(Question.referral_department != "")).all()
+    found = {r.question_id: r for r in session.exec(select(Referral))}
+    assert {q.id for q in referred} == set(found)
+    states = {
+        "overdue" if r.status == "open" and r.due_at <= cut else r.status for r in found.values()
+    }
+    assert states == {"open", "overdue", "replied", "closed"}
+    assert any(
+        r.status == "open" and cut < r.due_at <= cut + timedelta(days=2) for r in found.values()
+    )
+    for question in referred:
+        referral = found[question.id]
+        assert referral.sent_at < cut and referral.sent_at <= referral.due_at
+        if referral.status == "closed":
+            assert question.status == "resolved"
+            assert referral.replied_at is not None or referral.close_reason
+        else:
+            assert question.status == "referred"
+    outcomes = {c.outcome for c in session.exec(select(Callback))}
+    assert outcomes == {"satisfied", "partly", "unsatisfied", "unreachable"}
+    replayed = session.execute(sa.select(history_table)).all()
+    assert replayed and {e.actor for e in replayed} <= {"张蕾", "赵刚", "孙悦"}
+    assert all(e.at < cut for e in replayed)

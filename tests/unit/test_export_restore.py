@@ -24,10 +24,13 @@ from hotline.errors import Conflict, InvalidInput, SchemaError
 from hotline.models import (
     Booking,
     Call,
+    Callback,
+    Department,
     Episode,
     Job,
     Member,
     Question,
+    Referral,
     Segment,
     ShowClock,
     Transcript,
@@ -114,7 +117,27 @@ def fill(station: Station) -> None:
                     duplicate_of=3,
                 ),
                 Call(id=1, episode_id=1, caller_name="李阿姨", question_id=2, on_air_offset=None),
+                Department(id=1, name="市民政局", contact=PHONE, note="信访办"),
             ]
+        )
+        s.flush()
+        s.add(
+            Referral(
+                id=1,
+                question_id=3,
+                department_id=1,
+                sent_at=T0,
+                due_at=T0 + timedelta(days=7),
+                status="replied",
+                reply_text=TRICKY,
+                replied_at=T0 + timedelta(days=2),
+            )
+        )
+        s.flush()
+        s.add(
+            Callback(
+                id=1, question_id=3, referral_id=1, outcome="satisfied", made_by="张蕾", made_at=T0
+            )
         )
 
 
@@ -229,7 +252,7 @@ def test_csv_is_utf8_with_a_header_and_marks_none(filled: Station, tmp_path: Pat
 
 def test_restore_refuses_a_station_with_rows(filled: Station, tmp_path: Path) -> None:
     export(filled, tmp_path / "export", "json", private=True)
-    with pytest.raises(Conflict, match="table episode has rows"):
+    with pytest.raises(Conflict, match=r"the station is not empty: table \w+ has rows"):
         restore(filled, tmp_path / "export")
 
 

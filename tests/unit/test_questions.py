@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, select
 from episodes import duplicates
 from episodes import questions as q
 from hotline import db
+from hotline.config import Settings
 from hotline.errors import (
     Conflict,
     HotlineError,
@@ -25,6 +26,7 @@ from hotline.errors import (
 )
 from hotline.models import (
     Booking,
+    Department,
     Episode,
     EpisodeStatus,
     Member,
@@ -72,6 +74,10 @@ DIFFERENT = [
 ]
 
 
+DEPARTMENTS = ("区城管局", "区教育局", "区住建局")
+SETTINGS = Settings()
+
+
 def make_engine(path: Path) -> Engine:
     engine = db.make_engine(db.sqlite_url(path))
     SQLModel.metadata.create_all(engine)
@@ -97,6 +103,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
         s.add(Member(name="赵敏", sector="医药卫生界"))  # booked on neither
         s.flush()
         book_guests(s)
+        s.add_all(Department(name=name) for name in DEPARTMENTS)
         s.commit()
         yield s
 
@@ -179,15 +186,20 @@ def test_reject_needs_a_reason_and_only_from_new_or_screened(session: Session) -
 def test_refer_from_screened_and_after_an_answer(session: Session) -> None:
     street = add(session, "我们楼下的路灯坏了一个月了")
     q.screen(session=session, question=street.id)
-    q.refer(session=session, question=street.id, department="区城管局")
+    q.refer(session=session, settings=SETTINGS, question=street.id, department="区城管局")
     assert street.status == "referred" and street.referral_department == "区城管局"
-    q.resolve(session=session, question=street.id)
+    q.resolve(session=session, question=street.id, reason="路灯已修好，听众来电告知")
     answered = assigned(session, SCHOOL)
     q.answer(session=session, question=answered.id, member="李秀英")
-    q.refer(session=session, question=answered.id, department="区教育局")
+    q.refer(session=session, settings=SETTINGS, question=answered.id, department="区教育局")
     assert answered.member_id is not None and answered.status == "referred"
-    with pytest.raises(InvalidInput, match="referral department must not be empty"):
-        q.refer(session=session, question=assigned(session, MEDICAL).id, department="")
+    with pytest.raises(InvalidInput, match="department must not be empty"):
+        q.refer(
+            session=session,
+            settings=SETTINGS,
+            question=assigned(session, MEDICAL).id,
+            department="",
+        )
 
 
 def test_reassign_to_another_episode_but_never_a_cancelled_one(session: Session) -> None:
@@ -434,9 +446,9 @@ def apply(session: Session, op: str, question: int, other: int, value: str) -> N
     elif op == "answer":
         q.answer(session=session, question=question, member=other % 3 or "王建国", at=value or None)
     elif op == "refer":
-        q.refer(session=session, question=question, department=value)
+        q.refer(session=session, settings=SETTINGS, question=question, department=value)
     elif op == "resolve":
-        q.resolve(session=session, question=question)
+        q.resolve(session=session, question=question, reason=value or None)
     elif op == "reject":
         q.reject(session=session, question=question, reason=value)
     else:
@@ -496,6 +508,7 @@ def test_random_operations_only_follow_the_lifecycle(operations: list) -> None:
         s.add(Member(name="李秀英", sector="教育界"))
         s.flush()
         book_guests(s)
+        s.add(Department(name="区住建局"))
         for text in (NOISE, NOISE_AGAIN, SCHOOL):
             q.add_question(session=s, text=text, channel="phone")
     before = snapshot(engine)

@@ -1,8 +1,10 @@
 """The 听众 tab: the listener-question inbox, newest first, by status.
 
 ``n`` logs a question in one form and shows the open questions it may repeat; the
-lifecycle moves (screen, assign, answer, refer, resolve, reject, duplicate) are one key
-each, refused with the domain's reason when the lifecycle does not allow them.
+lifecycle moves (screen, assign, answer, refer, resolve, reject, duplicate) and the
+call-back (回访) are one key each, refused with the domain's reason when the lifecycle
+does not allow them. Referring asks for a known department (naming the near ones as you
+type) and an optional due date.
 Listener contacts are masked (138****5678) unless revealed, on purpose, for the
 question under the cursor with ``m``.
 """
@@ -20,18 +22,20 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label
 
 from episodes import questions as domain
-from episodes import views
+from episodes import referrals, views
+from episodes.departments import get_department
 from episodes.duplicates import PossibleDuplicate, find_possible_duplicates
 from episodes.questions import QuestionView
 from hotline.models import QuestionStatus
 from hotline.text import clean_text, mask_contact
-from hotline.timeutil import local_text
+from hotline.timeutil import local_text, parse_date
 from tui.dialogs.episode_form import parse_int
 from tui.dialogs.prompt import Field, PromptDialog
 from tui.dialogs.question_form import QuestionForm, channel_value
-from tui.labels import ALL, CHANNEL, QUESTION_STATUS, label
+from tui.labels import ALL, CALLBACK_OUTCOME, CHANNEL, QUESTION_STATUS, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
+from tui.screens.referrals import outcome_value
 from tui.widgets.paged_table import PagedTable
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, *(s.value for s in QuestionStatus))
@@ -54,6 +58,7 @@ class QuestionsPane(HotlinePane):
         Binding("w", "answer", "已回答"),
         Binding("f", "refer", "转办"),
         Binding("c", "resolve", "办结"),
+        Binding("b", "callback", "回访"),
         Binding("x", "reject", "拒绝"),
         Binding("u", "duplicate", "标为重复"),
         Binding("m", "reveal", "显示联系方式"),
@@ -303,19 +308,75 @@ class QuestionsPane(HotlinePane):
         self._ask("记录回答", fields, work)
 
     def action_refer(self) -> None:
-        def work(values: dict[str, str], session: Session, question: int) -> str:
-            moved = domain.refer(session=session, question=question, department=values["to"])
-            return f"已转办 {moved.referral_department}"
+        station = self.station
+        settings = station.settings
 
-        check = _required("referral department", 100)
-        self._ask("转办", [Field("to", "转办部门", "", "区住建局", check)], work)
+        def known(text: str) -> str:
+            # As the producer types: a miss names the near departments.
+            with station.session() as session:
+                return get_department(session, text).name
+
+        def due(text: str) -> object:
+            return parse_date(text, field="due date") if text.strip() else None
+
+        def work(values: dict[str, str], session: Session, question: int) -> str:
+            opened = domain.refer(
+                session=session,
+                settings=settings,
+                question=question,
+                department=values["to"],
+                due=values["due"].strip() or None,
+                now=self.now(),
+            )
+            due_day = referrals.due_day(opened.referral.due_at, station.tz)
+            text = f"已转办 {opened.department.name}，{due_day} 前答复"
+            return f"{text}（{opened.warning_zh}）" if opened.warning_zh else text
+
+        days = settings.referrals.working_days
+        fields = [
+            Field("to", "转办部门（名称或编号）", "", "市民政局", known),
+            Field("due", f"答复期限（YYYY-MM-DD，空 = {days} 个工作日）", "", "", due),
+        ]
+        self._ask("转办", fields, work)
 
     def action_resolve(self) -> None:
-        def work(session: Session, question: int) -> str:
-            domain.resolve(session=session, question=question)
+        view = self.selected()
+        if view is None or view.question.status != QuestionStatus.referred:
+
+            def work(session: Session, question: int) -> str:
+                domain.resolve(session=session, question=question)
+                return "已办结"
+
+            self._move(work)
+            return
+
+        def early(values: dict[str, str], session: Session, question: int) -> str:
+            domain.resolve(session=session, question=question, reason=values["reason"])
             return "已办结"
 
-        self._move(work)
+        # Closed by a call-back after the department's reply; before that, say why.
+        check = _required("reason", 200)
+        field = Field("reason", "提前办结的理由（尚未答复或回访）", "", "听众来电告知已解决", check)
+        self._ask("办结", [field], early)
+
+    def action_callback(self) -> None:
+        def work(values: dict[str, str], session: Session, question: int) -> str:
+            done = domain.callback(
+                session=session,
+                question=question,
+                outcome=outcome_value(values["outcome"]),
+                note=values["note"],
+                now=self.now(),
+            )
+            shown = label(CALLBACK_OUTCOME, done.callback.outcome)
+            return f"已回访（{shown}）" + ("，已办结" if done.closed else "")
+
+        outcomes = "、".join(CALLBACK_OUTCOME.values())
+        fields = [
+            Field("outcome", f"回访结果（{outcomes}）", "满意", "满意", outcome_value),
+            Field("note", "回访记录（可空）", "", "听众表示满意", None),
+        ]
+        self._ask("回访听众", fields, work)
 
     def action_reject(self) -> None:
         def work(values: dict[str, str], session: Session, question: int) -> str:
