@@ -44,6 +44,13 @@ def one_line_failures(ctx: typer.Context) -> Iterator[None]:
         yield
     except (Exit, Abort, TyperException):  # exits, Ctrl-C and usage errors: typer's own
         raise
+    except BrokenPipeError:
+        # The reader went away (`hotline questions list | head`): nothing failed that the
+        # user needs to hear about. Point stdout at /dev/null so the interpreter's final
+        # flush does not raise again, and exit as a closed pipe's writer does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(141) from None
     except Exception as exc:
         where = _where(ctx)
         line = (explain(exc, where) or bug(exc)).line

@@ -403,3 +403,25 @@ def test_a_missing_postgresql_driver_is_one_line(folder: Path) -> None:
     hide = "import sys; sys.modules['psycopg'] = None  # as if it were not installed"
     line = one_line(hotline("--station", folder, "episodes", "list", env=env, prelude=hide))
     assert "driver 'psycopg'" in line and "not installed" in line and "pip install" in line
+
+
+def test_a_reader_that_stops_early_is_no_failure(station: Station) -> None:
+    """`hotline … | head`: the reader closing the pipe is not an error to report."""
+    with station.session() as session:
+        # More than a pipe holds (64 kB), so the writer is still writing when head leaves.
+        session.add_all(
+            Question(channel="phone", text=f"第{n}个问题：小区电梯加装补贴怎么申请？")
+            for n in range(1500)
+        )
+    code = "import sys\nfrom hotline.console import main\nsys.argv[0] = 'hotline'\nmain()"
+    run = subprocess.run(
+        f'{sys.executable} -c "{code}" --station {station.root} questions list | head -c 10',
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=RUN_LIMIT,
+    )
+    assert run.stdout.startswith("id ")
+    assert run.stderr == ""
+    assert not (station.root / "logs").exists()
