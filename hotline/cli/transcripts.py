@@ -25,6 +25,11 @@ def import_(
     ctx: typer.Context,
     number: int = EPISODE_ARGUMENT,
     file: Path = typer.Argument(..., help="An SRT, VTT, JSON (ours or whisper's) or TXT file."),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="The file's encoding (gb18030, big5, utf-16, …); detected when not given.",
+    ),
 ) -> None:
     """Load a transcript made elsewhere, replacing any stored one, and index it for search."""
     from transcripts.store import import_transcript
@@ -32,7 +37,11 @@ def import_(
     station = station_from(ctx)
     with station.session() as session:
         count = import_transcript(
-            session=session, episode=number, path=file, folder=station.transcripts_dir
+            session=session,
+            episode=number,
+            path=file,
+            folder=station.transcripts_dir,
+            encoding=encoding,
         )
     echo(f"episode {number}: imported {count} segments from {file}")
 
