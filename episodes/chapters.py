@@ -77,7 +77,9 @@ def chapter_marks(answers: Iterable[Answer], *, offset: float, length: float) ->
     ]
 
 
-def answers_by_episode(session: Session, episode_ids: Sequence[int | None]) -> dict[int, list[Answer]]:
+def answers_by_episode(
+    session: Session, episode_ids: Sequence[int | None]
+) -> dict[int, list[Answer]]:
     """The answers given on air in each of ``episode_ids``, in time order, with public titles.
 
     Rejected and duplicate questions are left out, as are questions never stamped with

@@ -1,4 +1,4 @@
-"""The ID3 tags a master should carry, their fingerprint, and re-tagging a master in place of encoding.
+"""The ID3 tags a master should carry, their fingerprint, and re-tagging without encoding.
 
 Mastering writes these tags into a new master; publishing and the master stage compare
 :func:`tags_fingerprint` with ``Episode.tags_fingerprint`` and, when the title,

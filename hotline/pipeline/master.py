@@ -151,7 +151,8 @@ def master_stage(ctx: StageContext) -> str:
         shift = -result.trimmed_start
         if intro is not None:
             shift += max(probe(intro).duration - settings.crossfade_ms / 1000, 0.0)
-        tags = _episode_tags(station, plan, cover, float(result.seconds), shift)
+        # The length as stored, so publish places the chapters exactly where these are.
+        tags = _episode_tags(station, plan, cover, round(float(result.seconds), 3), shift)
         write_tags_in_place(staging, tags)
         replace_durably(staging, dest)
     finally:

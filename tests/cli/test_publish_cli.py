@@ -67,7 +67,7 @@ def test_a_failed_publish_exits_non_zero_listing_every_problem(
     assert r.exit_code == 1
     problems = [line for line in r.stderr.splitlines() if "500×500" in line]
     assert len(problems) == 5
-    assert "the failed feeds were not written" in r.stderr
+    assert "nothing was published, every feed stays as it was" in r.stderr
     assert not (ready.public_dir / "feeds/apple.xml").exists()
 
 
