@@ -7,6 +7,8 @@ the ordinary command path (it would cost every command its import time).
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,9 +46,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _owner_only(url: str) -> None:
+    """Create the SQLite file readable by its owner only (it holds listeners' contacts).
+
+    SQLite gives its -wal and -shm files the database file's permissions, so they follow.
+    A file from before this rule is narrowed to the same.
+    """
+    name = sa.engine.make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            with contextlib.suppress(OSError):
+                if candidate.stat().st_mode & 0o077:
+                    candidate.chmod(0o600)
+    except OSError:
+        return  # a folder we cannot write: SQLite will say so when it opens
+    else:
+        os.close(fd)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
+        _owner_only(url)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -39,6 +39,7 @@ def question_json(view: domain.QuestionView, tz: ZoneInfo, *, include_private: b
         "listener_name": q.listener_name,
         "district": q.district,
         "topic": q.topic,
+        "public_title": q.public_title,
         "text": q.text,
         "status": q.status,
         "episode": view.episode_number,
@@ -163,6 +164,7 @@ def show(
         ("contact", contact),
         ("district", q.district),
         ("topic", q.topic),
+        ("public title", q.public_title),
         ("episode", str(view.episode_number or "")),
         ("member", f"#{member.id} {member.name} ({member.sector})" if member else ""),
         ("answer at", domain.offset_text(q.answer_offset) or ""),
@@ -175,6 +177,28 @@ def show(
             echo(f"{label:<14}{value}")
     echo("")
     echo(q.text)
+
+
+@questions_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    public_title: str = typer.Option(
+        None,
+        "--public-title",
+        help="What listeners see (chapter title, description); empty: use the topic.",
+    ),
+    topic: str = typer.Option(None, "--topic", help="Topic, e.g. 教育, 医保."),
+) -> None:
+    """Set a question's public title or topic: never the listener's own words in public."""
+    from episodes.question_edit import edit_question
+
+    with station_from(ctx).session() as session:
+        found = edit_question(
+            session=session, question=question, public_title=public_title, topic=topic
+        )
+    shown = found.public_title or (f"{found.topic} (the topic)" if found.topic else "听众提问")
+    echo(f"question {found.id}: listeners see {shown!r}")
 
 
 def _moved(question: Question, detail: str = "") -> None:
