@@ -154,9 +154,7 @@ def test_a_failing_feed_stops_the_whole_publish_and_lists_every_problem(ready: S
     assert os.readlink(ready.public_dir) == shown  # not switched: every feed as it was
     for name in PROFILES:
         assert (ready.public_dir / f"feeds/{name}.xml").read_bytes() == good[name]
-    assert [p.name for p in (ready.root / ".public").iterdir() if p.is_dir()] == [
-        Path(shown).name
-    ]
+    assert [p.name for p in (ready.root / ".public").iterdir() if p.is_dir()] == [Path(shown).name]
 
 
 def test_a_non_https_base_url_is_refused_before_anything_happens(ready: Station) -> None:
