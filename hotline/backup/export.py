@@ -1,7 +1,10 @@
 """Export a whole station to a folder: one JSON Lines or CSV file per table, and a manifest.
 
 The export is written into a hidden sibling folder and renamed into place at the end,
-so a failed export leaves no half-written folder behind.
+so a failed export leaves no half-written folder behind, and the next export removes
+what a killed one left. An export with contact details (``include_private``) is
+readable by its owner only from the moment each file is created: folders 0700, files
+0600. ``write_tables`` is the part ``hotline backup`` shares.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from hotline import db
-from hotline.backup.codec import column_kind, to_csv_cell, to_json_value
+from hotline.backup.codec import FORMULA_PREFIX, column_kind, to_csv_cell, to_json_value
 from hotline.backup.manifest import (
     DATA_FORMATS,
     FILE_SUFFIX,
+    MANIFEST_FILE,
     Manifest,
     TableEntry,
     exported_columns,
@@ -61,6 +65,67 @@ def _check_target(target: Path) -> None:
         raise InvalidInput(f"{target} is not empty; export into a new or empty folder")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_partials(parent: Path, name: str) -> int:
+    """Remove the half-written ``.NAME.partial-PID`` folders of runs that are gone."""
+    removed = 0
+    for leftover in parent.glob(f".{name}.partial-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another export is writing it now
+        shutil.rmtree(leftover, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def open_new(path: Path, *, private: bool) -> IO[str]:
+    """A new text file for writing; 0600 from its creation when ``private``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def write_tables(
+    *,
+    session: Session,
+    folder: Path,
+    tz: ZoneInfo,
+    data_format: str = "json",
+    include_private: bool = False,
+) -> Manifest:
+    """Write every table and ``manifest.json`` into ``folder`` (which exists, empty)."""
+    if data_format not in DATA_FORMATS:
+        raise InvalidInput(f"unknown export format {data_format!r}: use json or csv")
+    conn = session.connection()
+    manifest = Manifest(
+        schema_revision=db.current_revision(session.get_bind()) or "",
+        data_format=data_format,
+        include_private=include_private,
+        created_at=local_iso(utcnow(), tz) or "",
+        timezone=tz.key,
+        formula_prefix=FORMULA_PREFIX if data_format == "csv" else "",
+    )
+    for table in tables():
+        columns = exported_columns(table, include_private=include_private)
+        name = table.name + FILE_SUFFIX[data_format]
+        query = sa.select(*columns).order_by(*table.primary_key.columns)
+        rows = conn.execution_options(yield_per=BATCH).execute(query)
+        with open_new(folder / name, private=include_private) as out:
+            count = _write_rows(out, rows, columns, data_format, tz)
+        manifest.tables.append(TableEntry(table.name, name, count, [c.name for c in columns]))
+    with open_new(folder / MANIFEST_FILE, private=include_private) as out:
+        out.write(manifest.text())
+    return manifest
+
+
 def export_station(
     *,
     session: Session,
@@ -83,27 +148,18 @@ def export_station(
     target = target.resolve()  # `hotline export .` needs the folder's real name and parent
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_partials(target.parent, target.name)
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    conn = session.connection()
-    manifest = Manifest(
-        schema_revision=db.current_revision(session.get_bind()) or "",
-        data_format=data_format,
-        include_private=include_private,
-        created_at=local_iso(utcnow(), tz) or "",
-        timezone=tz.key,
-    )
+    staging.mkdir(mode=0o700 if include_private else 0o777)
     try:
-        for table in tables():
-            columns = exported_columns(table, include_private=include_private)
-            name = table.name + FILE_SUFFIX[data_format]
-            query = sa.select(*columns).order_by(*table.primary_key.columns)
-            rows = conn.execution_options(yield_per=BATCH).execute(query)
-            with (staging / name).open("w", encoding="utf-8", newline="") as out:
-                count = _write_rows(out, rows, columns, data_format, tz)
-            manifest.tables.append(TableEntry(table.name, name, count, [c.name for c in columns]))
-        manifest.write(staging)
+        manifest = write_tables(
+            session=session,
+            folder=staging,
+            tz=tz,
+            data_format=data_format,
+            include_private=include_private,
+        )
         if target.is_dir():
             target.rmdir()  # empty, checked above
         staging.rename(target)

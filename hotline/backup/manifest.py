@@ -18,7 +18,8 @@ from hotline.errors import InvalidInput
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_NAME = "hotline-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: CSV text cells protected against formula injection (``formula_prefix``)."""
 DATA_FORMATS = ("json", "csv")
 FILE_SUFFIX = {"json": ".jsonl", "csv": ".csv"}
 
@@ -72,10 +73,12 @@ class Manifest:
     format: str = FORMAT_NAME
     format_version: int = FORMAT_VERSION
     null_cell: str = "\\N"
+    formula_prefix: str = ""
+    """CSV only: the apostrophe put before text cells a spreadsheet would run as formulas."""
 
-    def write(self, folder: Path) -> None:
-        text = json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
-        (folder / MANIFEST_FILE).write_text(text, encoding="utf-8")
+    def text(self) -> str:
+        """``manifest.json``'s contents."""
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:

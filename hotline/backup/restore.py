@@ -35,6 +35,7 @@ class TableReader:
     path: Path
     table: sa.Table
     data_format: str
+    formula_prefix: bool = False
     line: int = 0
 
     def fail(self, message: str) -> InvalidInput:
@@ -104,7 +105,7 @@ class TableReader:
                 row = {}
                 for column, kind, cell in zip(columns, kinds, cells, strict=True):
                     try:
-                        value = from_csv_cell(kind, cell)
+                        value = from_csv_cell(kind, cell, formula_prefix=self.formula_prefix)
                     except ValueError as exc:
                         raise self.fail(f"column {column.name}: {exc}") from None
                     row[column.name] = self._checked(column, value)
@@ -257,7 +258,9 @@ def restore_station(*, session: Session, source: Path) -> Manifest:
     conn = session.connection()
     _check_empty(conn)
     for table, entry in plan:
-        reader = TableReader(source / entry.file, table, manifest.data_format)
+        reader = TableReader(
+            source / entry.file, table, manifest.data_format, bool(manifest.formula_prefix)
+        )
         _load_table(conn, reader, entry.rows)
     _reset_sequences(conn)
     return manifest
