@@ -47,8 +47,8 @@ def _is_contact_like(run: str) -> bool:
     digits = sum(len(g) for g in groups)
     if digits < MIN_DIGITS:
         return False
-    if len(groups) == 1:
-        return True
+    if max(len(g) for g in groups) >= MIN_DIGITS:
+        return True  # a whole number in one piece, whatever stands next to it
     # Phone numbers are grouped in threes and fours (or read out a digit at a time);
     # dates, times and versions have groups of two, a span of years two groups of four.
     sizes = {len(g) for g in groups}
