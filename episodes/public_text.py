@@ -36,6 +36,7 @@ _DIGITS = "0-9０-９零〇一二三四五六七八九幺两"
 # ends a run), grouping checked in ``_is_contact_like``.
 _RUN = re.compile(rf"[{_DIGITS}]+(?:[ \-.‐–—][{_DIGITS}]+)*(?:[xX×](?![A-Za-z]))?")
 _SEPARATORS = re.compile(r"[ \-.‐–—]")
+_CANDIDATE = re.compile(rf"[{_DIGITS}](?:[ \-.‐–—]?[{_DIGITS}]){{6}}")
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 _HANDLE = re.compile(r"[A-Za-z0-9_.+@-]{5,}")
 MIN_DIGITS = 7
@@ -70,6 +71,10 @@ def mask_patterns(text: str) -> str:
         return text
     if "@" in text:
         text = _EMAIL.sub("***@***", text)
+    # Most text has no seven digits in a row (one separator between them at most):
+    # one search in C decides, and the per-run check runs only where it may matter.
+    if _CANDIDATE.search(text) is None:
+        return text
     return _RUN.sub(_mask_run, text)
 
 
@@ -93,7 +98,9 @@ class Redactor:
         phrases: set[str] = set()
         for contact in contacts:
             value = (contact or "").strip()
-            if len(value) < 5 or mask_patterns(value) != value and not _leftover(value):
+            if len(value) < 5 or _plain_phone_or_email(value):
+                continue  # the patterns mask these wherever they appear
+            if mask_patterns(value) != value and not _leftover(value):
                 continue
             if _HANDLE.fullmatch(value):
                 handles.add(value)
@@ -121,6 +128,14 @@ class Redactor:
         if len(self._cache) < 100_000:
             self._cache[text] = out
         return out
+
+
+def _plain_phone_or_email(value: str) -> bool:
+    """The common contacts, decided without the patterns: a number, or one e-mail address."""
+    digits = value.replace(" ", "").replace("-", "")
+    if digits.isascii() and digits.isdigit():
+        return len(digits) >= MIN_DIGITS
+    return "@" in value and _EMAIL.fullmatch(value) is not None
 
 
 def _leftover(value: str) -> bool:

@@ -38,6 +38,21 @@ def published_guids(folder: Path | None, profiles: Iterable[Profile]) -> set[str
     return found
 
 
+def listed_before(session: Session) -> set[str]:
+    """The guids of every episode a feed listed before (by the database's account).
+
+    What counts as published when ``public/`` has no feeds yet: a station restored from a
+    table export, or moved without its public tree, must not start with empty feeds.
+    """
+    episode = table_of(Episode)
+    rows = session.execute(
+        sa.select(episode.c.guid).where(
+            episode.c.guid.is_not(None), episode.c.published_at.is_not(None)
+        )
+    )
+    return {guid for (guid,) in rows}
+
+
 @dataclass(frozen=True)
 class Dropped:
     """Items a publish would remove, grouped by why."""
@@ -54,7 +69,7 @@ class Dropped:
     def describe(self) -> str:
         parts = []
         for reason, numbers in sorted(self.reasons.items(), key=lambda kv: -len(kv[1])):
-            shown = [n for n in numbers if n is not None][:10]
+            shown = sorted(n for n in numbers if n is not None)[:10]
             more = "" if len(numbers) <= 10 else ", …"
             episodes = f" (episodes {', '.join(map(str, shown))}{more})" if shown else ""
             parts.append(f"{len(numbers)} {reason}{episodes}")
@@ -100,7 +115,7 @@ def check_drop(dropped: Dropped, *, limit_percent: float, allow: bool) -> None:
         return
     share = dropped.count * 100 / dropped.total
     raise NeedsConfirmation(
-        f"this publish would remove {dropped.count} of the {dropped.total} items in the feeds "
+        f"this publish would remove {dropped.count} of the {dropped.total} items published now "
         f"({share:.0f} %, more than feeds.max_drop_percent = {limit_percent:g} %): "
         f"{dropped.describe()}; nothing was published; pass --allow-drop if that is intended",
         zh=(

@@ -76,10 +76,13 @@ def write_out_stored(*, session: Session, folder: Path, numbers: Iterable[int]) 
     Returns the episode numbers written. The files are the ones transcription and import
     write (JSON, SRT, VTT, TXT), from the stored segments.
     """
-    from transcripts.store import load_transcript
+    wanted = list(numbers)
+    if not wanted:
+        return []
+    from transcripts.store import load_transcript  # numpy and the index: only when needed
 
     written = []
-    for number in numbers:
+    for number in wanted:
         doc, normalized = load_transcript(session=session, episode=number)
         if not doc.cues:
             continue

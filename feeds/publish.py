@@ -33,10 +33,10 @@ from sqlmodel import Session, col, select
 
 from episodes.lifecycle import set_status
 from feeds import files
-from feeds.accepted import Accepted
+from feeds.accepted import CACHE_NAME, Accepted
 from feeds.accepted import load as load_accepted
 from feeds.accepted import save as save_accepted
-from feeds.drop import Dropped, check_drop, dropped_items, published_guids
+from feeds.drop import Dropped, check_drop, dropped_items, listed_before, published_guids
 from feeds.generations import PublicTree
 from feeds.plan import Asset, PublishPlan, Sessions, plan_publish
 from feeds.platforms import Profile, selected_profiles
@@ -169,7 +169,7 @@ def publish(
         with sessions() as session:
             dropped = dropped_items(
                 session=session,
-                published=published_guids(current, profiles),
+                published=published_guids(current, profiles) or listed_before(session),
                 planned=set().union(*(feed.guids for feed in feeds)),
                 found=plan.found,
             )
@@ -260,20 +260,25 @@ def _read(path: Path) -> bytes | None:
 
 def _validate(
     plan: PublishPlan, feeds: list[_Feed], public_dir: Path
-) -> tuple[Accepted, dict[str, list[str]]]:
+) -> tuple[Accepted | None, dict[str, list[str]]]:
     """Check each changed feed against its platform and feedparser; failures are marked.
 
     Enclosure sizes come from the plan (the files are not written yet). Returns what
-    feedparser accepted and each written feed's keys, for ``feeds.accepted.save``.
+    feedparser accepted (None when no feed changed: nothing was read) and each good
+    changed feed's keys, for ``feeds.accepted.save``.
     """
     sizes: dict[str, int | None] = {
         a.relative: a.size for a in plan.assets.values() if a.kind == "audio"
     }
-    accepted = load_accepted(plan.current / "feeds") if plan.current else Accepted()
+    accepted: Accepted | None = None
     keys: dict[str, list[str]] = {}
     for feed in feeds:
         if feed.unchanged:
             continue
+        if accepted is None:
+            # Read (and feedparser imported) only once a feed changed: a quiet publish
+            # never needs them.
+            accepted = load_accepted(plan.current / "feeds") if plan.current else Accepted()
         problems, feed_keys = validate_feed(
             feed.data,
             feed.profile,
@@ -329,7 +334,7 @@ def _write_generation(
     plan: PublishPlan,
     feeds: list[_Feed],
     changed: set[str],
-    accepted: tuple[Accepted, dict[str, list[str]]],
+    accepted: tuple[Accepted | None, dict[str, list[str]]],
     report: PublishReport,
 ) -> None:
     """Fill ``generation``: links to what is current, new files for the rest, then flush."""
@@ -354,7 +359,10 @@ def _write_generation(
         else:
             files.write_new(dest, feed.data)
     known, keys = accepted
-    save_accepted(generation / "feeds", known, keys)
+    if known is not None:
+        save_accepted(generation / "feeds", known, keys)
+    elif current is not None and (current / "feeds" / CACHE_NAME).is_file():
+        files.link_or_copy(current / "feeds" / CACHE_NAME, generation / "feeds" / CACHE_NAME)
     files.flush_tree(generation)
 
 

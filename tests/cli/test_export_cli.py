@@ -169,3 +169,27 @@ def test_a_private_export_is_the_owners_only_and_a_killed_one_is_cleaned_up(
     assert out.stat().st_mode & 0o777 == 0o700
     for path in out.iterdir():
         assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
+def test_a_station_restored_from_tables_alone_does_not_publish_empty_feeds(
+    station: Station, cli: Callable, tmp_path: Path
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from feeds_fixtures import add_episode, use_cover
+
+    use_cover(station)
+    with station.session() as s:
+        for number in (1, 2, 3):
+            add_episode(station, s, number)
+    assert cli("publish").exit_code == 0
+    assert cli("export", tmp_path / "tables").exit_code == 0
+    new = init_station(tmp_path / "new")[0]
+    assert run_on(new.root, "restore", str(tmp_path / "tables"))[0] == 0
+    use_cover(new)
+    code, _, stderr = run_on(new.root, "publish")
+    assert code == 1
+    assert "would remove 3 of the 3 items published now" in stderr
+    assert "3 whose master file is missing (episodes 1, 2, 3)" in stderr
+    assert not (new.public_dir / "feeds/generic.xml").exists()

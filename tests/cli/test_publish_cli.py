@@ -128,7 +128,7 @@ def test_a_publish_that_would_empty_the_feeds_is_refused_saying_why(
     shown = (station.public_dir / "feeds/generic.xml").read_bytes()
     r = cli("publish")
     assert r.exit_code == 1
-    assert "would remove 2 of the 9 items in the feeds (22 %" in r.stderr
+    assert "would remove 2 of the 9 items published now (22 %" in r.stderr
     assert "2 whose master file is missing (episodes 4, 5)" in r.stderr
     assert "--allow-drop" in r.stderr
     assert (station.public_dir / "feeds/generic.xml").read_bytes() == shown
