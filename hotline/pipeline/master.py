@@ -151,7 +151,8 @@ def master_stage(ctx: StageContext) -> str:
         shift = -result.trimmed_start
         if intro is not None:
             shift += max(probe(intro).duration - settings.crossfade_ms / 1000, 0.0)
-        # The length as stored, so publish places the chapters exactly where these are.
+        # Offset and length as stored, so publish places the chapters exactly where these are.
+        shift = round(shift, 3)
         tags = _episode_tags(station, plan, cover, round(float(result.seconds), 3), shift)
         write_tags_in_place(staging, tags)
         replace_durably(staging, dest)
@@ -164,7 +165,7 @@ def master_stage(ctx: StageContext) -> str:
         episode.audio_bytes = size
         episode.audio_seconds = round(float(result.seconds), 3)
         episode.master_fingerprint = fingerprint
-        episode.master_offset = round(shift, 3)
+        episode.master_offset = shift
         episode.tags_fingerprint = tags_fingerprint(tags)
         episode.updated_at = utcnow()
         session.add(episode)
