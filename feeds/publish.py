@@ -112,6 +112,27 @@ class _Feed:
     unchanged: bool
 
 
+@dataclass
+class Checked:
+    """A plan that passed validation: the feeds to write and what feedparser accepted."""
+
+    feeds: list[_Feed]
+    accepted: Accepted | None
+    keys: dict[str, list[str]]
+    changed: set[str]
+    """Assets that differ from the tree shown now."""
+    stale: bool
+    """The tree shown now holds files the plan does not."""
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.changed) or self.stale or any(not f.unchanged for f in self.feeds)
+
+    @property
+    def listed(self) -> list[int]:
+        return sorted(set().union(*(feed.numbers for feed in self.feeds)))
+
+
 def publish(
     *,
     station: Station,
@@ -157,37 +178,56 @@ def publish(
             notes=plan.notes,
             generation=current.name if tree.is_generation(current) else None,
         )
-        # Thousands of short-lived objects per episode, no cycles: see ``gc_paused``.
-        with gc_paused():
-            feeds = _build_feeds(station, plan, report)
-        accepted = _validate(plan, feeds, station.public_dir)
-        if not report.ok:
-            for feed in feeds:
-                if feed.outcome.status == "written":
-                    feed.outcome.status = "held"
+        checked = validate_plan(
+            station=station, plan=plan, report=report, sessions=sessions, allow_drop=allow_drop
+        )
+        if checked is None:
             return report
-        with sessions() as session:
-            dropped = dropped_items(
-                session=session,
-                published=published_guids(current, profiles) or listed_before(session),
-                planned=set().union(*(feed.guids for feed in feeds)),
-                found=plan.found,
-            )
-        check_drop(dropped, limit_percent=station.settings.feeds.max_drop_percent, allow=allow_drop)
-        report.dropped = dropped.count
-        listed = sorted(set().union(*(feed.numbers for feed in feeds)))
-        changed = _changed_assets(plan)
-        if changed or any(not feed.unchanged for feed in feeds) or _stale_files(plan):
+        if checked.changes_anything:
             generation = tree.new_generation()
-            _write_generation(generation, plan, feeds, changed, accepted, report)
+            write_generation(generation, plan, checked, report)
             tree.switch(generation)
             tree.remove_leftovers()
             report.generation, report.switched = generation.name, True
             _remember_settings(station, plan)
-        report.listed = listed
+        report.listed = checked.listed
     with sessions() as session:
-        report.newly_published = mark_published(session=session, numbers=listed, now=now)
+        report.newly_published = mark_published(session=session, numbers=report.listed, now=now)
     return report
+
+
+def validate_plan(
+    *,
+    station: Station,
+    plan: PublishPlan,
+    report: PublishReport,
+    sessions: Sessions,
+    allow_drop: bool,
+) -> Checked | None:
+    """Build every feed of ``plan`` and check it; None (problems in ``report``) when a feed fails.
+
+    Raises ``NeedsConfirmation`` when the plan drops too many published items and
+    ``allow_drop`` is False. Writes nothing.
+    """
+    # Thousands of short-lived objects per episode, no cycles: see ``gc_paused``.
+    with gc_paused():
+        feeds = _build_feeds(station, plan, report)
+    accepted, keys = _validate(plan, feeds, station.public_dir)
+    if not report.ok:
+        for feed in feeds:
+            if feed.outcome.status == "written":
+                feed.outcome.status = "held"
+        return None
+    with sessions() as session:
+        dropped = dropped_items(
+            session=session,
+            published=published_guids(plan.current, plan.profiles) or listed_before(session),
+            planned=set().union(*(feed.guids for feed in feeds)),
+            found=plan.found,
+        )
+    check_drop(dropped, limit_percent=station.settings.feeds.max_drop_percent, allow=allow_drop)
+    report.dropped = dropped.count
+    return Checked(feeds, accepted, keys, _changed_assets(plan), _stale_files(plan))
 
 
 def _published_base(current: Path | None, profile: Profile) -> str | None:
@@ -318,24 +358,20 @@ def _stale_files(plan: PublishPlan) -> bool:
     """True when the tree shown now holds files the plan does not (an item dropped)."""
     if plan.current is None:
         return False
-    for folder in ("audio", "transcripts", "chapters", "images"):
+    planned = set(plan.assets) | {profile.relative_path for profile in plan.profiles}
+    for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
         try:
             names = os.listdir(plan.current / folder)
         except FileNotFoundError:
             continue
         for name in names:
-            if not name.startswith(".") and f"{folder}/{name}" not in plan.assets:
+            if not name.startswith(".") and f"{folder}/{name}" not in planned:
                 return True
     return False
 
 
-def _write_generation(
-    generation: Path,
-    plan: PublishPlan,
-    feeds: list[_Feed],
-    changed: set[str],
-    accepted: tuple[Accepted | None, dict[str, list[str]]],
-    report: PublishReport,
+def write_generation(
+    generation: Path, plan: PublishPlan, checked: Checked, report: PublishReport
 ) -> None:
     """Fill ``generation``: links to what is current, new files for the rest, then flush."""
     for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
@@ -343,7 +379,7 @@ def _write_generation(
     current = plan.current
     for relative, asset in plan.assets.items():
         dest = generation / relative
-        if relative not in changed and current is not None:
+        if relative not in checked.changed and current is not None:
             files.link_or_copy(current / relative, dest)
             continue
         report.files_written[asset.kind] = report.files_written.get(asset.kind, 0) + 1
@@ -352,17 +388,17 @@ def _write_generation(
         else:
             assert asset.data is not None
             files.write_new(dest, asset.data, mtime_ns=asset.mtime_ns)
-    for feed in feeds:
+    for feed in checked.feeds:
         dest = generation / feed.profile.relative_path
         if feed.unchanged and current is not None:
             files.link_or_copy(current / feed.profile.relative_path, dest)
         else:
             files.write_new(dest, feed.data)
-    known, keys = accepted
-    if known is not None:
-        save_accepted(generation / "feeds", known, keys)
+    cache = generation / "feeds" / CACHE_NAME
+    if checked.accepted is not None:
+        save_accepted(generation / "feeds", checked.accepted, checked.keys)
     elif current is not None and (current / "feeds" / CACHE_NAME).is_file():
-        files.link_or_copy(current / "feeds" / CACHE_NAME, generation / "feeds" / CACHE_NAME)
+        files.link_or_copy(current / "feeds" / CACHE_NAME, cache)
     files.flush_tree(generation)
 
 
@@ -406,4 +442,14 @@ def mark_published(*, session: Session, numbers: list[int], now: datetime) -> li
     return changed
 
 
-__all__ = ["Dropped", "FeedOutcome", "PublishReport", "masked", "mark_published", "publish"]
+__all__ = [
+    "Checked",
+    "Dropped",
+    "FeedOutcome",
+    "PublishReport",
+    "mark_published",
+    "masked",
+    "publish",
+    "validate_plan",
+    "write_generation",
+]
