@@ -19,7 +19,13 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from transcripts.formats import Cue, read_transcript, transcript_paths, write_srt, write_vtt
+from transcripts.formats import (
+    Cue,
+    read_own_json,
+    read_transcript,
+    transcript_paths,
+    write_srt_and_vtt,
+)
 from transcripts.formats import write_transcript_files as write_station_files
 
 FORMATS = (("vtt", "text/vtt"), ("srt", "application/x-subrip"), ("json", "application/json"))
@@ -56,12 +62,12 @@ def render_public(source: TranscriptSource, redact: Callable[[str], str]) -> dic
 
     Raises ``InvalidInput`` naming the file when the station's copy cannot be read.
     """
-    cues = [Cue(c.start, c.end, redact(c.text)) for c in read_transcript(source.path).cues]
-    return {
-        "vtt": write_vtt(cues).encode(),
-        "srt": write_srt(cues).encode(),
-        "json": podcast_json(cues),
-    }
+    said = read_own_json(source.path) if source.path.suffix == ".json" else None
+    if said is None:
+        said = read_transcript(source.path).cues
+    cues = [Cue(c.start, c.end, redact(c.text)) for c in said]
+    srt, vtt = write_srt_and_vtt(cues)
+    return {"vtt": vtt.encode(), "srt": srt.encode(), "json": podcast_json(cues)}
 
 
 def podcast_json(cues: Iterable[Cue]) -> bytes:

@@ -256,6 +256,31 @@ def parse_json(text: str, *, name: str = "JSON") -> TranscriptDoc:
     )
 
 
+def read_own_json(path: Path) -> list[Cue] | None:
+    """The cues of a transcript file we wrote (``JSON_FORMAT``), read without re-checking
+    what our writer guarantees; None for anything else (``read_transcript`` then reads it
+    with every check). For publishing archives of long transcripts, where it is most of
+    the time a first publish takes."""
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
+            return None
+        cues = [
+            Cue(float(item["start"]), float(item["end"]), item["text"]) for item in data["segments"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for cue in cues:
+        if (
+            not isinstance(cue.text, str)
+            or not cue.text
+            or _BINARY.search(cue.text)
+            or not (math.isfinite(cue.start) and 0 <= cue.start <= cue.end)
+        ):
+            return None  # edited by hand: read it with every check
+    return cues
+
+
 _PARSERS = {"srt": parse_srt, "vtt": parse_vtt, "txt": parse_txt, "json": parse_json}
 
 
@@ -304,6 +329,8 @@ def read_transcript(path: Path, *, encoding: str | None = None) -> TranscriptDoc
 
 def _cue_lines(text: str) -> str:
     """A cue's text as lines none of which is blank (a blank line ends a cue)."""
+    if "\n" not in text and text.strip():
+        return text  # the stored case: one line
     lines = [line for line in text.split("\n") if line.strip()]
     return "\n".join(lines) or "\u00a0"
 
@@ -311,6 +338,21 @@ def _cue_lines(text: str) -> str:
 def vtt_escape(text: str) -> str:
     """Text for a WebVTT cue: ``&``, ``<`` and ``>`` as character references."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_srt_and_vtt(cues: Sequence[Cue]) -> tuple[str, str]:
+    """``write_srt`` and ``write_vtt`` of the same cues in one pass (each time formatted once)."""
+    srt: list[str] = []
+    vtt: list[str] = ["WEBVTT\n"]
+    stamps: dict[float, str] = {}  # a cue mostly starts where the one before ended
+    for i, cue in enumerate(cues, start=1):
+        start = stamps.get(cue.start) or stamps.setdefault(cue.start, format_timestamp(cue.start))
+        end = stamps.get(cue.end) or stamps.setdefault(cue.end, format_timestamp(cue.end))
+        srt.append(
+            f"{i}\n{start[:-4]},{start[-3:]} --> {end[:-4]},{end[-3:]}\n{_cue_lines(cue.text)}\n"
+        )
+        vtt.append(f"{start} --> {end}\n{_cue_lines(vtt_escape(cue.text))}\n")
+    return "\n".join(srt), "\n".join(vtt)
 
 
 def write_srt(cues: Iterable[Cue]) -> str:

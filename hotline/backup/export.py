@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from hotline import db
+from hotline import db, models
 from hotline.backup.codec import FORMULA_PREFIX, column_kind, to_csv_cell, to_json_value
 from hotline.backup.manifest import (
     DATA_FORMATS,
@@ -50,12 +51,75 @@ def _write_rows(
             writer.writerow([to_csv_cell(k, v, tz) for k, v in zip(kinds, row, strict=True)])
             count += 1
         return count
+    encode = _ENCODER.encode
     for row in rows:
         record = {n: to_json_value(k, v, tz) for n, k, v in zip(names, kinds, row, strict=True)}
-        out.write(json.dumps(record, ensure_ascii=False))
+        out.write(encode(record))
         out.write("\n")
         count += 1
     return count
+
+
+# One encoder for every row: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+Reuse = Callable[[str, str], bool]
+"""Called with (part file, key) before a part is written: True when the caller put an
+unchanged copy of it there (``hotline backup`` links the previous snapshot's)."""
+
+
+def _segment_parts(
+    conn: sa.Connection,
+    folder: Path,
+    columns: list[sa.Column],
+    data_format: str,
+    tz: ZoneInfo,
+    private: bool,
+    reuse: Reuse | None,
+) -> TableEntry:
+    """The segment table as one file per transcript: ``segment/<transcript id>.jsonl``.
+
+    A complete transcript's segments never change in place (a new transcript replaces
+    the whole row and its segments), so the key (transcript id, creation time, progress,
+    rows, highest segment id) names its part's content, and an unchanged part can be
+    reused instead of written: the archive's segments are most of its rows.
+    """
+    transcript, segment = models.Transcript.__table__, models.Segment.__table__
+    keys = conn.execute(
+        sa.select(
+            transcript.c.id,
+            transcript.c.created_at,
+            transcript.c.complete,
+            transcript.c.chunks_done,
+            sa.func.count(segment.c.id),
+            sa.func.max(segment.c.id),
+        )
+        .select_from(transcript.outerjoin(segment, segment.c.transcript_id == transcript.c.id))
+        .group_by(transcript.c.id)
+        .order_by(transcript.c.id)
+    ).all()
+    (folder / segment.name).mkdir(mode=0o700 if private else 0o777)
+    entry = TableEntry(segment.name, segment.name, 0, [c.name for c in columns])
+    for transcript_id, created, complete, chunks, rows, highest in keys:
+        if not rows:
+            continue
+        part = f"{transcript_id}{FILE_SUFFIX[data_format]}"
+        key = f"{transcript_id}:{created.isoformat()}:{complete}:{chunks}:{rows}:{highest}"
+        entry.parts.append(part)
+        entry.part_keys[part] = key
+        entry.rows += rows
+        if complete and reuse is not None and reuse(f"{segment.name}/{part}", key):
+            continue
+        query = (
+            sa.select(*columns)
+            .where(segment.c.transcript_id == transcript_id)
+            .order_by(segment.c.id)
+        )
+        with open_new(folder / segment.name / part, private=private) as out:
+            written = _write_rows(out, conn.execute(query), columns, data_format, tz)
+        if written != rows:
+            raise RuntimeError(f"transcript {transcript_id} changed while it was exported")
+    return entry
 
 
 def _check_target(target: Path) -> None:
@@ -100,8 +164,13 @@ def write_tables(
     tz: ZoneInfo,
     data_format: str = "json",
     include_private: bool = False,
+    reuse: Reuse | None = None,
 ) -> Manifest:
-    """Write every table and ``manifest.json`` into ``folder`` (which exists, empty)."""
+    """Write every table and ``manifest.json`` into ``folder`` (which exists, empty).
+
+    With ``reuse`` (``hotline backup``), the segment table is written in parts, one per
+    transcript, and ``reuse`` may supply unchanged parts; without, one file a table.
+    """
     if data_format not in DATA_FORMATS:
         raise InvalidInput(f"unknown export format {data_format!r}: use json or csv")
     conn = session.connection()
@@ -115,6 +184,11 @@ def write_tables(
     )
     for table in tables():
         columns = exported_columns(table, include_private=include_private)
+        if reuse is not None and table.name == models.Segment.__tablename__:
+            manifest.tables.append(
+                _segment_parts(conn, folder, columns, data_format, tz, include_private, reuse)
+            )
+            continue
         name = table.name + FILE_SUFFIX[data_format]
         query = sa.select(*columns).order_by(*table.primary_key.columns)
         rows = conn.execution_options(yield_per=BATCH).execute(query)

@@ -52,12 +52,20 @@ def exported_columns(table: sa.Table, *, include_private: bool) -> list[sa.Colum
 
 @dataclass
 class TableEntry:
-    """One table's file in the export."""
+    """One table's file in the export (or its folder of parts, in load order)."""
 
     name: str
     file: str
     rows: int
     columns: list[str]
+    parts: list[str] = field(default_factory=list)
+    """Files under ``file`` (a folder) that hold the rows, when the table is split."""
+    part_keys: dict[str, str] = field(default_factory=dict)
+    """Per part, what it holds (``hotline backup`` reuses a part whose key is unchanged)."""
+
+    def files(self) -> list[str]:
+        """The files holding the rows, relative to the export folder, in load order."""
+        return [f"{self.file}/{part}" for part in self.parts] if self.parts else [self.file]
 
 
 @dataclass

@@ -29,8 +29,9 @@ from pathlib import Path
 
 from feeds.files import flush_tree
 from feeds.generations import PublicTree
+from hotline import db
 from hotline.backup.export import open_new, write_tables
-from hotline.backup.manifest import DATA_FORMATS
+from hotline.backup.manifest import DATA_FORMATS, Manifest
 from hotline.backup.snapshots import (
     LOCK,
     MANIFEST,
@@ -268,6 +269,44 @@ def backup_station(
     return report
 
 
+def _part_reuse(
+    previous: Path | None,
+    known: dict[str, FileEntry],
+    tables_dir: Path,
+    data_format: str,
+    private: bool,
+    revision: str | None,
+) -> Callable[[str, str], bool]:
+    """Link a table part from the previous snapshot when its key says it is unchanged."""
+    keys: dict[str, str] = {}
+    if previous is not None:
+        try:
+            earlier = Manifest.read(previous / TABLES)
+        except InvalidInput:
+            earlier = None  # unreadable: every part is written again
+        # Parts carry the same rows only in the same format, with the same columns.
+        same = earlier is not None and (
+            earlier.data_format,
+            earlier.include_private,
+            earlier.schema_revision,
+        ) == (data_format, private, revision)
+        for entry in earlier.tables if same and earlier is not None else []:
+            keys.update({f"{entry.file}/{p}": k for p, k in entry.part_keys.items()})
+
+    def reuse(part: str, key: str) -> bool:
+        kept = previous / TABLES / part if previous is not None else None
+        if kept is None or keys.get(part) != key or f"{TABLES}/{part}" not in known:
+            return False
+        if not kept.is_file():
+            return False
+        os.link(kept, tables_dir / part)
+        if private:
+            (tables_dir / part).chmod(0o600)
+        return True
+
+    return reuse
+
+
 def _write_snapshot(
     station: Station,
     work: Path,
@@ -282,6 +321,8 @@ def _write_snapshot(
     private = report.include_private
     tables_dir = work / TABLES
     tables_dir.mkdir(mode=mode)
+    revision = db.current_revision(station.engine)
+    reuse = _part_reuse(previous, known, tables_dir, data_format, private, revision)
     with station.session() as session:
         exported = write_tables(
             session=session,
@@ -289,6 +330,7 @@ def _write_snapshot(
             tz=station.tz,
             data_format=data_format,
             include_private=private,
+            reuse=reuse,
         )
     report.tables = {entry.name: entry.rows for entry in exported.tables}
     manifest = BackupManifest(
@@ -298,11 +340,14 @@ def _write_snapshot(
         data_format=data_format,
         schema_revision=exported.schema_revision,
     )
-    for path in sorted(tables_dir.iterdir()):
+    for path in sorted(p for p in tables_dir.rglob("*") if p.is_file()):
+        key = f"{TABLES}/{path.relative_to(tables_dir).as_posix()}"
         stat = path.stat()
-        manifest.files[f"{TABLES}/{path.name}"] = FileEntry(
-            sha256_of(path), stat.st_size, stat.st_mtime_ns
-        )
+        kept = previous / key if previous is not None else None
+        if key in known and kept is not None and os.path.samefile(kept, path):
+            manifest.files[key] = known[key]  # a part linked from the previous snapshot
+            continue
+        manifest.files[key] = FileEntry(sha256_of(path), stat.st_size, stat.st_mtime_ns)
         report.bytes_written += stat.st_size
     wanted = [*station_files(station), *published_feeds(station)]
     for done, (relative, source) in enumerate(wanted, start=1):

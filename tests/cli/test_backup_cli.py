@@ -132,6 +132,30 @@ def test_a_second_backup_copies_only_what_changed_and_verify_rereads_everything(
     assert not (tmp_path / "new").exists()
 
 
+def test_unchanged_transcripts_segments_are_linked_not_exported_again(
+    published: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    with published.session() as session:
+        save_transcript(session=session, episode=1, segments=[Cue(0.0, 2.0, "第一期的文字稿")])
+    backup = tmp_path / "backup"
+    cli("backup", backup, "--json")
+    second = cli("backup", backup, "--json").json()
+    parts = sorted((backup / second["snapshot"] / "tables/segment").iterdir())
+    assert len(parts) == 2 and all(p.stat().st_nlink == 2 for p in parts)
+    with published.session() as session:
+        save_transcript(session=session, episode=3, segments=[Cue(0.0, 2.0, "重新导入的文字稿")])
+    third = cli("backup", backup, "--json").json()
+    parts = sorted((backup / third["snapshot"] / "tables/segment").iterdir())
+    assert sorted(p.stat().st_nlink for p in parts) == [1, 2]  # the new transcript's: 1
+    assert cli("backup", "verify", backup).exit_code == 0
+    code, _, err = run_on(None, "restore", backup, "--to", tmp_path / "again")
+    assert code == 0, err
+    code, out, _ = run_on(tmp_path / "again", "search", "重新导入", "--json")
+    assert json.loads(out)["total_matches"] == 1
+    code, out, _ = run_on(tmp_path / "again", "search", "第三期", "--json")
+    assert json.loads(out)["total_matches"] == 0
+
+
 def test_private_backups_are_readable_by_their_owner_only(
     published: Station, cli: Callable[..., Any], tmp_path: Path
 ) -> None:

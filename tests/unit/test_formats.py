@@ -21,8 +21,10 @@ from transcripts.formats import (
     parse_json,
     parse_srt,
     parse_vtt,
+    read_own_json,
     read_transcript,
     render,
+    write_srt_and_vtt,
 )
 
 SRT = """\ufeff1\r
@@ -235,3 +237,26 @@ def test_big5_is_detected_and_an_undecidable_file_is_refused(tmp_path: Path) -> 
     assert read_transcript(path, encoding="big5").cues[0].text.startswith("政協委員")
     with pytest.raises(InvalidInput, match="not valid utf-8"):
         read_transcript(path, encoding="utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(CUE_TEXT, min_size=1, max_size=4))
+def test_srt_and_vtt_in_one_pass_are_the_writers_own(texts: list[str]) -> None:
+    cues = [Cue(i * 61.25, i * 61.25 + 3600.5, t) for i, t in enumerate(texts)]
+    assert write_srt_and_vtt(cues) == (
+        render(TranscriptDoc(cues=cues), "srt"),
+        render(TranscriptDoc(cues=cues), "vtt"),
+    )
+
+
+def test_our_own_json_is_read_fast_and_anything_else_with_every_check(tmp_path: Path) -> None:
+    doc = TranscriptDoc(cues=[Cue(0.0, 2.0, "政协热线开始了")], episode=9)
+    ours = tmp_path / "0009.json"
+    ours.write_text(render(doc, "json"), encoding="utf-8")
+    assert read_own_json(ours) == doc.cues
+    whisper = tmp_path / "w.json"
+    whisper.write_text('{"segments": [{"start": 0, "end": 1, "text": "好"}]}', encoding="utf-8")
+    assert read_own_json(whisper) is None
+    edited = tmp_path / "e.json"
+    edited.write_text(render(doc, "json").replace("政协", "政\\u0007协"), encoding="utf-8")
+    assert read_own_json(edited) is None
