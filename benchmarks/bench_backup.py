@@ -11,7 +11,7 @@ segments each, guests and answered questions. Measured, each in a fresh process:
 - ``backup verify`` (every file read again) and ``restore`` into a new folder (the search
   index rebuilt), then a publish there, which must give byte-identical feeds;
 - ``publish`` (first, nothing changed, one episode edited) with this tree against the
-  tree it started from (``git merge-base HEAD main``), alternating, medians of three,
+  tree it started from (``git merge-base HEAD main``), alternating, medians of five,
   on the 200-hour station and on a 1200-episode one with small masters (the generation
   switch's cost is per file, not per byte). Target: within 20 %.
 
@@ -40,7 +40,7 @@ from hotline.ffmpeg import ffmpeg_path  # noqa: E402
 
 HOURS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 SMALL_EPISODES = int(os.environ.get("BENCH_SMALL_EPISODES", "1200"))
-RUNS = 3
+RUNS = 5
 BITRATE = "32k"
 CUES_PER_HOUR = 720  # one segment every five seconds
 

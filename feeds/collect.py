@@ -10,6 +10,7 @@ contacts) before anything is written.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
         .where(col(Episode.audio_path).is_not(None))
         .order_by(col(Episode.number))
     ).all()
-    folders = {station.root: station.root.resolve()}
+    folders = {"": str(station.root.resolve())}
     ready: list[tuple[Any, Path]] = []
     for episode in candidates:
         when = release_time(episode)
@@ -132,13 +133,13 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
             found.missing.append(f"episode {episode.number}: {exc}")
             found.missing_numbers.add(episode.number)
             continue
-        if not master.is_file():
+        if not os.path.isfile(master):
             found.missing.append(f"episode {episode.number}: master {episode.audio_path} missing")
             found.missing_numbers.add(episode.number)
         elif when > now:
             found.waiting.append((episode.number, when))
         else:
-            ready.append((episode, master))
+            ready.append((episode, Path(master)))
     ids = [e.id for e, _ in ready]
     guests = _guests(session, ids)
     answers = answers_by_episode(session, ids)
@@ -187,21 +188,26 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
     return found
 
 
-def _inside(station: Station, relative: str, folders: dict[Path, Path]) -> Path:
+def _inside(station: Station, relative: str, folders: dict[str, str]) -> str:
     """``station.path_inside`` for a master, resolving each folder once, not each file.
 
     Masters share a folder or two; a file name that is itself a symbolic link (or ``.``,
-    ``..``) still goes through the full check.
+    ``..``) still goes through the full check. Plain strings: this runs for every mastered
+    episode of the archive on every publish, and ``pathlib`` would be most of its time.
     """
-    path = station.root / relative
-    if not relative or path.name in ("", ".", "..") or path.is_symlink():
-        return station.path_inside(relative, what="master")
-    folder = folders.get(path.parent)
+    head, name = os.path.split(relative)
+    root = folders[""]
+    if not relative or name in ("", ".", "..") or os.path.isabs(relative):
+        return str(station.path_inside(relative, what="master"))
+    folder = folders.get(head)
     if folder is None:
-        folder = folders[path.parent] = path.parent.resolve()
-    if not folder.is_relative_to(folders[station.root]):
+        folder = folders[head] = os.path.realpath(os.path.join(root, head))
+    if folder != root and not folder.startswith(root + os.sep):
         raise InvalidInput(f"master {relative!r} is outside the station folder")
-    return folder / path.name
+    path = os.path.join(folder, name)
+    if os.path.islink(path):
+        return str(station.path_inside(relative, what="master"))
+    return path
 
 
 def _guests(session: Session, ids: list[int | None]) -> dict[int | None, list[str]]:

@@ -96,17 +96,32 @@ def _syncfs(folder: Path) -> bool:
     return True
 
 
-def flush_tree(folder: Path) -> None:
+BATCH_MIN = 32
+"""From this many new files on, one ``syncfs`` flushes them instead of an fsync each."""
+
+
+def flush_tree(folder: Path, written: list[Path] | None = None) -> None:
     """Make every file and folder under ``folder`` durable.
 
-    One ``syncfs`` (milliseconds) instead of an fsync per file (a journal commit each:
-    thousands on a first publish); without it, each file and folder is fsynced.
+    ``written`` names the files created there (the rest are hard links to files already
+    on disk, which need only their folder's fsync). Many new files (a first publish
+    writes thousands) are flushed with one ``syncfs`` (milliseconds) instead of an fsync
+    each (a journal commit each); a few, and every folder, are fsynced one by one, so a
+    small publish does not flush everything else the machine has written meanwhile.
     """
-    if _syncfs(folder):
-        return
+    if written is None or len(written) >= BATCH_MIN:
+        if _syncfs(folder):
+            return
+        written = None
     for parent, _, names in os.walk(folder):
-        for name in names:
-            path = Path(parent) / name
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
+        if written is None:
+            for name in names:
+                _fsync_file(Path(parent) / name)
         fsync_dir(Path(parent))
+    for path in written or ():
+        _fsync_file(path)
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())

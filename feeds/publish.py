@@ -377,6 +377,7 @@ def write_generation(
     for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
         (generation / folder).mkdir()
     current = plan.current
+    written: list[Path] = []  # new files; the rest are links to files already durable
     for relative, asset in plan.assets.items():
         dest = generation / relative
         if relative not in checked.changed and current is not None:
@@ -388,18 +389,20 @@ def write_generation(
         else:
             assert asset.data is not None
             files.write_new(dest, asset.data, mtime_ns=asset.mtime_ns)
+            written.append(dest)
     for feed in checked.feeds:
         dest = generation / feed.profile.relative_path
         if feed.unchanged and current is not None:
             files.link_or_copy(current / feed.profile.relative_path, dest)
         else:
             files.write_new(dest, feed.data)
+            written.append(dest)
     cache = generation / "feeds" / CACHE_NAME
     if checked.accepted is not None:
         save_accepted(generation / "feeds", checked.accepted, checked.keys)
     elif current is not None and (current / "feeds" / CACHE_NAME).is_file():
         files.link_or_copy(current / "feeds" / CACHE_NAME, cache)
-    files.flush_tree(generation)
+    files.flush_tree(generation, written)
 
 
 def _remember_settings(station: Station, plan: PublishPlan) -> None:
