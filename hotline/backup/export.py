@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from hotline import db, models
 from hotline.backup.codec import FORMULA_PREFIX, column_kind, to_csv_cell, to_json_value
+from hotline.backup.leftovers import remove_leftovers
 from hotline.backup.manifest import (
     DATA_FORMATS,
     FILE_SUFFIX,
@@ -129,28 +130,6 @@ def _check_target(target: Path) -> None:
         raise InvalidInput(f"{target} is not empty; export into a new or empty folder")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_partials(parent: Path, name: str) -> int:
-    """Remove the half-written ``.NAME.partial-PID`` folders of runs that are gone."""
-    removed = 0
-    for leftover in parent.glob(f".{name}.partial-*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            continue  # another export is writing it now
-        shutil.rmtree(leftover, ignore_errors=True)
-        removed += 1
-    return removed
-
-
 def open_new(path: Path, *, private: bool) -> IO[str]:
     """A new text file for writing; 0600 from its creation when ``private``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
@@ -222,7 +201,7 @@ def export_station(
     target = target.resolve()  # `hotline export .` needs the folder's real name and parent
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_partials(target.parent, target.name)
+    remove_leftovers(target.parent, f".{target.name}.partial-*")
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(mode=0o700 if include_private else 0o777)

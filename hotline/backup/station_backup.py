@@ -31,6 +31,7 @@ from feeds.files import flush_tree
 from feeds.generations import PublicTree
 from hotline import db
 from hotline.backup.export import open_new, write_tables
+from hotline.backup.leftovers import remove_leftovers
 from hotline.backup.manifest import DATA_FORMATS, Manifest
 from hotline.backup.snapshots import (
     LOCK,
@@ -73,6 +74,8 @@ class BackupReport:
     include_private: bool = False
     removed_partials: int = 0
     pruned: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list, repr=False)
+    """Files this backup created (the rest are links to files already on disk)."""
 
 
 def station_files(station: Station) -> Iterator[tuple[str, Path]]:
@@ -164,28 +167,6 @@ def folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_partials(folder: Path) -> int:
-    """Remove the unfinished snapshots of backups that are no longer running."""
-    removed = 0
-    for leftover in folder.glob(f"{PARTIAL_PREFIX}*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            continue
-        shutil.rmtree(leftover, ignore_errors=True)
-        removed += 1
-    return removed
-
-
 def _check_target(station: Station, target: Path) -> None:
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"{target} exists and is not a folder")
@@ -240,7 +221,7 @@ def backup_station(
     mode = 0o700 if include_private else 0o777
     with folder_lock(target):
         report = BackupReport(target, _snapshot_name(target), include_private=include_private)
-        report.removed_partials = remove_partials(target)
+        report.removed_partials = remove_leftovers(target, f"{PARTIAL_PREFIX}*")
         earlier = snapshots(target)
         previous = earlier[-1] if earlier else None
         known = BackupManifest.read(previous).files if previous is not None else {}
@@ -254,7 +235,8 @@ def backup_station(
                 text = manifest.text()
                 out.write(text)
             report.bytes_written += len(text.encode())
-            flush_tree(work)
+            report.written.append(work / MANIFEST)
+            flush_tree(work, report.written)
             os.rename(work, target / report.snapshot)
             fsync_dir(target)
         except BaseException:
@@ -349,6 +331,7 @@ def _write_snapshot(
             continue
         manifest.files[key] = FileEntry(sha256_of(path), stat.st_size, stat.st_mtime_ns)
         report.bytes_written += stat.st_size
+        report.written.append(path)
     wanted = [*station_files(station), *published_feeds(station)]
     for done, (relative, source) in enumerate(wanted, start=1):
         key = f"{STATION}/{relative}"
@@ -374,6 +357,7 @@ def _write_snapshot(
             manifest.files[key] = FileEntry(sha, size, stat.st_mtime_ns)
             report.copied += 1
             report.bytes_written += size
+            report.written.append(dest)
         if progress is not None:
             progress(relative, done, len(wanted))
     return manifest

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from feeds.files import flush_tree
 from feeds.generations import PublicTree
+from hotline.backup.leftovers import remove_leftovers
 from hotline.backup.restore import restore_station
 from hotline.backup.snapshots import STATION, TABLES, BackupManifest, FileEntry, latest
 from hotline.backup.station_backup import copy_hashing, make_folders, sha256_of
@@ -49,20 +50,6 @@ def _check_target(target: Path) -> None:
         raise InvalidInput(f"{target} is not empty; restore into a new or empty folder")
 
 
-def _remove_leftovers(parent: Path, name: str) -> None:
-    for leftover in parent.glob(f".{name}.restoring-*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid():
-            try:
-                os.kill(int(pid), 0)
-                continue  # that restore is still running
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
 def _copy_checked(source: Path, dest: Path, entry: FileEntry, where: str) -> None:
     if not source.is_file():
         raise InvalidInput(f"{where}: missing from the backup; restore an older snapshot")
@@ -84,7 +71,7 @@ def restore_backup(*, source: Path, target: Path) -> RestoreReport:
     target = target.resolve()
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(target.parent, target.name)
+    remove_leftovers(target.parent, f".{target.name}.restoring-*")
     staging = target.parent / f".{target.name}.restoring-{os.getpid()}"
     staging.mkdir()
     report = RestoreReport(target, snapshot.name, include_private=manifest.include_private)
