@@ -237,14 +237,16 @@ def main() -> None:
 
     rows = [
         [
-            "first backup",
-            f"{first_s:.1f} s",
+            "first backup (whole process / the backup itself)",
+            f"{first_s:.1f} s / {first['seconds']:.1f} s",
             f"{first['bytes_written'] / 1e9:.2f} GB",
             f"{first['bytes_written'] / 1e6 / first_s:.0f} MB/s",
         ],
         [
             "second backup, nothing changed",
-            f"{second_s:.1f} s ({100 * second_s / first_s:.1f} % of the first)",
+            f"{second_s:.1f} s / {second['seconds']:.1f} s "
+            f"({100 * second_s / first_s:.1f} % / "
+            f"{100 * second['seconds'] / first['seconds']:.1f} %)",
             f"{second['bytes_written'] / 1e6:.1f} MB "
             f"({100 * second['bytes_written'] / first['bytes_written']:.2f} %)",
             "target < 5 % of time and bytes",
@@ -293,8 +295,8 @@ def main() -> None:
             "bitrate": BITRATE,
             "station_bytes": station_bytes,
             "baseline_commit": commit,
-            "first_backup": {"seconds": first_s, **first},
-            "second_backup": {"seconds": second_s, **second},
+            "first_backup": {"process_seconds": first_s, **first},
+            "second_backup": {"process_seconds": second_s, **second},
             "verify": {
                 "seconds": verify_s,
                 **{k: v for k, v in verified.items() if k != "snapshots"},
