@@ -32,14 +32,14 @@ from common import markdown_table, median, write_result  # noqa: E402
 from feeds_fixtures import fake_mp3, use_cover, write_transcripts  # noqa: E402
 
 from feeds import accepted as accepted_module  # noqa: E402
-from feeds import files  # noqa: E402
 from feeds.accepted import Accepted  # noqa: E402
-from feeds.collect import collect  # noqa: E402
 from feeds.items import FeedEpisode, ShowInfo  # noqa: E402
+from feeds.plan import plan_publish  # noqa: E402
 from feeds.platforms import PROFILES, Profile, selected_profiles  # noqa: E402
-from feeds.publish import PublishReport, feed_items, publish, show_info  # noqa: E402
+from feeds.publish import publish  # noqa: E402
 from feeds.rss import RenderedItems, build_feed, gc_paused, newest_first  # noqa: E402
 from feeds.validate import validate_feed  # noqa: E402
+from hotline.files import write_atomic  # noqa: E402
 from hotline.models import (  # noqa: E402
     Booking,
     Episode,
@@ -239,7 +239,7 @@ def feeds_pass(
             )
             checked = time.perf_counter()
             assert problems == [], problems[:3]
-            files.write_atomic(out_dir / profile.filename, data)
+            write_atomic(out_dir / profile.filename, data)
             written = time.perf_counter()
             parse = clock.ms - before
             phases[profile.name] = {
@@ -364,11 +364,17 @@ def main() -> None:
         assert {f.status for f in again.feeds} == {"unchanged"}
 
         # The items publish builds, for timing the feed phases one by one.
-        report = PublishReport(base_url=BASE)
-        show, artwork = show_info(station, BASE, profiles, report)
-        with station.session() as session:
-            releases = collect(session=session, station=station, now=NOW).releases
-        episodes = feed_items(station=station, base_url=BASE, releases=releases, report=report)
+        plan = plan_publish(
+            station=station,
+            base_url=BASE,
+            profiles=profiles,
+            now=NOW,
+            sessions=station.session,
+            current=station.public_dir.resolve(),
+            current_is_generation=True,
+            previous_base=BASE,
+        )
+        show, artwork, episodes = plan.show, plan.artwork, plan.episodes
         out_dir = Path(folder) / "bench-out"
 
         # First publish: nothing accepted before, feedparser parses every distinct item.

@@ -183,8 +183,14 @@ def add_question(
     district: str = "",
     topic: str = "",
     received_at: datetime | None = None,
+    public_title: str = "",
 ) -> tuple[Question, list[PossibleDuplicate]]:
-    """Log a listener question as ``new``; also return open questions it may repeat."""
+    """Log a listener question as ``new``; also return open questions it may repeat.
+
+    ``public_title`` is what listeners will see for it (``episodes.question_edit``).
+    """
+    from episodes.question_edit import check_public_text
+
     if received_at is not None and received_at.tzinfo is None:
         raise InvalidInput("received_at must be an aware datetime")
     question = Question(
@@ -196,6 +202,7 @@ def add_question(
         listener_contact=clean_text(listener_contact, field="listener contact", max_length=200),
         district=clean_text(district, field="district", max_length=50),
         topic=clean_text(topic, field="topic", max_length=100),
+        public_title=check_public_text(public_title),
         received_at=received_at or utcnow().replace(microsecond=0),
         status=QuestionStatus.new,
     )

@@ -3,10 +3,14 @@
 An episode is listed when it is mastered (its master file exists) and released: its
 explicit release time, or else the end of its air slot, has passed. Its item guid is
 assigned the first time it is listed and never changes afterwards.
+
+What is read here is the station's own text; ``feeds.plan`` makes it public (masking
+contacts) before anything is written.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +20,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from feeds.text import AnsweredQuestion, plain
+from episodes.chapters import Answer, answers_by_episode
+from feeds.text import plain
 from hotline.errors import InvalidInput
 from hotline.models import (
     Booking,
@@ -24,15 +29,12 @@ from hotline.models import (
     Episode,
     EpisodeStatus,
     Member,
-    Question,
-    QuestionStatus,
     Transcript,
 )
 from hotline.station import Station
-from hotline.timeutil import as_utc
+from hotline.timeutil import as_utc, local_text
 
 MASTERED = (EpisodeStatus.mastered, EpisodeStatus.transcribed, EpisodeStatus.published)
-QUESTION_TITLE_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,22 @@ class Release:
     seconds: float
     hosts: tuple[str, ...]
     guests: tuple[str, ...]
-    questions: tuple[AnsweredQuestion, ...]
+    answers: tuple[Answer, ...]
+    """Questions answered on air, in the recording's time (``episodes.chapters``)."""
     language: str | None
     """The stored transcript's language, if there is one."""
+    stored_transcript: bool
+    """The database holds a complete transcript (files may still be missing)."""
     new_guid: bool
+    master_offset: float | None
+    """Where the recording's time 0 lies in the master (None: not known, taken as 0)."""
+    tags_fingerprint: str | None
+    """The tags the master carries (None: not tagged by the master stage)."""
+    audio_bytes: int | None
+    tag_title: str
+    """The episode's title and description as stored, for the master's tags."""
+    tag_description: str
+    air_date: str
 
 
 @dataclass
@@ -64,6 +78,8 @@ class Collected:
     """Mastered episodes whose release time is still ahead: (number, when)."""
     missing: list[str] = field(default_factory=list)
     """Mastered episodes whose master file is gone (one line each)."""
+    missing_numbers: set[int] = field(default_factory=set)
+    """The numbers of those episodes."""
 
 
 def release_time(episode: Any) -> datetime:
@@ -75,14 +91,6 @@ def release_time(episode: Any) -> datetime:
     if episode.release_at is not None:
         return as_utc(episode.release_at)
     return as_utc(episode.air_start) + timedelta(minutes=episode.duration_minutes)
-
-
-def question_title(question: Any) -> str:
-    """A question as a chapter and list entry: its topic, else the start of its text."""
-    title = plain(question.topic) or plain(question.text)
-    if len(title) > QUESTION_TITLE_CHARS:
-        title = title[: QUESTION_TITLE_CHARS - 1] + "…"
-    return title
 
 
 # Only the columns a feed needs: loading whole ORM objects for 1000+ episodes and their
@@ -99,6 +107,9 @@ _EPISODE_COLUMNS = (
     Episode.release_at,
     Episode.audio_path,
     Episode.audio_seconds,
+    Episode.audio_bytes,
+    Episode.master_offset,
+    Episode.tags_fingerprint,
     Episode.hosts,
 )
 
@@ -112,7 +123,7 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
         .where(col(Episode.audio_path).is_not(None))
         .order_by(col(Episode.number))
     ).all()
-    folders = {station.root: station.root.resolve()}
+    folders = {"": str(station.root.resolve())}
     ready: list[tuple[Any, Path]] = []
     for episode in candidates:
         when = release_time(episode)
@@ -120,23 +131,26 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
             master = _inside(station, episode.audio_path or "", folders)
         except InvalidInput as exc:
             found.missing.append(f"episode {episode.number}: {exc}")
+            found.missing_numbers.add(episode.number)
             continue
-        if not master.is_file():
+        if not os.path.isfile(master):
             found.missing.append(f"episode {episode.number}: master {episode.audio_path} missing")
+            found.missing_numbers.add(episode.number)
         elif when > now:
             found.waiting.append((episode.number, when))
         else:
-            ready.append((episode, master))
+            ready.append((episode, Path(master)))
     ids = [e.id for e, _ in ready]
     guests = _guests(session, ids)
-    questions = _questions(session, ids)
-    languages = dict(
-        session.exec(
-            select(Transcript.episode_id, Transcript.language).where(
+    answers = answers_by_episode(session, ids)
+    transcripts = {
+        episode_id: (language, complete)
+        for episode_id, language, complete in session.exec(
+            select(Transcript.episode_id, Transcript.language, Transcript.complete).where(
                 col(Transcript.episode_id).in_(ids)
             )
         ).all()
-    )
+    }
     for episode, master in ready:
         guid, new = episode.guid, episode.guid is None
         if new:
@@ -158,30 +172,42 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
                 seconds=float(episode.audio_seconds or 0.0),
                 hosts=tuple(h for h in (plain(h) for h in episode.hosts or []) if h),
                 guests=tuple(guests.get(episode.id, [])),
-                questions=tuple(questions.get(episode.id, [])),
-                language=languages.get(episode.id),
+                answers=tuple(answers.get(episode.id, [])),
+                language=transcripts.get(episode.id, (None, False))[0],
+                stored_transcript=bool(transcripts.get(episode.id, (None, False))[1]),
                 new_guid=new,
+                master_offset=episode.master_offset,
+                tags_fingerprint=episode.tags_fingerprint,
+                audio_bytes=episode.audio_bytes,
+                tag_title=episode.title,
+                tag_description=episode.description,
+                air_date=local_text(episode.air_start, station.tz, "%Y-%m-%d") or "",
             )
         )
     session.flush()
     return found
 
 
-def _inside(station: Station, relative: str, folders: dict[Path, Path]) -> Path:
+def _inside(station: Station, relative: str, folders: dict[str, str]) -> str:
     """``station.path_inside`` for a master, resolving each folder once, not each file.
 
     Masters share a folder or two; a file name that is itself a symbolic link (or ``.``,
-    ``..``) still goes through the full check.
+    ``..``) still goes through the full check. Plain strings: this runs for every mastered
+    episode of the archive on every publish, and ``pathlib`` would be most of its time.
     """
-    path = station.root / relative
-    if not relative or path.name in ("", ".", "..") or path.is_symlink():
-        return station.path_inside(relative, what="master")
-    folder = folders.get(path.parent)
+    head, name = os.path.split(relative)
+    root = folders[""]
+    if not relative or name in ("", ".", "..") or os.path.isabs(relative):
+        return str(station.path_inside(relative, what="master"))
+    folder = folders.get(head)
     if folder is None:
-        folder = folders[path.parent] = path.parent.resolve()
-    if not folder.is_relative_to(folders[station.root]):
+        folder = folders[head] = os.path.realpath(os.path.join(root, head))
+    if folder != root and not folder.startswith(root + os.sep):
         raise InvalidInput(f"master {relative!r} is outside the station folder")
-    return folder / path.name
+    path = os.path.join(folder, name)
+    if os.path.islink(path):
+        return str(station.path_inside(relative, what="master"))
+    return path
 
 
 def _guests(session: Session, ids: list[int | None]) -> dict[int | None, list[str]]:
@@ -195,19 +221,4 @@ def _guests(session: Session, ids: list[int | None]) -> dict[int | None, list[st
     for episode_id, name in rows:
         if cleaned := plain(name):
             out[episode_id].append(cleaned)
-    return out
-
-
-def _questions(session: Session, ids: list[int | None]) -> dict[int | None, list[AnsweredQuestion]]:
-    """Questions answered on air, in the order they were answered."""
-    rows = session.exec(
-        select(Question.episode_id, Question.answer_offset, Question.topic, Question.text)
-        .where(col(Question.episode_id).in_(ids), col(Question.answer_offset).is_not(None))
-        .where(col(Question.status).not_in([QuestionStatus.rejected, QuestionStatus.duplicate]))
-        .order_by(col(Question.episode_id), col(Question.answer_offset), col(Question.id))
-    ).all()
-    out: dict[int | None, list[AnsweredQuestion]] = defaultdict(list)
-    for question in rows:
-        if title := question_title(question):
-            out[question.episode_id].append(AnsweredQuestion(question.answer_offset, title))
     return out

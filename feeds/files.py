@@ -1,25 +1,31 @@
-"""Files of the ``public/`` tree: atomic writes, linking or copying masters, transcript copies.
+"""Files of a public generation: hard links, new files, one flush for the whole tree.
 
-Every file is replaced atomically (temporary name in the same folder, fsync, rename,
-fsync of the folder), so a web server never serves half a file. Files that are already
-current are left alone: nothing is rewritten, no mtime moves, caches stay warm. Many
-files at once (a first publish) are flushed with one ``syncfs`` before their renames.
+A generation is written where no reader looks yet (``feeds.generations``), so its files
+need no temporary names: they are created in place, and the whole tree is made durable
+with one ``syncfs`` (an fsync per file and folder where that call is missing) before
+``public`` is switched to it. Masters and unchanged files are hard links, so a
+generation costs directory entries, not copies.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import shutil
-from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from hotline.files import TEMP_SUFFIX, fsync_dir, temp_path_for, write_atomic
+from hotline.files import TEMP_SUFFIX, fsync_dir, write_atomic
 
-# From this many files on, ``write_many`` flushes them with one syncfs, not an fsync each.
-BATCH_MIN = 32
+__all__ = [
+    "TEMP_SUFFIX",
+    "flush_tree",
+    "is_current",
+    "link_or_copy",
+    "same_file",
+    "write_if_changed",
+    "write_new",
+]
 
 
 def is_current(dest: Path, data: bytes) -> bool:
@@ -38,6 +44,43 @@ def write_if_changed(dest: Path, data: bytes, *, durable: bool = True) -> bool:
     return True
 
 
+def same_file(source: Path, dest: Path) -> bool:
+    """True when ``dest`` is ``source`` (a hard link) or a copy with its size and mtime."""
+    try:
+        a, b = source.stat(), dest.stat()
+    except FileNotFoundError:
+        return False
+    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+        return True
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def link_or_copy(source: Path, dest: Path) -> None:
+    """Make ``dest`` a hard link to ``source``; a copy (mtime kept) where links cannot go."""
+    try:
+        os.link(source, dest)
+    except OSError:
+        # Another file system (or no hard links there): the copy keeps the mtime, so
+        # ``same_file`` finds it current next time.
+        shutil.copy2(source, dest)
+
+
+def write_new(dest: Path, data: bytes, *, mtime_ns: int | None = None) -> None:
+    """Create ``dest`` (which must not exist) holding ``data``; flushed by ``flush_tree``."""
+    with dest.open("xb") as handle:
+        handle.write(data)
+    if mtime_ns is not None:
+        os.utime(dest, ns=(mtime_ns, mtime_ns))
+
+
+@cache
+def _libc() -> object:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
 def _syncfs(folder: Path) -> bool:
     """Flush the whole file system holding ``folder`` (Linux ``syncfs``); False if unavailable."""
     syncfs = getattr(_libc(), "syncfs", None)
@@ -53,135 +96,32 @@ def _syncfs(folder: Path) -> bool:
     return True
 
 
-@cache
-def _libc() -> object:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
+BATCH_MIN = 32
+"""From this many new files on, one ``syncfs`` flushes them instead of an fsync each."""
 
 
-def write_many(writes: Iterable[tuple[Path, bytes, int | None]]) -> int:
-    """Replace each ``(dest, data, mtime_ns)`` atomically; return how many.
+def flush_tree(folder: Path, written: list[Path] | None = None) -> None:
+    """Make every file and folder under ``folder`` durable.
 
-    Few files go through ``write_atomic`` one by one. Many (a first publish writes
-    thousands of small transcript and chapters files) are written under temporary names,
-    made durable with one ``syncfs`` of their file system instead of one fsync each
-    (milliseconds each here, a journal commit per file), and only then renamed: each file
-    is still temp, flushed, rename, so a reader or a crash sees the old file or the new one.
+    ``written`` names the files created there (the rest are hard links to files already
+    on disk, which need only their folder's fsync). Many new files (a first publish
+    writes thousands) are flushed with one ``syncfs`` (milliseconds) instead of an fsync
+    each (a journal commit each); a few, and every folder, are fsynced one by one, so a
+    small publish does not flush everything else the machine has written meanwhile.
     """
-    pending = list(writes)
-    folders = {dest.parent for dest, _, _ in pending}
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-    devices = {folder.stat().st_dev: folder for folder in folders}
-    if len(pending) < BATCH_MIN or _libc() is None or not hasattr(_libc(), "syncfs"):
-        for dest, data, mtime_ns in pending:
-            write_atomic(dest, data, mtime_ns=mtime_ns, durable=False)
-    else:
-        temps: list[tuple[Path, Path]] = []
-        try:
-            for dest, data, mtime_ns in pending:
-                temp = temp_path_for(dest)
-                temps.append((temp, dest))
-                with temp.open("xb") as handle:
-                    handle.write(data)
-                if mtime_ns is not None:
-                    os.utime(temp, ns=(mtime_ns, mtime_ns))
-            for folder in devices.values():
-                _syncfs(folder)
-            for temp, dest in temps:
-                os.replace(temp, dest)
-        finally:
-            for temp, _ in temps:
-                temp.unlink(missing_ok=True)
-    for folder in folders:
-        fsync_dir(folder)
-    return len(pending)
+    if written is None or len(written) >= BATCH_MIN:
+        if _syncfs(folder):
+            return
+        written = None
+    for parent, _, names in os.walk(folder):
+        if written is None:
+            for name in names:
+                _fsync_file(Path(parent) / name)
+        fsync_dir(Path(parent))
+    for path in written or ():
+        _fsync_file(path)
 
 
-def same_file(source: Path, dest: Path) -> bool:
-    """True when ``dest`` is ``source`` (a hard link) or a copy with its size and mtime."""
-    try:
-        a, b = source.stat(), dest.stat()
-    except FileNotFoundError:
-        return False
-    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
-        return True
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
-
-
-def sync_file(source: Path, dest: Path, *, durable: bool = True) -> bool:
-    """Make ``dest`` a hard link to ``source`` (a copy across file systems); True when changed.
-
-    Skipped when ``dest`` is already the same file. The link or copy is made under a
-    temporary name and renamed over ``dest``.
-    """
-    if same_file(source, dest):
-        return False
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = temp_path_for(dest)
-    try:
-        try:
-            os.link(source, temp)
-        except OSError:
-            # Another file system (or no hard links there): copy, keeping the mtime so the
-            # next run sees the copy as current.
-            shutil.copy2(source, temp)
-            with temp.open("rb+") as handle:
-                os.fsync(handle.fileno())
-        os.replace(temp, dest)
-    finally:
-        temp.unlink(missing_ok=True)
-    if durable:
-        fsync_dir(dest.parent)
-    return True
-
-
-def json_transcript(source: Path, dest: Path) -> tuple[bytes, int] | bool:
-    """``source`` (our transcript JSON) as a Podcasting 2.0 JSON transcript for ``dest``.
-
-    Returns the bytes and the mtime ``dest`` takes (that of ``source``) when ``dest`` must
-    be written; True when ``dest`` is already current (same mtime: not converted again);
-    False when ``source`` is not our JSON format (then there is no ``dest``).
-    """
-    stat = source.stat()
-    try:
-        if dest.stat().st_mtime_ns == stat.st_mtime_ns:
-            return True
-    except FileNotFoundError:
-        pass
-    try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-        segments = [
-            {
-                "startTime": float(seg["start"]),
-                "endTime": float(seg["end"]),
-                "body": str(seg.get("text_norm") or seg["text"]),
-            }
-            for seg in document["segments"]
-        ]
-    except (ValueError, KeyError, TypeError):
-        return False
-    data = json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False)
-    return data.encode(), stat.st_mtime_ns
-
-
-def sync_json_transcript(source: Path, dest: Path, *, durable: bool = True) -> bool:
-    """Write ``json_transcript(source, dest)`` at ``dest`` when needed; True when written."""
-    update = json_transcript(source, dest)
-    if isinstance(update, bool):
-        return False
-    write_atomic(dest, update[0], mtime_ns=update[1], durable=durable)
-    return True
-
-
-def remove_leftovers(folder: Path) -> int:
-    """Delete temporary files a killed run left in ``folder``; return how many."""
-    if not folder.is_dir():
-        return 0
-    removed = 0
-    for leftover in folder.glob(f".*{TEMP_SUFFIX}"):
-        leftover.unlink(missing_ok=True)
-        removed += 1
-    return removed
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())

@@ -41,6 +41,8 @@ class ShowInfo:
     """The https base URL ``public/`` is served from; each feed's self link is under it."""
     podcast_guid: str
     hosts: tuple[str, ...] = ()
+    moved: bool = False
+    """The feeds moved here from another base URL: each says so (``itunes:new-feed-url``)."""
 
 
 @dataclass(frozen=True)

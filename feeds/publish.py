@@ -1,30 +1,30 @@
-"""``publish``: the ``public/`` tree a web server serves, with one validated feed per platform.
+"""``publish``: the public tree a web server serves, switched in one step, one feed per platform.
 
-Order matters for listeners and for crashes:
+A publish is four steps, and only the last one is seen from outside:
 
-1. one transaction reads the released episodes and fixes the guids of new ones, and
-   commits, so a guid a feed shows is always the stored one;
-2. audio, transcripts, chapters and cover are linked or written atomically, each skipped
-   when current (masters are compared by inode, size and mtime, never read);
-3. every feed is built, compared with the one on disk (``lastBuildDate`` masked: an
-   unchanged feed is not rewritten and keeps its date), validated, and only then
-   replaced atomically; a feed that fails keeps the last good one. Items shared by
-   several profiles are rendered once; validation checks each distinct item once per
-   run, and feedparser parses only items and channels it has not accepted before
-   (``feeds.accepted``), so a weekly publish parses one new item, not the archive;
-4. a second transaction marks the listed episodes published.
+1. **plan** (``feeds.plan``): read the released episodes (fixing the guids of new ones),
+   make their text public, re-tag stale masters, and decide every file of the next tree;
+2. **validate**: build each platform's feed (items shared between profiles rendered
+   once), check the changed ones against their platform's rules and feedparser (which
+   skips what it accepted before, ``feeds.accepted``), and refuse a publish that would
+   drop too many published items (``feeds.drop``). Any problem ends the publish here,
+   with nothing written;
+3. **write** the next generation beside the current one (``feeds.generations``):
+   unchanged files are hard links to the current generation's, the rest are written,
+   and the whole tree is flushed to disk once;
+4. **switch**: one atomic rename makes ``public`` show the new generation, so a reader
+   (or a crash) sees every feed and asset old or every one new; the old generation and
+   any leftovers of killed runs are removed. The listed episodes are then marked
+   published.
 
-A lock file keeps two publishes (two pipeline workers, a cron job) from interleaving.
+When nothing changed, no generation is written and every feed keeps its bytes and its
+``lastBuildDate``. A lock keeps two publishes (workers, cron, desks) from interleaving.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,27 +33,23 @@ from sqlmodel import Session, col, select
 
 from episodes.lifecycle import set_status
 from feeds import files
-from feeds.accepted import Accepted
+from feeds.accepted import CACHE_NAME, Accepted
 from feeds.accepted import load as load_accepted
 from feeds.accepted import save as save_accepted
-from feeds.chapters import chapter_list, chapters_json
-from feeds.collect import Release, collect
-from feeds.items import FeedEpisode, ShowInfo, TranscriptLink
+from feeds.drop import Dropped, check_drop, dropped_items, listed_before, published_guids
+from feeds.generations import PublicTree
+from feeds.plan import Asset, PublishPlan, Sessions, plan_publish
 from feeds.platforms import Profile, selected_profiles
 from feeds.rss import RenderedItems, build_feed, gc_paused, newest_first
-from feeds.text import description_html, plain
-from feeds.urls import check_base_url, podcast_guid, public_url
-from feeds.validate import ArtworkFacts, inspect_artwork, validate_feed
+from feeds.urls import check_base_url, public_url
+from feeds.validate import validate_feed
 from hotline.config import save_settings
 from hotline.models import Episode, EpisodeStatus
 from hotline.station import Station
 from hotline.timeutil import utcnow
 
-TRANSCRIPT_TYPES = (("vtt", "text/vtt"), ("srt", "application/x-subrip"))
-JSON_TRANSCRIPT = "application/json"
 _LAST_BUILD = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")
-
-Sessions = Callable[[], AbstractContextManager[Session]]
+_SELF_LINK = re.compile(rb'<atom:link href="([^"]+)" rel="self"')
 
 
 @dataclass
@@ -66,7 +62,8 @@ class FeedOutcome:
     url: str
     items: int
     bytes: int
-    status: str  # written, unchanged or failed
+    status: str
+    """written, unchanged, failed, or held (good, but the publish stopped: another failed)."""
     problems: list[str] = field(default_factory=list)
 
 
@@ -77,11 +74,21 @@ class PublishReport:
     base_url: str
     feeds: list[FeedOutcome] = field(default_factory=list)
     listed: list[int] = field(default_factory=list)
-    """Episode numbers in at least one good feed."""
+    """Episode numbers in the feeds ``public`` shows after this publish."""
     newly_published: list[int] = field(default_factory=list)
     waiting: list[tuple[int, datetime]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     files_written: dict[str, int] = field(default_factory=dict)
+    retagged: list[int] = field(default_factory=list)
+    """Episodes whose master was re-tagged (title, description, chapters or cover changed)."""
+    notes: list[str] = field(default_factory=list)
+    """What went out without something (an unreadable transcript), one line each."""
+    dropped: int = 0
+    """Items in the feeds before that this publish removed."""
+    generation: str | None = None
+    """The generation ``public`` shows after this publish (None: nothing was published yet)."""
+    switched: bool = False
+    """True when this publish wrote a new generation and switched to it."""
 
     @property
     def ok(self) -> bool:
@@ -93,15 +100,37 @@ class PublishReport:
         return [f"{feed.path}: {problem}" for feed in self.feeds for problem in feed.problems]
 
 
-@contextmanager
-def _publish_lock(public_dir: Path) -> Iterator[None]:
-    public_dir.mkdir(parents=True, exist_ok=True)
-    with (public_dir / ".publish.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+@dataclass
+class _Feed:
+    """A platform's feed as planned: its bytes, its items, and how it compares."""
+
+    profile: Profile
+    data: bytes
+    numbers: list[int]
+    guids: set[str]
+    outcome: FeedOutcome
+    unchanged: bool
+
+
+@dataclass
+class Checked:
+    """A plan that passed validation: the feeds to write and what feedparser accepted."""
+
+    feeds: list[_Feed]
+    accepted: Accepted | None
+    keys: dict[str, list[str]]
+    changed: set[str]
+    """Assets that differ from the tree shown now."""
+    stale: bool
+    """The tree shown now holds files the plan does not."""
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.changed) or self.stale or any(not f.unchanged for f in self.feeds)
+
+    @property
+    def listed(self) -> list[int]:
+        return sorted(set().union(*(feed.numbers for feed in self.feeds)))
 
 
 def publish(
@@ -110,166 +139,113 @@ def publish(
     base_url: str | None = None,
     now: datetime | None = None,
     sessions: Sessions | None = None,
+    allow_drop: bool = False,
 ) -> PublishReport:
-    """Write the ``public/`` tree and every platform's feed; see the module docstring.
+    """Publish the station: plan, validate, write a generation, switch (module docstring).
 
     Args:
-        station: the station whose ``public/`` folder is written.
+        station: the station whose ``public`` tree is published.
         base_url: where ``public/`` is served (default ``feeds.base_url``); https only.
         now: the moment deciding which episodes are released (default: now).
         sessions: opens one committed transaction per call (default ``station.session``;
             the demo build passes its own open transaction).
+        allow_drop: publish even when more than ``feeds.max_drop_percent`` of the items
+            in the feeds now would go (otherwise ``NeedsConfirmation`` says how many, why).
     """
     base = check_base_url(base_url or station.settings.feeds.base_url)
     profiles = selected_profiles(list(station.settings.feeds.platforms))
     now = now or utcnow()
     sessions = sessions or station.session
-    public = station.public_dir
-    with _publish_lock(public):
-        with sessions() as session:
-            found = collect(session=session, station=station, now=now)
-        report = PublishReport(base_url=base, waiting=found.waiting, missing=found.missing)
-        for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
-            files.remove_leftovers(public / folder)
-        show, artwork = show_info(station, base, profiles, report)
-        # Thousands of short-lived objects per episode, no cycles: see ``gc_paused``.
-        with gc_paused():
-            episodes = feed_items(
-                station=station, base_url=base, releases=found.releases, report=report
-            )
-            _write_feeds(station, show, episodes, profiles, artwork, now, report)
-        if any(feed.status == "written" for feed in report.feeds):
-            _fix_podcast_guid(station, show.podcast_guid)
-        with sessions() as session:
-            report.newly_published = mark_published(session=session, numbers=report.listed, now=now)
+    tree = PublicTree(station.root)
+    with tree.lock():
+        tree.remove_leftovers()
+        current = tree.current()
+        plan = plan_publish(
+            station=station,
+            base_url=base,
+            profiles=profiles,
+            now=now,
+            sessions=sessions,
+            current=current,
+            current_is_generation=tree.is_generation(current),
+            previous_base=_published_base(current, profiles[0]),
+        )
+        report = PublishReport(
+            base_url=base,
+            waiting=plan.found.waiting,
+            missing=plan.found.missing,
+            retagged=plan.retagged,
+            notes=plan.notes,
+            generation=current.name if tree.is_generation(current) else None,
+        )
+        checked = validate_plan(
+            station=station, plan=plan, report=report, sessions=sessions, allow_drop=allow_drop
+        )
+        if checked is None:
+            return report
+        if checked.changes_anything:
+            generation = tree.new_generation()
+            write_generation(generation, plan, checked, report)
+            tree.switch(generation)
+            tree.remove_leftovers()
+            report.generation, report.switched = generation.name, True
+            _remember_settings(station, plan)
+        report.listed = checked.listed
+    with sessions() as session:
+        report.newly_published = mark_published(session=session, numbers=report.listed, now=now)
     return report
 
 
-def show_info(
-    station: Station, base: str, profiles: list[Profile], report: PublishReport
-) -> tuple[ShowInfo, ArtworkFacts | str | None]:
-    """The channel for ``base``, with the cover linked into ``public/images/``."""
-    settings = station.settings
-    show = settings.show
-    feed_url = public_url(base, profiles[0].relative_path)
-    image_url, artwork = None, None
-    if show.cover:
-        source = station.path_inside(show.cover, what="cover art show.cover")
-        if source.is_file():
-            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:10]
-            # A new name for new art: Apple re-fetches artwork only when its URL changes.
-            relative = f"images/cover-{digest}{source.suffix.lower()}"
-            if files.sync_file(source, station.public_dir / relative):
-                report.files_written["images"] = 1
-            image_url = public_url(base, relative)
-        artwork = inspect_artwork(source, show.cover)
-    info = ShowInfo(
-        title=plain(show.name) or "政协热线",
-        description=plain(show.description, multiline=True) or plain(show.name),
-        website=show.website,
-        language=show.language,
-        author=plain(show.author),
-        owner_name=plain(show.owner_name),
-        owner_email=show.owner_email.strip(),
-        category=settings.feeds.category,
-        explicit=settings.feeds.explicit,
-        image_url=image_url,
-        public_base=base,
-        podcast_guid=settings.feeds.podcast_guid or podcast_guid(feed_url),
-        hosts=tuple(h for h in (plain(h) for h in show.hosts) if h),
-    )
-    return info, artwork
-
-
-def _fix_podcast_guid(station: Station, guid: str) -> None:
-    """Store the show's podcast:guid at first publish: it must survive a new base URL."""
-    if station.settings.feeds.podcast_guid != guid:
-        station.settings.feeds.podcast_guid = guid
-        save_settings(station.settings, station.settings_path)
-
-
-def _count(report: PublishReport, kind: str, changed: bool) -> None:
-    if changed:
-        report.files_written[kind] = report.files_written.get(kind, 0) + 1
-
-
-def feed_items(
-    *, station: Station, base_url: str, releases: list[Release], report: PublishReport
-) -> list[FeedEpisode]:
-    """Put each release's files in ``public/`` (counted in ``report``); their feed items.
-
-    Masters are hard-linked at once; the transcript and chapters files that changed are
-    written together at the end (``files.write_many``: each atomic and fsynced, the
-    folders fsynced once), before any feed can point at them.
-    """
-    names = set(os.listdir(station.transcripts_dir)) if station.transcripts_dir.is_dir() else set()
-    pending: list[tuple[Path, bytes, int | None]] = []
-    items = [_assets(station, base_url, release, names, pending, report) for release in releases]
-    files.write_many(pending)
-    for folder in ("audio", "transcripts"):  # the links' renames
-        if (station.public_dir / folder).is_dir():
-            files.fsync_dir(station.public_dir / folder)
-    return items
-
-
-def _assets(
+def validate_plan(
+    *,
     station: Station,
-    base: str,
-    release: Release,
-    transcripts: set[str],
-    pending: list[tuple[Path, bytes, int | None]],
+    plan: PublishPlan,
     report: PublishReport,
-) -> FeedEpisode:
-    """Link one episode's audio, queue its transcripts and chapters; its feed item."""
-    public = station.public_dir
-    stem = f"{release.number:04d}"
-    audio = f"audio/{stem}.mp3"
-    _count(report, "audio", files.sync_file(release.master, public / audio, durable=False))
-    language = release.language or station.settings.show.language
-    links = []
-    for ext, mime in TRANSCRIPT_TYPES:
-        if f"{stem}.{ext}" in transcripts:
-            relative = f"transcripts/{stem}.{ext}"
-            source = station.transcripts_dir / f"{stem}.{ext}"
-            _count(report, "transcripts", files.sync_file(source, public / relative, durable=False))
-            links.append(TranscriptLink(public_url(base, relative), mime, language))
-    if f"{stem}.json" in transcripts:
-        relative = f"transcripts/{stem}.json"
-        update = files.json_transcript(station.transcripts_dir / f"{stem}.json", public / relative)
-        if not isinstance(update, bool):
-            pending.append((public / relative, *update))
-            _count(report, "transcripts", True)
-        if update is not False:
-            links.append(TranscriptLink(public_url(base, relative), JSON_TRANSCRIPT, language))
-    chapters_url = None
-    chapters = chapter_list(release.questions, release.seconds or float("inf"))
-    if chapters:
-        relative = f"chapters/{stem}.json"
-        data = chapters_json(chapters)
-        if not files.is_current(public / relative, data):
-            pending.append((public / relative, data, None))
-            _count(report, "chapters", True)
-        chapters_url = public_url(base, relative)
-    return FeedEpisode(
-        number=release.number,
-        guid=release.guid,
-        title=release.title,
-        description_html=description_html(
-            summary=release.description or release.title,
-            topic=release.topic,
-            guests=release.guests,
-            questions=release.questions,
-        ),
-        released=release.released.astimezone(station.tz),
-        audio_url=public_url(base, audio),
-        audio_bytes=(public / audio).stat().st_size,
-        audio_path=audio,
-        seconds=round(release.seconds),
-        hosts=release.hosts,
-        guests=release.guests,
-        transcripts=tuple(links),
-        chapters_url=chapters_url,
-    )
+    sessions: Sessions,
+    allow_drop: bool,
+) -> Checked | None:
+    """Build every feed of ``plan`` and check it; None (problems in ``report``) when a feed fails.
+
+    Raises ``NeedsConfirmation`` when the plan drops too many published items and
+    ``allow_drop`` is False. Writes nothing.
+    """
+    # Thousands of short-lived objects per episode, no cycles: see ``gc_paused``.
+    with gc_paused():
+        feeds = _build_feeds(station, plan, report)
+    accepted, keys = _validate(plan, feeds, station.public_dir)
+    if not report.ok:
+        for feed in feeds:
+            if feed.outcome.status == "written":
+                feed.outcome.status = "held"
+        return None
+    with sessions() as session:
+        dropped = dropped_items(
+            session=session,
+            published=published_guids(plan.current, plan.profiles) or listed_before(session),
+            planned=set().union(*(feed.guids for feed in feeds)),
+            found=plan.found,
+        )
+    check_drop(dropped, limit_percent=station.settings.feeds.max_drop_percent, allow=allow_drop)
+    report.dropped = dropped.count
+    return Checked(feeds, accepted, keys, _changed_assets(plan), _stale_files(plan))
+
+
+def _published_base(current: Path | None, profile: Profile) -> str | None:
+    """The base URL the feed shown now was published at (from its self link)."""
+    if current is None:
+        return None
+    path = current / profile.relative_path
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except FileNotFoundError:
+        return None
+    match = _SELF_LINK.search(head)
+    if match is None:
+        return None
+    url = match.group(1).decode()
+    suffix = "/" + profile.relative_path
+    return url[: -len(suffix)] if url.endswith(suffix) else None
 
 
 def masked(data: bytes) -> bytes:
@@ -277,71 +253,170 @@ def masked(data: bytes) -> bytes:
     return _LAST_BUILD.sub(b"<lastBuildDate/>", data, count=1)
 
 
-def _write_feeds(
-    station: Station,
-    show: ShowInfo,
-    episodes: list[FeedEpisode],
-    profiles: list[Profile],
-    artwork: ArtworkFacts | str | None,
-    now: datetime,
-    report: PublishReport,
-) -> None:
-    """Build, compare, validate, then write each feed; every feed is checked before any write.
-
-    Items are rendered once for all profiles that list them alike; validation skips what
-    another feed of this run passed, and feedparser what an earlier run accepted.
-    """
-    public = station.public_dir
-    feeds_dir = public / "feeds"
-    sizes: dict[str, int | None] = {}
+def _build_feeds(station: Station, plan: PublishPlan, report: PublishReport) -> list[_Feed]:
+    """Every profile's feed, compared with the one shown now (``lastBuildDate`` aside)."""
     rendered = RenderedItems()
-    accepted: Accepted | None = None  # read (and feedparser imported) once a feed changed
-    ready: list[tuple[FeedOutcome, bytes]] = []
-    keys: dict[str, list[str]] = {}
-    listed: set[int] = set()
-    for profile in profiles:
-        chosen = newest_first(episodes, profile)
+    feeds = []
+    for profile in plan.profiles:
+        chosen = newest_first(plan.episodes, profile)
         data = build_feed(
-            show, chosen, profile, last_build=now.astimezone(station.tz), rendered=rendered
+            plan.show,
+            chosen,
+            profile,
+            last_build=plan.now.astimezone(station.tz),
+            rendered=rendered,
         )
-        dest = public / profile.relative_path
-        old = dest.read_bytes() if dest.is_file() else None
+        old = _read(plan.current / profile.relative_path) if plan.current else None
+        unchanged = old is not None and masked(old) == masked(data)
         outcome = FeedOutcome(
             profile=profile.name,
             label=profile.label,
             path=profile.relative_path,
-            url=public_url(report.base_url, profile.relative_path),
+            url=public_url(plan.base_url, profile.relative_path),
             items=len(chosen),
-            bytes=len(data),
-            status="unchanged",
+            bytes=len(old) if unchanged and old is not None else len(data),
+            status="unchanged" if unchanged else "written",
         )
         report.feeds.append(outcome)
-        if old is not None and masked(old) == masked(data):
-            outcome.bytes = len(old)
-            listed.update(e.number for e in chosen)
+        feeds.append(
+            _Feed(
+                profile=profile,
+                data=old if unchanged and old is not None else data,
+                numbers=[e.number for e in chosen],
+                guids={e.guid for e in chosen},
+                outcome=outcome,
+                unchanged=unchanged,
+            )
+        )
+    return feeds
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _validate(
+    plan: PublishPlan, feeds: list[_Feed], public_dir: Path
+) -> tuple[Accepted | None, dict[str, list[str]]]:
+    """Check each changed feed against its platform and feedparser; failures are marked.
+
+    Enclosure sizes come from the plan (the files are not written yet). Returns what
+    feedparser accepted (None when no feed changed: nothing was read) and each good
+    changed feed's keys, for ``feeds.accepted.save``.
+    """
+    sizes: dict[str, int | None] = {
+        a.relative: a.size for a in plan.assets.values() if a.kind == "audio"
+    }
+    accepted: Accepted | None = None
+    keys: dict[str, list[str]] = {}
+    for feed in feeds:
+        if feed.unchanged:
             continue
-        accepted = accepted or load_accepted(feeds_dir)
-        outcome.problems, keys[profile.filename] = validate_feed(
-            data,
-            profile,
-            public_dir=public,
-            base_url=report.base_url,
-            artwork=artwork,
+        if accepted is None:
+            # Read (and feedparser imported) only once a feed changed: a quiet publish
+            # never needs them.
+            accepted = load_accepted(plan.current / "feeds") if plan.current else Accepted()
+        problems, feed_keys = validate_feed(
+            feed.data,
+            feed.profile,
+            public_dir=public_dir,
+            base_url=plan.base_url,
+            artwork=plan.artwork,
             sizes=sizes,
             accepted=accepted,
         )
-        if outcome.problems:
-            outcome.status = "failed"
-            del keys[profile.filename]
+        if problems:
+            feed.outcome.status = "failed"
+            feed.outcome.problems = problems
+        else:
+            keys[feed.profile.filename] = feed_keys
+    return accepted, keys
+
+
+def _same(asset: Asset, current: Path | None) -> bool:
+    """True when the tree shown now already has ``asset`` exactly."""
+    if asset.reuse:
+        return True
+    if current is None:
+        return False
+    dest = current / asset.relative
+    if asset.link is not None:
+        return files.same_file(asset.link, dest)
+    assert asset.data is not None
+    return files.is_current(dest, asset.data)
+
+
+def _changed_assets(plan: PublishPlan) -> set[str]:
+    """The assets that differ from (or are missing in) the tree shown now."""
+    return {rel for rel, asset in plan.assets.items() if not _same(asset, plan.current)}
+
+
+def _stale_files(plan: PublishPlan) -> bool:
+    """True when the tree shown now holds files the plan does not (an item dropped)."""
+    if plan.current is None:
+        return False
+    planned = set(plan.assets) | {profile.relative_path for profile in plan.profiles}
+    for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
+        try:
+            names = os.listdir(plan.current / folder)
+        except FileNotFoundError:
             continue
-        outcome.status = "written"
-        listed.update(e.number for e in chosen)
-        ready.append((outcome, data))
-    for outcome, data in ready:
-        files.write_atomic(public / outcome.path, data)
-    if accepted is not None and keys:
-        save_accepted(feeds_dir, accepted, keys)
-    report.listed = sorted(listed)
+        for name in names:
+            if not name.startswith(".") and f"{folder}/{name}" not in planned:
+                return True
+    return False
+
+
+def write_generation(
+    generation: Path, plan: PublishPlan, checked: Checked, report: PublishReport
+) -> None:
+    """Fill ``generation``: links to what is current, new files for the rest, then flush."""
+    for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
+        (generation / folder).mkdir()
+    current = plan.current
+    written: list[Path] = []  # new files; the rest are links to files already durable
+    for relative, asset in plan.assets.items():
+        dest = generation / relative
+        if relative not in checked.changed and current is not None:
+            files.link_or_copy(current / relative, dest)
+            continue
+        report.files_written[asset.kind] = report.files_written.get(asset.kind, 0) + 1
+        if asset.link is not None:
+            files.link_or_copy(asset.link, dest)
+        else:
+            assert asset.data is not None
+            files.write_new(dest, asset.data, mtime_ns=asset.mtime_ns)
+            written.append(dest)
+    for feed in checked.feeds:
+        dest = generation / feed.profile.relative_path
+        if feed.unchanged and current is not None:
+            files.link_or_copy(current / feed.profile.relative_path, dest)
+        else:
+            files.write_new(dest, feed.data)
+            written.append(dest)
+    cache = generation / "feeds" / CACHE_NAME
+    if checked.accepted is not None:
+        save_accepted(generation / "feeds", checked.accepted, checked.keys)
+    elif current is not None and (current / "feeds" / CACHE_NAME).is_file():
+        files.link_or_copy(current / "feeds" / CACHE_NAME, cache)
+    files.flush_tree(generation, written)
+
+
+def _remember_settings(station: Station, plan: PublishPlan) -> None:
+    """Keep the show's podcast:guid from its first publish, and where the feeds moved from."""
+    feeds = station.settings.feeds
+    changed = False
+    if feeds.podcast_guid != plan.show.podcast_guid:
+        feeds.podcast_guid = plan.show.podcast_guid
+        changed = True
+    if plan.moved_from and plan.moved_from not in feeds.moved_from:
+        feeds.moved_from = [*feeds.moved_from, plan.moved_from]
+        changed = True
+    if changed:
+        save_settings(station.settings, station.settings_path)
 
 
 def mark_published(*, session: Session, numbers: list[int], now: datetime) -> list[int]:
@@ -368,3 +443,16 @@ def mark_published(*, session: Session, numbers: list[int], now: datetime) -> li
             changed.append(episode.number)
     session.flush()
     return changed
+
+
+__all__ = [
+    "Checked",
+    "Dropped",
+    "FeedOutcome",
+    "PublishReport",
+    "mark_published",
+    "masked",
+    "publish",
+    "validate_plan",
+    "write_generation",
+]

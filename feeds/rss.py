@@ -144,6 +144,9 @@ def _build(
     fg.podcast.itunes_owner(name=show.owner_name, email=show.owner_email)
     fg.podcast.itunes_category(show.category)
     fg.podcast.itunes_type("episodic")
+    if show.moved:
+        # Apple (and apps that follow it) move subscribers to the address this names.
+        fg.podcast.itunes_new_feed_url(f"{show.public_base}/{profile.relative_path}")
     ext = getattr(fg, EXTENSION)
     ext.itunes_explicit(show.explicit)
     ext.podcast_guid(show.podcast_guid)

@@ -173,6 +173,13 @@ class FeedSettings:
     podcast_guid: str = ""
     """The show's podcast:guid; set at first publish from the feed URL and kept from then on,
     so a new base URL does not make the show look like a new podcast."""
+    max_drop_percent: float = 10.0
+    """A publish that would remove more than this share of the items in the feeds now is
+    refused (``hotline publish --allow-drop`` overrides): masters lost, not episodes retired."""
+    moved_from: list[str] = field(default_factory=list)
+    """Base URLs the feeds were published at before; set by publish when ``base_url`` changes.
+    While it is not empty every feed carries ``itunes:new-feed-url`` (see the README for the
+    redirects to keep from these addresses)."""
 
 
 @dataclass
@@ -237,6 +244,8 @@ class Settings:
             raise InvalidInput("referrals.working_days must be 1 to 250")
         if not 0 <= self.referrals.remind_days <= 60:
             raise InvalidInput("referrals.remind_days must be 0 to 60")
+        if not 0 <= self.feeds.max_drop_percent <= 100:
+            raise InvalidInput("feeds.max_drop_percent must be between 0 and 100")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

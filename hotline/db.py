@@ -11,6 +11,8 @@ never on the ordinary command path (it would cost every command its import time)
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +27,7 @@ from hotline.errors import DatabaseUnavailable, SchemaError
 
 # Every revision this version knows, oldest first; the last is the head. A test
 # checks this against the migration scripts.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0007", "0009")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0007", "0009", "0006")
 SCHEMA_HEAD = KNOWN_REVISIONS[-1]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -105,6 +107,29 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _owner_only(url: str) -> None:
+    """Create the SQLite file readable by its owner only (it holds listeners' contacts).
+
+    SQLite gives its -wal and -shm files the database file's permissions, so they follow.
+    A file from before this rule is narrowed to the same.
+    """
+    name = sa.engine.make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            with contextlib.suppress(OSError):
+                if candidate.stat().st_mode & 0o077:
+                    candidate.chmod(0o600)
+    except OSError:
+        return  # a folder we cannot write: SQLite will say so when it opens
+    else:
+        os.close(fd)
+
+
 def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
 
@@ -115,6 +140,7 @@ def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
     busy_ms = max(1, round(busy_timeout * 1000))
     try:
         if url.startswith("sqlite"):
+            _owner_only(url)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "do_connect", _refuse_empty_file)
             event.listen(engine, "connect", _sqlite_connect(busy_ms))

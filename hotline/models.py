@@ -172,6 +172,12 @@ class Episode(_Table, table=True):
     audio_bytes: int | None = None
     audio_seconds: float | None = None
     master_fingerprint: str | None = Field(default=None, max_length=64)
+    master_offset: float | None = None
+    """Where the recording's time 0 lies in the master (intro in, dead air trimmed): a moment
+    ``t`` of the recording is at ``t + master_offset`` in the master; None when unknown."""
+    tags_fingerprint: str | None = Field(default=None, max_length=64)
+    """Hash of the ID3 tags written into the master (episodes.master_tags), so a change of
+    title, description, chapters or cover re-tags it without encoding again."""
     # Publishing: guid is fixed at first publish and never changes afterwards.
     guid: str | None = Field(default=None, max_length=200, unique=True)
     release_at: datetime | None = _time()
@@ -217,6 +223,9 @@ class Question(_Table, table=True):
     listener_contact: str = Field(default="", max_length=200)  # private
     district: str = Field(default="", max_length=50)
     topic: str = Field(default="", max_length=100)
+    public_title: str = Field(default="", max_length=100)
+    """What listeners see for this question (chapter title, description line), written by a
+    producer; the topic stands in when empty, the listener's own text never does."""
     text: str = Field(max_length=2000)
     status: str = Field(default=QuestionStatus.new, max_length=20, index=True)
     episode_id: int | None = Field(default=None, foreign_key="episode.id", index=True)

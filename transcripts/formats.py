@@ -1,21 +1,32 @@
 """Transcript files: read and write SRT, WebVTT, our JSON and timestamped TXT.
 
 Reading is strict where it matters (timestamps, structure) and forgiving where files from
-elsewhere differ harmlessly (BOM, CRLF, GB18030 encoding, cue numbers, styling tags). A
-file that cannot be read raises ``InvalidInput`` naming the file and the line.
+elsewhere differ harmlessly (BOM, CRLF, cue numbers, styling tags). Files are decoded by
+detection (UTF-8, UTF-16, GB18030 or Big5: ``hotline.encodings``), or in the encoding the
+caller names; text that cannot be placed is refused, never stored as mojibake. A file
+that cannot be read raises ``InvalidInput`` naming the file and the line.
+
+Text is carried as heard, in every direction. Reading removes only real formatting:
+SRT's ``<i> <b> <u> <font …>`` and ``{\\an8}``-style overrides, WebVTT's cue tags
+(``<c.x> <v Name> <lang …> <ruby> <rt>``, timestamps) and character references; any
+other ``<`` or ``>`` (``温度 < 5 度``) is text, and JSON and TXT are taken as they are.
+Writing escapes what each format requires: WebVTT's ``& < >`` (so ``-->`` never ends a
+cue), and in both SRT and WebVTT no line of a cue is ever blank.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hotline.encodings import decode_text
 from hotline.errors import InvalidInput
 from hotline.files import write_atomic
 from hotline.text import clean_text
@@ -27,7 +38,14 @@ MAX_CUE_CHARS = 4000
 
 _TIMESTAMP = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)(?:[.,](\d{1,3}))?$")
 _TIMING = re.compile(r"^\s*(\S+)\s*-->\s*(\S+)(?:\s+.*)?$")
-_TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+# Formatting, not text: SRT's tags and ASS override blocks ({\\an8}), WebVTT's cue tags
+# (class, voice, language, ruby) and timestamp tags. Nothing else between < and >.
+_SRT_TAG = re.compile(r"</?(?:i|b|u|s|font)(?:\s[^<>]*)?>|\{\\[^{}]*\}", re.IGNORECASE)
+_VTT_TAG = re.compile(
+    r"</?(?:c|i|b|u|v|lang|ruby|rt)(?:[.\s][^<>]*)?>|<(?:\d+:)?\d{2}:\d{2}\.\d{3}>"
+)
+# Control characters no subtitle editor writes: bytes that decoded, but are no text.
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _TXT_LINE = re.compile(r"^\[(\d+:\d{2}:\d{2}(?:\.\d{1,3})?)\]\s?(.*)$")
 
 
@@ -82,7 +100,24 @@ def format_timestamp(seconds: float, *, separator: str = ".") -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _make_cue(start: float, end: float, lines: Sequence[str], *, where: str) -> Cue | None:
+def srt_text(line: str) -> str:
+    """One line of an SRT cue as text: its formatting tags removed."""
+    return _SRT_TAG.sub("", line)
+
+
+def vtt_text(line: str) -> str:
+    """One line of a WebVTT cue as text: cue tags removed, character references decoded."""
+    return html.unescape(_VTT_TAG.sub("", line))
+
+
+def _make_cue(
+    start: float,
+    end: float,
+    lines: Sequence[str],
+    *,
+    where: str,
+    text_of: Callable[[str], str] | None = None,
+) -> Cue | None:
     if not (math.isfinite(start) and math.isfinite(end)) or start < 0:
         raise InvalidInput(f"{where}: broken timestamp {start!r}")
     if end < start:
@@ -90,7 +125,7 @@ def _make_cue(start: float, end: float, lines: Sequence[str], *, where: str) -> 
             f"{where}: cue ends ({format_timestamp(end)}) before it starts "
             f"({format_timestamp(start)})"
         )
-    text = _join_lines(_TAG.sub("", line).strip() for line in lines)
+    text = _join_lines((text_of(line) if text_of else line).strip() for line in lines)
     text = clean_text(text, field=where, max_length=MAX_CUE_CHARS)
     return Cue(start, end, text) if text else None
 
@@ -114,17 +149,6 @@ def _join_lines(lines: Iterable[str]) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _decode(data: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text.replace("\r\n", "\n").replace("\r", "\n")
-    raise InvalidInput(f"{name}: not a text file (neither UTF-8 nor GB18030)")
-
-
 def _blocks(text: str) -> Iterable[tuple[int, list[str]]]:
     """Blank-line separated blocks with the 1-based line number of their first line."""
     block: list[str] = []
@@ -141,7 +165,9 @@ def _blocks(text: str) -> Iterable[tuple[int, list[str]]]:
         yield first, block
 
 
-def _timed_blocks(text: str, name: str, *, skip_header: bool) -> list[Cue]:
+def _timed_blocks(
+    text: str, name: str, *, skip_header: bool, text_of: Callable[[str], str]
+) -> list[Cue]:
     cues: list[Cue] = []
     for first, block in _blocks(text):
         if skip_header and first == 1:
@@ -159,7 +185,7 @@ def _timed_blocks(text: str, name: str, *, skip_header: bool) -> list[Cue]:
             raise InvalidInput(f"{where}: broken timestamp line {block[timing_at].strip()!r}")
         start = parse_timestamp(match.group(1), where=where)
         end = parse_timestamp(match.group(2), where=where)
-        cue = _make_cue(start, end, block[timing_at + 1 :], where=where)
+        cue = _make_cue(start, end, block[timing_at + 1 :], where=where, text_of=text_of)
         if cue is not None:
             cues.append(cue)
     return cues
@@ -167,14 +193,14 @@ def _timed_blocks(text: str, name: str, *, skip_header: bool) -> list[Cue]:
 
 def parse_srt(text: str, *, name: str = "SRT") -> TranscriptDoc:
     """SubRip: numbered blocks of ``HH:MM:SS,mmm --> HH:MM:SS,mmm`` and text lines."""
-    return TranscriptDoc(cues=_timed_blocks(text, name, skip_header=False))
+    return TranscriptDoc(cues=_timed_blocks(text, name, skip_header=False, text_of=srt_text))
 
 
 def parse_vtt(text: str, *, name: str = "VTT") -> TranscriptDoc:
     """WebVTT: a ``WEBVTT`` header, then cues (identifier optional, settings ignored)."""
     if not text.lstrip("\ufeff").startswith("WEBVTT"):
         raise InvalidInput(f"{name}, line 1: a WebVTT file starts with 'WEBVTT'")
-    return TranscriptDoc(cues=_timed_blocks(text, name, skip_header=True))
+    return TranscriptDoc(cues=_timed_blocks(text, name, skip_header=True, text_of=vtt_text))
 
 
 def parse_txt(text: str, *, name: str = "TXT") -> TranscriptDoc:
@@ -255,6 +281,31 @@ def _json_words(value: Any, *, where: str) -> tuple[Word, ...]:
     return tuple(words)
 
 
+def read_own_json(path: Path) -> list[Cue] | None:
+    """The cues of a transcript file we wrote (``JSON_FORMAT``), read without re-checking
+    what our writer guarantees; None for anything else (``read_transcript`` then reads it
+    with every check). For publishing archives of long transcripts, where it is most of
+    the time a first publish takes."""
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
+            return None
+        cues = [
+            Cue(float(item["start"]), float(item["end"]), item["text"]) for item in data["segments"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for cue in cues:
+        if (
+            not isinstance(cue.text, str)
+            or not cue.text
+            or _BINARY.search(cue.text)
+            or not (math.isfinite(cue.start) and 0 <= cue.start <= cue.end)
+        ):
+            return None  # edited by hand: read it with every check
+    return cues
+
+
 _PARSERS = {"srt": parse_srt, "vtt": parse_vtt, "txt": parse_txt, "json": parse_json}
 
 
@@ -272,14 +323,21 @@ def sniff_format(text: str) -> str | None:
     return None
 
 
-def read_transcript(path: Path) -> TranscriptDoc:
-    """Read an SRT, VTT, JSON or TXT transcript; the extension decides, else the content."""
+def read_transcript(path: Path, *, encoding: str | None = None) -> TranscriptDoc:
+    """Read an SRT, VTT, JSON or TXT transcript; the extension decides, else the content.
+
+    Args:
+        path: the file.
+        encoding: its encoding (``--encoding``); detected when not given.
+    """
     name = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{name}: cannot read ({exc.strerror})") from exc
-    text = _decode(data, name)
+    text = decode_text(data, name=name, encoding=encoding).text
+    if _BINARY.search(text):
+        raise InvalidInput(f"{name}: not a text file (it has control characters)")
     kind = path.suffix.lower().lstrip(".")
     if kind not in _PARSERS:
         kind = sniff_format(text) or ""
@@ -294,10 +352,38 @@ def read_transcript(path: Path) -> TranscriptDoc:
 # --- writing ----------------------------------------------------------------------------------
 
 
+def _cue_lines(text: str) -> str:
+    """A cue's text as lines none of which is blank (a blank line ends a cue)."""
+    if "\n" not in text and text.strip():
+        return text  # the stored case: one line
+    lines = [line for line in text.split("\n") if line.strip()]
+    return "\n".join(lines) or "\u00a0"
+
+
+def vtt_escape(text: str) -> str:
+    """Text for a WebVTT cue: ``&``, ``<`` and ``>`` as character references."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_srt_and_vtt(cues: Sequence[Cue]) -> tuple[str, str]:
+    """``write_srt`` and ``write_vtt`` of the same cues in one pass (each time formatted once)."""
+    srt: list[str] = []
+    vtt: list[str] = ["WEBVTT\n"]
+    stamps: dict[float, str] = {}  # a cue mostly starts where the one before ended
+    for i, cue in enumerate(cues, start=1):
+        start = stamps.get(cue.start) or stamps.setdefault(cue.start, format_timestamp(cue.start))
+        end = stamps.get(cue.end) or stamps.setdefault(cue.end, format_timestamp(cue.end))
+        srt.append(
+            f"{i}\n{start[:-4]},{start[-3:]} --> {end[:-4]},{end[-3:]}\n{_cue_lines(cue.text)}\n"
+        )
+        vtt.append(f"{start} --> {end}\n{_cue_lines(vtt_escape(cue.text))}\n")
+    return "\n".join(srt), "\n".join(vtt)
+
+
 def write_srt(cues: Iterable[Cue]) -> str:
     blocks = [
         f"{i}\n{format_timestamp(c.start, separator=',')} --> "
-        f"{format_timestamp(c.end, separator=',')}\n{c.text}\n"
+        f"{format_timestamp(c.end, separator=',')}\n{_cue_lines(c.text)}\n"
         for i, c in enumerate(cues, start=1)
     ]
     return "\n".join(blocks)
@@ -305,7 +391,9 @@ def write_srt(cues: Iterable[Cue]) -> str:
 
 def write_vtt(cues: Iterable[Cue]) -> str:
     blocks = [
-        f"{format_timestamp(c.start)} --> {format_timestamp(c.end)}\n{c.text}\n" for c in cues
+        f"{format_timestamp(c.start)} --> {format_timestamp(c.end)}\n"
+        f"{_cue_lines(vtt_escape(c.text))}\n"
+        for c in cues
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 

@@ -215,13 +215,19 @@ def delete_transcript(*, session: Session, episode: int, folder: Path | None = N
 
 
 def import_transcript(
-    *, session: Session, episode: int, path: Path, folder: Path | None = None
+    *,
+    session: Session,
+    episode: int,
+    path: Path,
+    folder: Path | None = None,
+    encoding: str | None = None,
 ) -> int:
     """Load an SRT, VTT, JSON or TXT file as ``episode``'s transcript; returns segments.
 
     Replaces any previous transcript; with ``folder`` also writes the four transcript files.
+    The file's encoding is detected unless ``encoding`` names it.
     """
-    doc = read_transcript(path)
+    doc = read_transcript(path, encoding=encoding)
     save_transcript(
         session=session,
         episode=episode,

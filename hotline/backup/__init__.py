@@ -1,7 +1,11 @@
-"""Export a station to portable files (JSON Lines or CSV) and restore them into an empty station.
+"""Keeping the station: whole-station backups, and table exports for scripting.
 
-``export_station`` and ``restore_station`` are the two entry points; ``codec`` knows
-how each kind of column is written, ``manifest`` what an export holds.
+``hotline backup`` (``station_backup``, ``verify``, ``station_restore``, laid out by
+``snapshots``) keeps everything a station needs to come back: rows, settings, art,
+audio, transcripts and the published feeds, in checksummed, incremental snapshots.
+``export_station`` and ``restore_station`` move the tables alone to portable files and
+back (``codec`` knows how each kind of column is written, ``manifest`` what an export
+holds); backups store their tables the same way.
 """
 
 from hotline.backup.export import export_station

@@ -7,6 +7,10 @@ conventions that lose nothing:
 - ``\\N`` is None (PostgreSQL's COPY spelling); an empty cell is the empty string;
 - text that starts with a backslash gets one more in front, so ``\\N`` typed by a
   listener stays text;
+- text a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+  tab or carriage return) gets an apostrophe in front, as does text that starts with
+  an apostrophe itself, so removing one apostrophe on the way back is always exact
+  (the manifest records ``formula_prefix``; exports from before it have none);
 - floats in Python's shortest exact form (``repr``), booleans ``true``/``false``,
   times ISO 8601 with offset, JSON columns as compact JSON.
 
@@ -25,6 +29,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 NULL_CELL = "\\N"
+FORMULA_PREFIX = "'"
+"""Put before text cells a spreadsheet would otherwise run as a formula (and removed again)."""
+# What starts a formula in Excel, LibreOffice and Google Sheets (OWASP's list), and the
+# prefix itself, so that one prefix removed on the way back is always the one we added.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", FORMULA_PREFIX)
 # What hotline.text.clean_text never lets into the station: C0/C1 controls (tab, newline and
 # carriage return aside) and the bidi overrides. A restore refuses text that has any.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -112,7 +121,8 @@ def to_csv_cell(kind: Kind, value: Any, tz: ZoneInfo) -> str:
     if value is None:
         return NULL_CELL
     if kind is Kind.text:
-        return "\\" + value if value.startswith("\\") else value
+        text = "\\" + value if value.startswith("\\") else value
+        return FORMULA_PREFIX + text if text.startswith(_FORMULA_STARTS) else text
     if kind is Kind.boolean:
         return "true" if value else "false"
     if kind is Kind.real:
@@ -124,11 +134,16 @@ def to_csv_cell(kind: Kind, value: Any, tz: ZoneInfo) -> str:
     return str(value)
 
 
-def from_csv_cell(kind: Kind, cell: str) -> Any:
-    """One CSV cell back to the column value."""
+def from_csv_cell(kind: Kind, cell: str, *, formula_prefix: bool = True) -> Any:
+    """One CSV cell back to the column value.
+
+    ``formula_prefix`` False reads an export made before text cells were protected.
+    """
     if cell == NULL_CELL:
         return None
     if kind is Kind.text:
+        if formula_prefix and cell.startswith(FORMULA_PREFIX):
+            cell = cell[len(FORMULA_PREFIX) :]
         if cell.startswith("\\\\"):
             return cell[1:]
         if cell.startswith("\\"):

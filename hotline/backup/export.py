@@ -1,7 +1,10 @@
 """Export a whole station to a folder: one JSON Lines or CSV file per table, and a manifest.
 
 The export is written into a hidden sibling folder and renamed into place at the end,
-so a failed export leaves no half-written folder behind.
+so a failed export leaves no half-written folder behind, and the next export removes
+what a killed one left. An export with contact details (``include_private``) is
+readable by its owner only from the moment each file is created: folders 0700, files
+0600. ``write_tables`` is the part ``hotline backup`` shares.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import csv
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -17,11 +21,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from hotline import db
-from hotline.backup.codec import column_kind, to_csv_cell, to_json_value
+from hotline import db, models
+from hotline.backup.codec import FORMULA_PREFIX, column_kind, to_csv_cell, to_json_value
+from hotline.backup.leftovers import remove_leftovers
 from hotline.backup.manifest import (
     DATA_FORMATS,
     FILE_SUFFIX,
+    MANIFEST_FILE,
     Manifest,
     TableEntry,
     exported_columns,
@@ -46,12 +52,75 @@ def _write_rows(
             writer.writerow([to_csv_cell(k, v, tz) for k, v in zip(kinds, row, strict=True)])
             count += 1
         return count
+    encode = _ENCODER.encode
     for row in rows:
         record = {n: to_json_value(k, v, tz) for n, k, v in zip(names, kinds, row, strict=True)}
-        out.write(json.dumps(record, ensure_ascii=False))
+        out.write(encode(record))
         out.write("\n")
         count += 1
     return count
+
+
+# One encoder for every row: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+Reuse = Callable[[str, str], bool]
+"""Called with (part file, key) before a part is written: True when the caller put an
+unchanged copy of it there (``hotline backup`` links the previous snapshot's)."""
+
+
+def _segment_parts(
+    conn: sa.Connection,
+    folder: Path,
+    columns: list[sa.Column],
+    data_format: str,
+    tz: ZoneInfo,
+    private: bool,
+    reuse: Reuse | None,
+) -> TableEntry:
+    """The segment table as one file per transcript: ``segment/<transcript id>.jsonl``.
+
+    A complete transcript's segments never change in place (a new transcript replaces
+    the whole row and its segments), so the key (transcript id, creation time, progress,
+    rows, highest segment id) names its part's content, and an unchanged part can be
+    reused instead of written: the archive's segments are most of its rows.
+    """
+    transcript, segment = models.Transcript.__table__, models.Segment.__table__
+    keys = conn.execute(
+        sa.select(
+            transcript.c.id,
+            transcript.c.created_at,
+            transcript.c.complete,
+            transcript.c.chunks_done,
+            sa.func.count(segment.c.id),
+            sa.func.max(segment.c.id),
+        )
+        .select_from(transcript.outerjoin(segment, segment.c.transcript_id == transcript.c.id))
+        .group_by(transcript.c.id)
+        .order_by(transcript.c.id)
+    ).all()
+    (folder / segment.name).mkdir(mode=0o700 if private else 0o777)
+    entry = TableEntry(segment.name, segment.name, 0, [c.name for c in columns])
+    for transcript_id, created, complete, chunks, rows, highest in keys:
+        if not rows:
+            continue
+        part = f"{transcript_id}{FILE_SUFFIX[data_format]}"
+        key = f"{transcript_id}:{created.isoformat()}:{complete}:{chunks}:{rows}:{highest}"
+        entry.parts.append(part)
+        entry.part_keys[part] = key
+        entry.rows += rows
+        if complete and reuse is not None and reuse(f"{segment.name}/{part}", key):
+            continue
+        query = (
+            sa.select(*columns)
+            .where(segment.c.transcript_id == transcript_id)
+            .order_by(segment.c.id)
+        )
+        with open_new(folder / segment.name / part, private=private) as out:
+            written = _write_rows(out, conn.execute(query), columns, data_format, tz)
+        if written != rows:
+            raise RuntimeError(f"transcript {transcript_id} changed while it was exported")
+    return entry
 
 
 def _check_target(target: Path) -> None:
@@ -59,6 +128,55 @@ def _check_target(target: Path) -> None:
         raise InvalidInput(f"{target} exists and is not a folder")
     if target.is_dir() and any(target.iterdir()):
         raise InvalidInput(f"{target} is not empty; export into a new or empty folder")
+
+
+def open_new(path: Path, *, private: bool) -> IO[str]:
+    """A new text file for writing; 0600 from its creation when ``private``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def write_tables(
+    *,
+    session: Session,
+    folder: Path,
+    tz: ZoneInfo,
+    data_format: str = "json",
+    include_private: bool = False,
+    reuse: Reuse | None = None,
+) -> Manifest:
+    """Write every table and ``manifest.json`` into ``folder`` (which exists, empty).
+
+    With ``reuse`` (``hotline backup``), the segment table is written in parts, one per
+    transcript, and ``reuse`` may supply unchanged parts; without, one file a table.
+    """
+    if data_format not in DATA_FORMATS:
+        raise InvalidInput(f"unknown export format {data_format!r}: use json or csv")
+    conn = session.connection()
+    manifest = Manifest(
+        schema_revision=db.current_revision(session.get_bind()) or "",
+        data_format=data_format,
+        include_private=include_private,
+        created_at=local_iso(utcnow(), tz) or "",
+        timezone=tz.key,
+        formula_prefix=FORMULA_PREFIX if data_format == "csv" else "",
+    )
+    for table in tables():
+        columns = exported_columns(table, include_private=include_private)
+        if reuse is not None and table.name == models.Segment.__tablename__:
+            manifest.tables.append(
+                _segment_parts(conn, folder, columns, data_format, tz, include_private, reuse)
+            )
+            continue
+        name = table.name + FILE_SUFFIX[data_format]
+        query = sa.select(*columns).order_by(*table.primary_key.columns)
+        rows = conn.execution_options(yield_per=BATCH).execute(query)
+        with open_new(folder / name, private=include_private) as out:
+            count = _write_rows(out, rows, columns, data_format, tz)
+        manifest.tables.append(TableEntry(table.name, name, count, [c.name for c in columns]))
+    with open_new(folder / MANIFEST_FILE, private=include_private) as out:
+        out.write(manifest.text())
+    return manifest
 
 
 def export_station(
@@ -83,27 +201,18 @@ def export_station(
     target = target.resolve()  # `hotline export .` needs the folder's real name and parent
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target.parent, f".{target.name}.partial-*")
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    conn = session.connection()
-    manifest = Manifest(
-        schema_revision=db.current_revision(session.get_bind()) or "",
-        data_format=data_format,
-        include_private=include_private,
-        created_at=local_iso(utcnow(), tz) or "",
-        timezone=tz.key,
-    )
+    staging.mkdir(mode=0o700 if include_private else 0o777)
     try:
-        for table in tables():
-            columns = exported_columns(table, include_private=include_private)
-            name = table.name + FILE_SUFFIX[data_format]
-            query = sa.select(*columns).order_by(*table.primary_key.columns)
-            rows = conn.execution_options(yield_per=BATCH).execute(query)
-            with (staging / name).open("w", encoding="utf-8", newline="") as out:
-                count = _write_rows(out, rows, columns, data_format, tz)
-            manifest.tables.append(TableEntry(table.name, name, count, [c.name for c in columns]))
-        manifest.write(staging)
+        manifest = write_tables(
+            session=session,
+            folder=staging,
+            tz=tz,
+            data_format=data_format,
+            include_private=include_private,
+        )
         if target.is_dir():
             target.rmdir()  # empty, checked above
         staging.rename(target)

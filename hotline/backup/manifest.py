@@ -18,7 +18,8 @@ from hotline.errors import InvalidInput
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_NAME = "hotline-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: CSV text cells protected against formula injection (``formula_prefix``)."""
 DATA_FORMATS = ("json", "csv")
 FILE_SUFFIX = {"json": ".jsonl", "csv": ".csv"}
 
@@ -56,12 +57,20 @@ def exported_columns(table: sa.Table, *, include_private: bool) -> list[sa.Colum
 
 @dataclass
 class TableEntry:
-    """One table's file in the export."""
+    """One table's file in the export (or its folder of parts, in load order)."""
 
     name: str
     file: str
     rows: int
     columns: list[str]
+    parts: list[str] = field(default_factory=list)
+    """Files under ``file`` (a folder) that hold the rows, when the table is split."""
+    part_keys: dict[str, str] = field(default_factory=dict)
+    """Per part, what it holds (``hotline backup`` reuses a part whose key is unchanged)."""
+
+    def files(self) -> list[str]:
+        """The files holding the rows, relative to the export folder, in load order."""
+        return [f"{self.file}/{part}" for part in self.parts] if self.parts else [self.file]
 
 
 @dataclass
@@ -77,10 +86,12 @@ class Manifest:
     format: str = FORMAT_NAME
     format_version: int = FORMAT_VERSION
     null_cell: str = "\\N"
+    formula_prefix: str = ""
+    """CSV only: the apostrophe put before text cells a spreadsheet would run as formulas."""
 
-    def write(self, folder: Path) -> None:
-        text = json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
-        (folder / MANIFEST_FILE).write_text(text, encoding="utf-8")
+    def text(self) -> str:
+        """``manifest.json``'s contents."""
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:

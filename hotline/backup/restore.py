@@ -35,6 +35,7 @@ class TableReader:
     path: Path
     table: sa.Table
     data_format: str
+    formula_prefix: bool = False
     line: int = 0
 
     def fail(self, message: str) -> InvalidInput:
@@ -104,7 +105,7 @@ class TableReader:
                 row = {}
                 for column, kind, cell in zip(columns, kinds, cells, strict=True):
                     try:
-                        value = from_csv_cell(kind, cell)
+                        value = from_csv_cell(kind, cell, formula_prefix=self.formula_prefix)
                     except ValueError as exc:
                         raise self.fail(f"column {column.name}: {exc}") from None
                     row[column.name] = self._checked(column, value)
@@ -158,27 +159,31 @@ def _execute(
         raise InvalidInput(f"{where}: the database refused a row ({reason})") from exc
 
 
-def _load_table(conn: Connection, reader: TableReader, expected: int) -> int:
-    table = reader.table
+def _load_table(conn: Connection, readers: list[TableReader], expected: int) -> int:
+    """Load one table from its file (or its parts, in order); returns the rows loaded."""
+    table = readers[0].table
     deferred = _self_references(table)
     keys = list(table.primary_key.columns)
     later: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (key values, deferred values)
-    batch: list[dict[str, Any]] = []
-    first_line = count = 0
-    for row in reader.rows():
-        pointers = {c.name: row[c.name] for c in deferred if row.get(c.name) is not None}
-        if pointers:
-            later.append(({k.name: row[k.name] for k in keys}, pointers))
-            row.update(dict.fromkeys(pointers))
-        if not batch:
-            first_line = reader.line
-        batch.append(row)
-        count += 1
-        if len(batch) >= BATCH:
+    count = 0
+    for reader in readers:
+        batch: list[dict[str, Any]] = []
+        first_line = 0
+        for row in reader.rows():
+            pointers = {c.name: row[c.name] for c in deferred if row.get(c.name) is not None}
+            if pointers:
+                later.append(({k.name: row[k.name] for k in keys}, pointers))
+                row.update(dict.fromkeys(pointers))
+            if not batch:
+                first_line = reader.line
+            batch.append(row)
+            count += 1
+            if len(batch) >= BATCH:
+                _execute(conn, reader, first_line, table.insert(), batch)
+                batch = []
+        if batch:
             _execute(conn, reader, first_line, table.insert(), batch)
-            batch = []
-    if batch:
-        _execute(conn, reader, first_line, table.insert(), batch)
+    reader = readers[-1]
     for column in deferred:
         updates = [
             {**{f"restore_key_{k}": v for k, v in key.items()}, "restore_to": pointers[column.name]}
@@ -219,8 +224,12 @@ def _entries_in_load_order(manifest: Manifest, source: Path) -> list[tuple[sa.Ta
     for entry in manifest.tables:
         if entry.name not in known:
             raise InvalidInput(f"{source}: the export has a table {entry.name!r} hotline lacks")
-        if Path(entry.file).name != entry.file or not (source / entry.file).is_file():
-            raise InvalidInput(f"{source}: file {entry.file!r} of table {entry.name} is missing")
+        for file in entry.files():
+            parts = Path(file).parts
+            if Path(file).is_absolute() or ".." in parts or len(parts) > 2:
+                raise InvalidInput(f"{source}: file {file!r} of table {entry.name} is outside it")
+            if not (source / file).is_file():
+                raise InvalidInput(f"{source}: file {file!r} of table {entry.name} is missing")
         by_name[entry.name] = entry
     return [(known[name], by_name[name]) for name in known if name in by_name]
 
@@ -257,7 +266,10 @@ def restore_station(*, session: Session, source: Path) -> Manifest:
     conn = session.connection()
     _check_empty(conn)
     for table, entry in plan:
-        reader = TableReader(source / entry.file, table, manifest.data_format)
-        _load_table(conn, reader, entry.rows)
+        readers = [
+            TableReader(source / file, table, manifest.data_format, bool(manifest.formula_prefix))
+            for file in entry.files()
+        ]
+        _load_table(conn, readers, entry.rows)
     _reset_sequences(conn)
     return manifest

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "search": "search",
     "publish": "feeds",
     "feeds": "feeds",
+    "backup": "backup",
     "export": "archive",
     "restore": "archive",
     "demo": "demo",

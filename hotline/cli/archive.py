@@ -1,4 +1,9 @@
-"""``hotline export`` and ``hotline restore``: the whole station to portable files and back."""
+"""``hotline export`` and ``hotline restore``: the tables to portable files and back; whole backups.
+
+``export`` writes the tables only (for scripts, spreadsheets, moving rows elsewhere);
+``hotline backup`` (``hotline.cli.backup``) keeps the whole station. ``restore`` takes
+either: a table export into this (empty) station, or a backup as a new station.
+"""
 
 from __future__ import annotations
 
@@ -69,11 +74,26 @@ def export(
 def restore(
     ctx: typer.Context,
     directory: Path = typer.Argument(
-        ..., help="A folder written by `hotline export`.", callback=expand_home
+        ...,
+        help="A backup folder (`hotline backup`) or a table export (`hotline export`).",
+        callback=expand_home,
+    ),
+    to: Path | None = typer.Option(
+        None, "--to", help="For a backup: the new station's folder (new or empty)."
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Load an export into this station, which must be empty (`hotline init NEWDIR` first)."""
+    """Restore a backup as a new station (--to DIR), or load a table export into this one."""
+    from hotline.backup.snapshots import is_backup
+
+    if is_backup(directory):
+        _restore_backup(directory, to, as_json)
+        return
+    if to is not None:
+        raise typer.BadParameter(
+            f"{directory} is a table export: it loads into an existing empty station "
+            "(--station DIR), not --to"
+        )
     from hotline.backup import restore_station
     from transcripts.index import rebuild_index
 
@@ -86,6 +106,37 @@ def restore(
         echo(f"restored {directory} into {station.root}")
         if not manifest.include_private:
             echo("note: the export left out contact details; members' and listeners' are empty")
+
+
+def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
+    from hotline.backup.station_restore import restore_backup
+    from hotline.errors import InvalidInput
+
+    if to is None:
+        raise InvalidInput(
+            f"{directory} is a whole-station backup: name the new station's folder with --to DIR"
+        )
+    report = restore_backup(source=directory, target=to)
+    if as_json:
+        emit_json(
+            {
+                "station": str(report.target),
+                "snapshot": report.snapshot,
+                "files": report.files,
+                "bytes": report.bytes,
+                "tables": report.tables,
+                "include_private": report.include_private,
+                "seconds": round(report.seconds, 3),
+            }
+        )
+        return
+    echo(
+        f"restored backup {report.snapshot} as {report.target}: {report.files} files, "
+        f"{sum(report.tables.values())} rows, in {report.seconds:.1f} s"
+    )
+    if not report.include_private:
+        echo("note: the backup left out contact details; members' and listeners' are empty")
+    echo(f"next: cd {report.target} && hotline publish")
 
 
 def register(app: typer.Typer) -> None:

@@ -61,6 +61,11 @@ def _report_json(report: PublishReport, station: Station) -> dict[str, Any]:
         ],
         "missing_masters": report.missing,
         "files_written": report.files_written,
+        "retagged": report.retagged,
+        "notes": report.notes,
+        "dropped": report.dropped,
+        "generation": report.generation,
+        "switched": report.switched,
     }
 
 
@@ -69,13 +74,18 @@ def publish(
     base_url: str | None = typer.Option(
         None, "--base-url", help="Where public/ is served (https); default feeds.base_url."
     ),
+    allow_drop: bool = typer.Option(
+        False,
+        "--allow-drop",
+        help="Publish even if more than feeds.max_drop_percent of the items in the feeds would go.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Write public/: audio, transcripts, chapters and one validated feed per platform."""
+    """Write public/ in one step: audio, transcripts, chapters and a validated feed per platform."""
     from feeds.publish import publish as run_publish
 
     station = station_from(ctx)
-    report = run_publish(station=station, base_url=base_url)
+    report = run_publish(station=station, base_url=base_url, allow_drop=allow_drop)
     if as_json:
         emit_json(_report_json(report, station))
     else:
@@ -86,10 +96,19 @@ def publish(
                 for f in report.feeds
             ),
         )
-        written = ", ".join(f"{k} {v}" for k, v in sorted(report.files_written.items()))
-        echo(f"{plural(len(report.listed), 'episode')} listed; files written: {written or 'none'}")
+        if report.ok:
+            written = ", ".join(f"{k} {v}" for k, v in sorted(report.files_written.items()))
+            listed = plural(len(report.listed), "episode")
+            echo(f"{listed} listed; files written: {written or 'none'}")
+        if report.switched:
+            dropped = f"; {report.dropped} items left the feeds" if report.dropped else ""
+            echo(f"public/ now shows generation {report.generation}{dropped}")
+        if report.retagged:
+            echo(f"masters re-tagged (not re-encoded): {', '.join(map(str, report.retagged))}")
         if report.newly_published:
             echo(f"newly published: {', '.join(map(str, report.newly_published))}")
+        for note in report.notes:
+            echo(f"note: {note}")
         for number, when in report.waiting:
             echo(f"episode {number} is released at {local_text(when, station.tz)}")
         for line in report.missing:
@@ -99,8 +118,8 @@ def publish(
         for problem in report.problems:
             typer.echo(f"hotline: error: {problem}", err=True)
         typer.echo(
-            f"hotline: error: {plural(len(report.problems), 'problem')}; the failed feeds were not "
-            "written and the last good ones stay",
+            f"hotline: error: {plural(len(report.problems), 'problem')}; nothing was published, "
+            "every feed stays as it was",
             err=True,
         )
         raise typer.Exit(1)

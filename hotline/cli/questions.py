@@ -49,6 +49,7 @@ def question_json(view: domain.QuestionView, tz: ZoneInfo, *, include_private: b
         "listener_name": q.listener_name,
         "district": q.district,
         "topic": q.topic,
+        "public_title": q.public_title,
         "text": q.text,
         "status": q.status,
         "episode": view.episode_number,
@@ -178,6 +179,7 @@ def show(
         ("contact", contact),
         ("district", q.district),
         ("topic", q.topic),
+        ("public title", q.public_title),
         ("episode", str(view.episode_number or "")),
         ("member", f"#{member.id} {member.name} ({member.sector})" if member else ""),
         ("answer at", domain.offset_text(q.answer_offset) or ""),
@@ -236,6 +238,28 @@ def _print_follow_through(follow: referrals.FollowThrough, tz: ZoneInfo) -> None
     for c in follow.callbacks:
         note = f": {c.note}" if c.note else ""
         echo(f"call-back {local_text(c.made_at, tz)} by {c.made_by}: {c.outcome}{note}")
+
+
+@questions_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    question: int = QUESTION_ARGUMENT,
+    public_title: str = typer.Option(
+        None,
+        "--public-title",
+        help="What listeners see (chapter title, description); empty: use the topic.",
+    ),
+    topic: str = typer.Option(None, "--topic", help="Topic, e.g. 教育, 医保."),
+) -> None:
+    """Set a question's public title or topic: never the listener's own words in public."""
+    from episodes.question_edit import edit_question
+
+    with station_from(ctx).session() as session:
+        found = edit_question(
+            session=session, question=question, public_title=public_title, topic=topic
+        )
+    shown = found.public_title or (f"{found.topic} (the topic)" if found.topic else "听众提问")
+    echo(f"question {found.id}: listeners see {shown!r}")
 
 
 def _moved(question: Question, detail: str = "") -> None:

@@ -28,6 +28,11 @@ def import_(
     file: Path = typer.Argument(
         ..., help="An SRT, VTT, JSON (ours or whisper's) or TXT file.", callback=expand_home
     ),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="The file's encoding (gb18030, big5, utf-16, …); detected when not given.",
+    ),
 ) -> None:
     """Load a transcript made elsewhere, replacing any stored one, and index it for search."""
     from transcripts.store import import_transcript
@@ -35,7 +40,11 @@ def import_(
     station = station_from(ctx)
     with station.session() as session:
         count = import_transcript(
-            session=session, episode=number, path=file, folder=station.transcripts_dir
+            session=session,
+            episode=number,
+            path=file,
+            folder=station.transcripts_dir,
+            encoding=encoding,
         )
     echo(f"episode {number}: imported {plural(count, 'segment')} from {file}")
 

@@ -1,24 +1,32 @@
-"""The master stage: loudness-normalised, tagged MP3 of an episode, skipped when current."""
+"""The master stage: loudness-normalised, tagged MP3 of an episode, skipped when current.
+
+A master whose audio is current but whose tags are not (a new title, description,
+answered question or cover) is re-tagged without being encoded again.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from episodes.chapters import Answer, answers_by_episode, chapter_marks
 from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
+from episodes.master_tags import cover_art, episode_tags, numbered_title, tags_fingerprint
+from episodes.public_text import Redactor, station_redactor
+from episodes.tags import EpisodeTags
 from hotline.errors import InvalidInput, NotFound
 from hotline.files import replace_durably, sha256_file
-from hotline.models import Episode, EpisodeStatus, Question, QuestionStatus
+from hotline.models import Episode, EpisodeStatus
 from hotline.stages import StageContext
 from hotline.station import Station
-from hotline.text import clean_text
 from hotline.timeutil import local_text, utcnow
+
+__all__ = ["master_stage", "master_tags", "numbered_title"]
 
 
 @dataclass(frozen=True)
@@ -30,10 +38,14 @@ class MasterPlan:
     source_sha256: str
     fingerprint_current: str | None
     audio_bytes: int | None
+    audio_seconds: float | None
+    master_offset: float | None
+    tags_current: str | None
     title: str
     date: str
     description: str
-    chapters: list[tuple[float, str]]
+    answers: list[Answer]
+    redact: Redactor
 
 
 def _jingle(station: Station, setting: str, relative: str) -> tuple[Path | None, str | None]:
@@ -43,55 +55,6 @@ def _jingle(station: Station, setting: str, relative: str) -> tuple[Path | None,
     if not path.is_file():
         raise InvalidInput(f"jingle {relative} (audio.{setting}) does not exist")
     return path, sha256_file(path)
-
-
-def chapter_marks(session: Session, episode: Episode) -> list[tuple[float, str]]:
-    """(offset in the recording, title) of each answered question, in time order."""
-    questions = session.exec(
-        select(Question)
-        .where(Question.episode_id == episode.id, col(Question.answer_offset).is_not(None))
-        .where(col(Question.status).not_in([QuestionStatus.rejected, QuestionStatus.duplicate]))
-        .order_by(col(Question.answer_offset), col(Question.id))
-    ).all()
-    marks: list[tuple[float, str]] = []
-    for question in questions:
-        title = question.topic.strip() or clean_text(question.text, field="text", max_length=2000)
-        if len(title) > 30:
-            title = title[:29] + "…"
-        offset = float(question.answer_offset or 0.0)
-        if marks and abs(marks[-1][0] - offset) < 1.0:
-            continue
-        marks.append((offset, title))
-    return marks
-
-
-def chapters_in_master(
-    marks: list[tuple[float, str]], *, shift: float, length: float
-) -> list[tuple[float, float, str]]:
-    """Chapters of the master: each mark from its (shifted) offset to the next, to the end.
-
-    ``shift`` moves recording offsets to master offsets (intro added, dead air
-    trimmed); marks before the start move to it, marks past the end are dropped, and
-    an opening chapter covers the time before the first question.
-    """
-    starts: list[tuple[float, str]] = []
-    for offset, title in marks:
-        # A question answered in the dead air cut from the start begins the programme.
-        start = max(round(offset + shift, 3), 0.0)
-        if start >= length - 1:
-            continue
-        if starts and start <= starts[-1][0]:
-            starts[-1] = (starts[-1][0], title)  # same moment: the later question names it
-            continue
-        starts.append((start, title))
-    if not starts:
-        return []
-    if starts[0][0] > 1.0:
-        starts.insert(0, (0.0, "开场"))
-    else:
-        starts[0] = (0.0, starts[0][1])
-    ends = [s for s, _ in starts[1:]] + [length]
-    return [(start, end, title) for (start, title), end in zip(starts, ends, strict=True)]
 
 
 def _plan(station: Station, session: Session, episode_id: int | None) -> MasterPlan:
@@ -111,10 +74,14 @@ def _plan(station: Station, session: Session, episode_id: int | None) -> MasterP
         source_sha256=episode.raw_sha256,
         fingerprint_current=episode.master_fingerprint,
         audio_bytes=episode.audio_bytes,
-        title=numbered_title(episode.number, episode.title),
+        audio_seconds=episode.audio_seconds,
+        master_offset=episode.master_offset,
+        tags_current=episode.tags_fingerprint,
+        title=episode.title,
         date=local_text(episode.air_start, station.tz, "%Y-%m-%d"),
         description=episode.description,
-        chapters=chapter_marks(session, episode),
+        answers=answers_by_episode(session, [episode.id]).get(episode.id or 0, []),
+        redact=station_redactor(session),
     )
 
 
@@ -122,15 +89,7 @@ def _cover(station: Station) -> tuple[bytes, str] | None:
     relative = station.settings.show.cover
     if not relative:
         return None
-    path = station.path_inside(relative, what="cover art show.cover")
-    if not path.is_file():
-        raise InvalidInput(f"cover art {relative} (show.cover) does not exist")
-    data = path.read_bytes()
-    if data.startswith(b"\x89PNG"):
-        return data, "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return data, "image/jpeg"
-    raise InvalidInput(f"cover art {relative} (show.cover) is neither JPEG nor PNG")
+    return cover_art(station.path_inside(relative, what="cover art show.cover"), relative)
 
 
 def _clean_leftovers(folder: Path, number: int) -> None:
@@ -144,7 +103,7 @@ def _clean_leftovers(folder: Path, number: int) -> None:
 def master_stage(ctx: StageContext) -> str:
     """Master and tag the episode's recording, unless the master is already current."""
     from episodes.audio import PASS_ONE_SHARE, master, master_fingerprint
-    from episodes.tags import EpisodeTags, write_tags_in_place
+    from episodes.tags import write_tags_in_place
     from hotline.ffmpeg import probe
 
     station = ctx.station
@@ -163,11 +122,12 @@ def master_stage(ctx: StageContext) -> str:
     dest = station.master_dir / f"{plan.number:04d}.mp3"
     if (
         plan.fingerprint_current == fingerprint
+        and plan.master_offset is not None
+        and plan.audio_seconds is not None
         and dest.is_file()
         and dest.stat().st_size == plan.audio_bytes
     ):
-        ctx.progress(1.0, "master is current")
-        return f"master is current ({dest.name}); nothing to do"
+        return _retag_if_stale(ctx, plan, dest, cover)
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(dest.parent, plan.number)
@@ -191,10 +151,10 @@ def master_stage(ctx: StageContext) -> str:
         shift = -result.trimmed_start
         if intro is not None:
             shift += max(probe(intro).duration - settings.crossfade_ms / 1000, 0.0)
-        write_tags_in_place(
-            staging,
-            _episode_tags(EpisodeTags, station, plan, cover, result.seconds, shift),
-        )
+        # Offset and length as stored, so publish places the chapters exactly where these are.
+        shift = round(shift, 3)
+        tags = _episode_tags(station, plan, cover, round(float(result.seconds), 3), shift)
+        write_tags_in_place(staging, tags)
         replace_durably(staging, dest)
     finally:
         staging.unlink(missing_ok=True)
@@ -205,6 +165,8 @@ def master_stage(ctx: StageContext) -> str:
         episode.audio_bytes = size
         episode.audio_seconds = round(float(result.seconds), 3)
         episode.master_fingerprint = fingerprint
+        episode.master_offset = shift
+        episode.tags_fingerprint = tags_fingerprint(tags)
         episode.updated_at = utcnow()
         session.add(episode)
         set_status(session, episode, EpisodeStatus.mastered)
@@ -217,26 +179,49 @@ def master_stage(ctx: StageContext) -> str:
 
 
 def _episode_tags(
-    tags_type: Callable[..., Any],
     station: Station,
     plan: MasterPlan,
     cover: tuple[bytes, str] | None,
     length: float,
-    shift: float,
-) -> Any:
-    show = station.settings.show
-    return tags_type(
+    offset: float,
+) -> EpisodeTags:
+    """The tags for ``plan``'s master: chapters by ``chapter_marks``, as publish sees them."""
+    return episode_tags(
+        number=plan.number,
         title=plan.title,
-        show=show.name,
-        episode_number=plan.number,
-        date=plan.date,
-        genre="Podcast",
-        language=show.language,
+        air_date=plan.date,
         description=plan.description,
-        cover=cover[0] if cover else None,
-        cover_mime=cover[1] if cover else None,
-        chapters=chapters_in_master(plan.chapters, shift=shift, length=length),
+        chapters=chapter_marks(plan.answers, offset=offset, length=length),
+        show=station.settings.show,
+        cover=cover,
+        redact=plan.redact,
     )
+
+
+def _retag_if_stale(
+    ctx: StageContext, plan: MasterPlan, dest: Path, cover: tuple[bytes, str] | None
+) -> str:
+    """The audio is current: re-tag the master if its tags are not, never encoding again."""
+    from episodes.master_tags import retag_master
+
+    station = ctx.station
+    tags = _episode_tags(
+        station, plan, cover, float(plan.audio_seconds or 0.0), float(plan.master_offset or 0.0)
+    )
+    wanted = tags_fingerprint(tags)
+    if wanted == plan.tags_current:
+        ctx.progress(1.0, "master is current")
+        return f"master is current ({dest.name}); nothing to do"
+    ctx.progress(0.5, "writing tags")
+    size = retag_master(dest, tags, expected_bytes=plan.audio_bytes)
+    with station.session() as session:
+        episode = get_episode(session, plan.number)
+        episode.audio_bytes = size
+        episode.tags_fingerprint = wanted
+        episode.updated_at = utcnow()
+        session.add(episode)
+    ctx.progress(1.0, "re-tagged")
+    return f"re-tagged {dest.name} (title, description, chapters or cover changed); not re-encoded"
 
 
 def master_tags(*, station: Station, session: Session, number: int) -> dict[str, Any]:
@@ -250,10 +235,3 @@ def master_tags(*, station: Station, session: Session, number: int) -> dict[str,
     if not path.is_file():
         raise NotFound(f"master {episode.audio_path} of episode {number} is missing")
     return read_tags(path)
-
-
-def numbered_title(number: int, title: str) -> str:
-    """``第999期 title`` for players, without doubling a number the title already has."""
-    prefix = f"第{number}期"
-    rest = title.removeprefix(prefix).lstrip("：: ")
-    return f"{prefix} {rest}".strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -128,3 +129,69 @@ def test_unknown_format_is_a_usage_error(cli: Callable, tmp_path: Path) -> None:
     assert r.stderr.startswith("hotline: error: hotline export: invalid value for '--format'")
     assert len(r.stderr.splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+1+2", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "'=x", "'普通"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_defused_and_restored_exactly(
+    station: Station, cli: Callable, tmp_path: Path
+) -> None:
+    with station.session() as s:
+        for i, text in enumerate(FORMULAS, start=1):
+            s.add(Question(id=i, channel="web", text=f"问题{i}", topic=text, listener_name=text))
+    out = tmp_path / "csv"
+    assert cli("export", out, "--format", "csv").exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["formula_prefix"] == "'"
+    with (out / "question.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        assert row["topic"][0] not in "=+-@\t\r", row["topic"]
+        assert row["topic"].startswith("'")
+    new = init_station(tmp_path / "new")[0]
+    code, _, stderr = run_on(new.root, "restore", str(out))
+    assert code == 0, stderr
+    with new.engine.connect() as conn:
+        topics = conn.execute(
+            sa.select(Question.__table__.c.topic).order_by(Question.__table__.c.id)
+        ).scalars()
+        assert list(topics) == FORMULAS
+
+
+def test_a_private_export_is_the_owners_only_and_a_killed_one_is_cleaned_up(
+    filled: Station, cli: Callable, tmp_path: Path
+) -> None:
+    leftover = tmp_path / ".private.partial-999999"
+    leftover.mkdir()
+    (leftover / "question.jsonl").write_text(PHONE, encoding="utf-8")
+    out = tmp_path / "private"
+    assert cli("export", out, "--include-private").exit_code == 0
+    assert not leftover.exists()
+    assert out.stat().st_mode & 0o777 == 0o700
+    for path in out.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
+def test_a_station_restored_from_tables_alone_does_not_publish_empty_feeds(
+    station: Station, cli: Callable, tmp_path: Path
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from feeds_fixtures import add_episode, use_cover
+
+    use_cover(station)
+    with station.session() as s:
+        for number in (1, 2, 3):
+            add_episode(station, s, number)
+    assert cli("publish").exit_code == 0
+    assert cli("export", tmp_path / "tables").exit_code == 0
+    new = init_station(tmp_path / "new")[0]
+    assert run_on(new.root, "restore", str(tmp_path / "tables"))[0] == 0
+    use_cover(new)
+    code, _, stderr = run_on(new.root, "publish")
+    assert code == 1
+    assert "would remove 3 of the 3 items published now" in stderr
+    assert "3 whose master file is missing (episodes 1, 2, 3)" in stderr
+    assert not (new.public_dir / "feeds/generic.xml").exists()

@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from hotline.config import load_settings, save_settings
 from hotline.station import Station
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from feeds_fixtures import FIRST_AIR, add_episode, use_cover  # noqa: E402
+
+NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd"}
 
 
 @pytest.fixture
@@ -67,7 +70,7 @@ def test_a_failed_publish_exits_non_zero_listing_every_problem(
     assert r.exit_code == 1
     problems = [line for line in r.stderr.splitlines() if "500×500" in line]
     assert len(problems) == 5
-    assert "the failed feeds were not written" in r.stderr
+    assert "nothing was published, every feed stays as it was" in r.stderr
     assert not (ready.public_dir / "feeds/apple.xml").exists()
 
 
@@ -108,3 +111,49 @@ def test_every_feeds_command_has_help(cli: Callable[..., Any]) -> None:
     for command in (("publish",), ("feeds", "validate"), ("feeds", "list"), ("feeds", "release")):
         r = cli(*command, "--help")
         assert r.exit_code == 0 and r.stdout.strip()
+
+
+def test_a_publish_that_would_empty_the_feeds_is_refused_saying_why(
+    station: Station, cli: Callable[..., Any]
+) -> None:
+    use_cover(station)
+    with station.session() as session:
+        for number in range(1, 11):
+            add_episode(station, session, number)
+    assert cli("publish").exit_code == 0
+    (station.master_dir / "0003.mp3").unlink()
+    assert cli("publish").exit_code == 0  # one of ten: within feeds.max_drop_percent (10)
+    for number in (4, 5):
+        (station.master_dir / f"{number:04d}.mp3").unlink()
+    shown = (station.public_dir / "feeds/generic.xml").read_bytes()
+    r = cli("publish")
+    assert r.exit_code == 1
+    assert "would remove 2 of the 9 items published now (22 %" in r.stderr
+    assert "2 whose master file is missing (episodes 4, 5)" in r.stderr
+    assert "--allow-drop" in r.stderr
+    assert (station.public_dir / "feeds/generic.xml").read_bytes() == shown
+    r = cli("publish", "--allow-drop", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["dropped"] == 2 and r.json()["listed"] == 7
+    root = etree.fromstring((station.public_dir / "feeds/generic.xml").read_bytes())
+    assert len(root.xpath("//item")) == 7
+    assert not (station.public_dir / "audio/0004.mp3").exists()
+
+
+def test_a_new_base_url_makes_every_feed_point_subscribers_to_it(
+    ready: Station, cli: Callable[..., Any]
+) -> None:
+    assert cli("publish").exit_code == 0
+    root = etree.fromstring((ready.public_dir / "feeds/apple.xml").read_bytes())
+    assert root.xpath("//itunes:new-feed-url", namespaces=NS) == []
+    ready.settings.feeds.base_url = "https://radio.example.org/hotline"
+    save_settings(ready.settings, ready.settings_path)
+    r = cli("publish")
+    assert r.exit_code == 0, r.stderr
+    for name in ("generic", "apple", "spotify", "xiaoyuzhou", "ximalaya"):
+        root = etree.fromstring((ready.public_dir / f"feeds/{name}.xml").read_bytes())
+        new = f"https://radio.example.org/hotline/feeds/{name}.xml"
+        assert root.xpath("string(//itunes:new-feed-url)", namespaces=NS) == new
+    assert load_settings(ready.settings_path).feeds.moved_from == ["https://hotline.example.cn"]
+    again = cli("publish", "--json").json()  # kept while the old address may still be asked
+    assert {f["status"] for f in again["feeds"]} == {"unchanged"}

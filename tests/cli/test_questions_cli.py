@@ -25,6 +25,7 @@ JSON_KEYS = {
     "listener_name",
     "district",
     "topic",
+    "public_title",
     "text",
     "status",
     "episode",

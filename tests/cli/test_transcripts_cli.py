@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,3 +114,33 @@ def test_reimport_replaces_and_vtt_and_json_are_accepted(
     assert cli("search", "医保", "--json").json()["total_matches"] == 0
     assert cli("search", "教育", "--json").json()["total_matches"] == 1
     assert cli("transcripts", "show", episode, "--json").json()["model"] == "small"
+
+
+def test_import_detects_big5_and_takes_an_encoding_override(
+    cli: Callable, station: Station, episode: int, tmp_path: Path
+) -> None:
+    big5 = tmp_path / "港台.srt"
+    big5.write_bytes(
+        "1\n00:00:01,000 --> 00:00:04,000\n政協委員談養老服務和醫療保險的問題\n".encode("big5")
+    )
+    r = cli("transcripts", "import", episode, big5)
+    assert r.exit_code == 0, r.stderr
+    shown = cli("transcripts", "show", episode, "--json").json()
+    assert shown["segments"][0]["text"] == "政協委員談養老服務和醫療保險的問題"
+    r = cli("transcripts", "import", episode, big5, "--encoding", "utf-8")
+    assert r.exit_code == 1
+    assert "港台.srt:" in r.stderr and "not valid utf-8" in r.stderr
+    shown = cli("transcripts", "show", episode, "--json").json()  # the station unchanged
+    assert shown["segments"][0]["text"] == "政協委員談養老服務和醫療保險的問題"
+
+
+def test_whisper_json_keeps_brackets_as_heard(
+    cli: Callable, station: Station, episode: int, tmp_path: Path
+) -> None:
+    said = "温度 < 5 度 & 风力 > 3 级"
+    document = {"segments": [{"start": 0, "end": 2, "text": said}]}
+    path = write(tmp_path, "whisper.json", json.dumps(document, ensure_ascii=False))
+    assert cli("transcripts", "import", episode, path).exit_code == 0
+    assert cli("transcripts", "show", episode, "--json").json()["segments"][0]["text"] == said
+    vtt = (station.transcripts_dir / "0999.vtt").read_text(encoding="utf-8")
+    assert "温度 &lt; 5 度 &amp; 风力 &gt; 3 级" in vtt

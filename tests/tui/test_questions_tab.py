@@ -87,7 +87,7 @@ async def test_intake_shows_the_duplicate_hint(
         await type_text(pilot, "钱先生")
         await pilot.press("enter")
         await type_text(pilot, "13700001234")
-        await pilot.press("enter", "enter", "enter")
+        await pilot.press("enter", "enter", "enter", "enter")  # district, topic, public title
         await settle(pilot)
         added = question(desk, 6)
         assert (added.status, added.channel, added.listener_contact) == (

@@ -372,3 +372,10 @@ def test_every_value_survives_a_json_line(kind: Kind, data: st.DataObject) -> No
     line = json.dumps({"v": to_json_value(kind, value, SHANGHAI)}, ensure_ascii=False)
     assert "\n" not in line
     assert same(kind, from_json_value(kind, json.loads(line)["v"]), value)
+
+
+@given(texts)
+def test_no_text_cell_starts_a_spreadsheet_formula(value: str) -> None:
+    cell = to_csv_cell(Kind.text, value, SHANGHAI)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert from_csv_cell(Kind.text, cell) == value

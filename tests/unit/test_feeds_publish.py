@@ -120,28 +120,41 @@ def test_an_unchanged_feed_is_not_rewritten_and_keeps_its_last_build_date(ready:
     assert feed(ready).findtext("channel/lastBuildDate") == "Thu, 01 Jan 2026 14:00:00 +0800"
 
 
-def test_masters_are_hard_linked_and_skipped_when_current(ready: Station) -> None:
-    publish(station=ready, now=NOW)
+def test_masters_are_hard_linked_and_a_quiet_publish_writes_no_generation(
+    ready: Station,
+) -> None:
+    first = publish(station=ready, now=NOW)
     master, public = ready.master_dir / "0001.mp3", ready.public_dir / "audio/0001.mp3"
     assert os.path.samefile(master, public)
-    assert files.sync_file(master, public) is False
+    assert ready.public_dir.is_symlink() and first.switched
+    again = publish(station=ready, now=NOW)
+    assert not again.switched and again.generation == first.generation
+    assert again.files_written == {}
 
 
-def test_a_failing_feed_keeps_the_last_good_one_and_lists_every_problem(ready: Station) -> None:
+def test_a_failing_feed_stops_the_whole_publish_and_lists_every_problem(ready: Station) -> None:
     publish(station=ready, now=NOW)
     good = {name: (ready.public_dir / f"feeds/{name}.xml").read_bytes() for name in PROFILES}
+    shown = os.readlink(ready.public_dir)
     use_cover(ready, size=800)  # too small for Apple, fine for Spotify (640)
     with ready.session() as session:
         get_episode(session, 1).title = "更新"
     report = publish(station=ready, now=NOW)
     assert not report.ok
-    failed = {f.profile for f in report.feeds if f.status == "failed"}
-    assert failed == {"generic", "apple", "xiaoyuzhou", "ximalaya"}
+    status = {f.profile: f.status for f in report.feeds}
+    assert status == {
+        "generic": "failed",
+        "apple": "failed",
+        "spotify": "held",
+        "xiaoyuzhou": "failed",
+        "ximalaya": "failed",
+    }
     assert len(report.problems) == 4
     assert all("800×800" in p for p in report.problems)
-    for name in failed:
+    assert os.readlink(ready.public_dir) == shown  # not switched: every feed as it was
+    for name in PROFILES:
         assert (ready.public_dir / f"feeds/{name}.xml").read_bytes() == good[name]
-    assert "更新" in feed(ready, "spotify").xpath("//item/title/text()")
+    assert [p.name for p in (ready.root / ".public").iterdir() if p.is_dir()] == [Path(shown).name]
 
 
 def test_a_non_https_base_url_is_refused_before_anything_happens(ready: Station) -> None:
@@ -151,14 +164,14 @@ def test_a_non_https_base_url_is_refused_before_anything_happens(ready: Station)
     assert stored(ready, 1).guid is None
 
 
-def test_a_failure_between_feed_files_leaves_each_feed_old_or_new(
+def test_a_failure_while_writing_leaves_every_feed_old_and_is_cleaned_up_next_time(
     ready: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish(station=ready, now=NOW)
     old = {name: (ready.public_dir / f"feeds/{name}.xml").read_bytes() for name in PROFILES}
     with ready.session() as session:
         get_episode(session, 3).title = "第二版"
-    real, calls = files.write_atomic, []
+    real, calls = files.write_new, []
 
     def failing(dest: Path, data: bytes, **kwargs: object) -> None:
         if dest.suffix == ".xml" and len(calls) == 2:
@@ -166,11 +179,15 @@ def test_a_failure_between_feed_files_leaves_each_feed_old_or_new(
         calls.append(dest)
         real(dest, data, **kwargs)
 
-    monkeypatch.setattr(files, "write_atomic", failing)
+    monkeypatch.setattr(files, "write_new", failing)
     with pytest.raises(OSError):
         publish(station=ready, now=NOW)
-    states = [_old_or_new(ready, name, old) for name in PROFILES]
-    assert states == ["new", "new", "old", "old", "old"]
+    assert [_old_or_new(ready, name, old) for name in PROFILES] == ["old"] * 5
+    assert len([p for p in (ready.root / ".public").iterdir() if p.is_dir()]) == 2
+    monkeypatch.setattr(files, "write_new", real)
+    assert publish(station=ready, now=NOW).switched
+    assert [_old_or_new(ready, name, old) for name in PROFILES] == ["new"] * 5
+    assert len([p for p in (ready.root / ".public").iterdir() if p.is_dir()]) == 1
 
 
 def _old_or_new(station: Station, name: str, old: dict[str, bytes]) -> str:
@@ -189,24 +206,27 @@ from feeds import files
 from feeds.publish import publish
 from hotline.station import open_station
 
-real = files.write_atomic
-def slow(dest, data, **kwargs):
-    time.sleep(0.02)
-    real(dest, data, **kwargs)
-    time.sleep(0.02)
-files.write_atomic = slow
+for name in ("write_new", "link_or_copy"):
+    real = getattr(files, name)
+    def slow(*args, real=real, **kwargs):
+        time.sleep(0.01)
+        real(*args, **kwargs)
+    setattr(files, name, slow)
 print("ready", flush=True)
 publish(station=open_station(Path(sys.argv[1])))
 """
 
 
-def test_killing_publish_at_random_moments_leaves_each_feed_old_or_new(ready: Station) -> None:
+def test_killing_publish_at_random_moments_leaves_every_feed_old_or_every_feed_new(
+    ready: Station,
+) -> None:
     publish(station=ready, now=datetime.now(UTC))
     old = {name: (ready.public_dir / f"feeds/{name}.xml").read_bytes() for name in PROFILES}
     with ready.session() as session:
         get_episode(session, 3).title = "第二版"
     rng = random.Random(7)
-    for _ in range(4):
+    seen = set()
+    for _ in range(6):
         child = subprocess.Popen(
             [sys.executable, "-c", KILLABLE, str(ready.root)],
             cwd=ROOT,
@@ -215,15 +235,20 @@ def test_killing_publish_at_random_moments_leaves_each_feed_old_or_new(ready: St
         )
         assert child.stdout is not None
         child.stdout.readline()  # imports done
-        time.sleep(rng.uniform(0.0, 0.4))
+        time.sleep(rng.uniform(0.0, 0.6))
         child.send_signal(signal.SIGKILL)
         child.wait()
-        for name in PROFILES:
-            _old_or_new(ready, name, old)
+        states = {_old_or_new(ready, name, old) for name in PROFILES}
+        assert len(states) == 1, states  # all old or all new, never a mix
+        seen |= states
+        if states == {"new"}:
+            break
     report = publish(station=ready)  # a later run cleans up and finishes the job
     assert report.ok
     assert [_old_or_new(ready, name, old) for name in PROFILES] == ["new"] * 5
-    assert not list((ready.public_dir / "feeds").glob(".*.tmp"))
+    store = [p.name for p in (ready.root / ".public").iterdir()]
+    assert sorted(store) == sorted(["publish.lock", os.readlink(ready.public_dir).split("/")[-1]])
+    assert not list(ready.root.glob(".public-switch-*"))
 
 
 class _Quiet:

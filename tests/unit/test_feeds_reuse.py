@@ -14,7 +14,6 @@ from lxml import etree
 
 from episodes.lookup import get_episode
 from feeds import accepted as accepted_module
-from feeds import files
 from feeds.accepted import CACHE_NAME, Accepted
 from feeds.items import FeedEpisode, ShowInfo, TranscriptLink
 from feeds.platforms import PROFILES, Artwork
@@ -180,16 +179,23 @@ def test_an_unreadable_or_foreign_cache_means_parsing_everything_again(
     assert counts[0] == 3
 
 
-def test_many_files_are_written_atomically_in_one_batch(tmp_path: Path) -> None:
-    writes = [(tmp_path / f"c/{n}.json", f"{n}".encode() * 10, None) for n in range(50)]
-    writes.append((tmp_path / "t/1.json", b"{}", 1_600_000_000_000_000_000))
-    (tmp_path / "c").mkdir()
-    (tmp_path / "c/7.json").write_bytes(b"old")
-    assert files.write_many(writes) == 51
-    assert (tmp_path / "c/7.json").read_bytes() == b"7" * 10
-    assert (tmp_path / "t/1.json").stat().st_mtime_ns == 1_600_000_000_000_000_000
-    assert not list(tmp_path.rglob(f"*{files.TEMP_SUFFIX}"))
-    assert files.write_many([]) == 0
+def _inodes(folder: Path) -> dict[str, int]:
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_new_generation_links_every_file_that_did_not_change(ready: Station) -> None:
+    publish(station=ready, now=NOW)
+    before = _inodes(ready.public_dir.resolve())
+    with ready.session() as session:
+        get_episode(session, 2).title = "第2期：新标题"
+    report = publish(station=ready, now=NOW + timedelta(hours=1))
+    assert report.switched and report.files_written == {}  # only the feeds are new
+    after = _inodes(ready.public_dir.resolve())
+    assert after.keys() == before.keys()
+    new = {rel for rel in after if after[rel] != before[rel]}
+    assert new == {f"feeds/{name}.xml" for name in PROFILES} | {f"feeds/{CACHE_NAME}"}
 
 
 def test_a_master_outside_the_station_is_not_published(ready: Station, tmp_path: Path) -> None:

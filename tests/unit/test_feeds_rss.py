@@ -27,6 +27,7 @@ from feeds.publish import publish
 from feeds.rss import RenderedItems, build_feed
 from feeds.text import AnsweredQuestion, cut_html, description_html, plain
 from hotline.station import Station
+from transcripts.formats import read_transcript
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from feeds_fixtures import NOW, add_episode, use_cover  # noqa: E402
@@ -120,9 +121,9 @@ def test_transcripts_chapters_and_guests(published: tuple[Station, Any]) -> None
         "endTime": 9.0,
         "body": "主持人：欢迎收听政协热线。",
     }
-    assert (station.public_dir / "transcripts/0002.srt").read_bytes() == (
-        station.transcripts_dir / "0002.srt"
-    ).read_bytes()
+    for ext in ("srt", "vtt"):  # the station's text as heard, in each format
+        public = read_transcript(station.public_dir / f"transcripts/0002.{ext}")
+        assert public.cues == read_transcript(station.transcripts_dir / f"0002.{ext}").cues
     bare = x(root, "/rss/channel/item[itunes:episode='3']")[0]
     assert x(bare, "podcast:transcript") == [] and x(bare, "podcast:chapters") == []
     assert x(bare, "podcast:person") == []  # the channel's hosts apply

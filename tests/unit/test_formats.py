@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import html
+import io
 import json
 from pathlib import Path
 
 import pytest
+import srt
+import webvtt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.errors import InvalidInput
+from hotline.text import clean_text
 from transcripts.formats import (
     Cue,
     TranscriptDoc,
     parse_json,
     parse_srt,
     parse_vtt,
+    read_own_json,
     read_transcript,
     render,
+    write_srt_and_vtt,
 )
 
 SRT = """\ufeff1\r
@@ -163,3 +170,93 @@ def test_gb18030_files_from_older_tools_are_read(tmp_path: Path) -> None:
 def test_control_characters_are_stripped_from_cues() -> None:
     cues = parse_srt("1\n00:00:00,000 --> 00:00:01,000\n养\x07老\u202e\n", name="c.srt").cues
     assert cues[0].text == "养老"
+
+
+# What a cue can hold: any text the station stores (clean_text, one line), markup-like
+# characters and arrows included.
+PIECES = st.sampled_from(["&", "<", ">", "-->", "&amp;", "<i>", "</b>", "&lt;", "{\\an8}", "1\n"])
+CUE_TEXT = (
+    st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=8) | PIECES, max_size=8)
+    .map(lambda parts: clean_text("".join(parts), field="cue", max_length=4000))
+    .filter(bool)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CUE_TEXT, min_size=1, max_size=4))
+def test_any_text_survives_webvtt_py_as_a_real_reader(texts: list[str]) -> None:
+    cues = [Cue(i * 2.0, i * 2.0 + 1.5, t) for i, t in enumerate(texts)]
+    captions = webvtt.from_buffer(io.StringIO(render(TranscriptDoc(cues=cues), "vtt")))
+    # webvtt-py drops cue tags and leaves character references for the renderer.
+    assert [html.unescape(c.text) for c in captions] == texts
+    assert [c.start_in_seconds for c in captions] == [c.start for c in cues]
+    assert parse_vtt(render(TranscriptDoc(cues=cues), "vtt"), name="x").cues == cues
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CUE_TEXT, min_size=1, max_size=4))
+def test_any_text_survives_srt_as_a_real_reader(texts: list[str]) -> None:
+    cues = [Cue(i * 2.0, i * 2.0 + 1.5, t) for i, t in enumerate(texts)]
+    subtitles = list(srt.parse(render(TranscriptDoc(cues=cues), "srt")))
+    assert [s.content for s in subtitles] == texts
+    assert [s.start.total_seconds() for s in subtitles] == [c.start for c in cues]
+
+
+def test_import_strips_only_real_formatting_and_keeps_every_other_bracket(
+    tmp_path: Path,
+) -> None:
+    said = "温度 < 5 度 & 风力 > 3 级"
+    whisper = {"segments": [{"start": 0.0, "end": 2.0, "text": said}]}
+    path = tmp_path / "whisper.json"
+    path.write_text(json.dumps(whisper, ensure_ascii=False), encoding="utf-8")
+    assert read_transcript(path).cues[0].text == said
+    srt_file = tmp_path / "a.srt"
+    srt_file.write_text(
+        "1\n00:00:00,000 --> 00:00:02,000\n"
+        '{\\an8}<i>温度</i> < 5 度 & <font color="red">风力</font> > 3 级\n',
+        encoding="utf-8",
+    )
+    assert read_transcript(srt_file).cues[0].text == said
+    vtt_file = tmp_path / "a.vtt"
+    vtt_file.write_text(
+        "WEBVTT\n\n00:00.000 --> 00:02.000\n<v 主持人><c.yellow>温度</c> &lt; 5 度 &amp; "
+        "<00:00:01.000><b>风力</b> &gt; 3 级\n",
+        encoding="utf-8",
+    )
+    assert read_transcript(vtt_file).cues[0].text == said
+    txt_file = tmp_path / "a.txt"
+    txt_file.write_text(f"[00:00:00] {said}\n", encoding="utf-8")
+    assert read_transcript(txt_file).cues[0].text == said
+
+
+def test_big5_is_detected_and_an_undecidable_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "港台.srt"
+    text = "1\n00:00:00,000 --> 00:00:02,000\n政協委員談養老服務和醫療保險的問題\n"
+    path.write_bytes(text.encode("big5"))
+    assert read_transcript(path).cues[0].text == "政協委員談養老服務和醫療保險的問題"
+    assert read_transcript(path, encoding="big5").cues[0].text.startswith("政協委員")
+    with pytest.raises(InvalidInput, match="not valid utf-8"):
+        read_transcript(path, encoding="utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(CUE_TEXT, min_size=1, max_size=4))
+def test_srt_and_vtt_in_one_pass_are_the_writers_own(texts: list[str]) -> None:
+    cues = [Cue(i * 61.25, i * 61.25 + 3600.5, t) for i, t in enumerate(texts)]
+    assert write_srt_and_vtt(cues) == (
+        render(TranscriptDoc(cues=cues), "srt"),
+        render(TranscriptDoc(cues=cues), "vtt"),
+    )
+
+
+def test_our_own_json_is_read_fast_and_anything_else_with_every_check(tmp_path: Path) -> None:
+    doc = TranscriptDoc(cues=[Cue(0.0, 2.0, "政协热线开始了")], episode=9)
+    ours = tmp_path / "0009.json"
+    ours.write_text(render(doc, "json"), encoding="utf-8")
+    assert read_own_json(ours) == doc.cues
+    whisper = tmp_path / "w.json"
+    whisper.write_text('{"segments": [{"start": 0, "end": 1, "text": "好"}]}', encoding="utf-8")
+    assert read_own_json(whisper) is None
+    edited = tmp_path / "e.json"
+    edited.write_text(render(doc, "json").replace("政协", "政\\u0007协"), encoding="utf-8")
+    assert read_own_json(edited) is None

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from sqlmodel import select
 
 from hotline import jobs, pipeline, stages, worker
@@ -16,7 +14,6 @@ from hotline.errors import Conflict, InvalidInput
 from hotline.files import sha256_file
 from hotline.models import Episode, Job, JobKind, JobStatus
 from hotline.pipeline.ingest import archive_name, copy_into_archive, raw_extension
-from hotline.pipeline.master import chapters_in_master
 from hotline.runs import JobOutcome, JobView
 from hotline.stages import StageContext
 from hotline.station import Station
@@ -238,30 +235,6 @@ def test_a_source_that_changed_since_it_was_hashed_is_not_archived(tmp_path: Pat
     with pytest.raises(InvalidInput, match="changed while it was being copied"):
         copy_into_archive(source, dest, sha)
     assert list(dest.parent.iterdir()) == []
-
-
-MARKS = st.lists(
-    st.tuples(st.floats(-30, 4000, allow_nan=False), st.text("医保养老教育", min_size=1)),
-    max_size=12,
-)
-
-
-@given(
-    marks=MARKS,
-    shift=st.floats(-20, 20, allow_nan=False),
-    length=st.floats(10, 3600, allow_nan=False),
-)
-def test_chapters_tile_the_master_from_zero_to_the_end(
-    marks: list[tuple[float, str]], shift: float, length: float
-) -> None:
-    chapters = chapters_in_master(sorted(marks), shift=shift, length=length)
-    if not chapters:
-        return
-    assert chapters[0][0] == 0.0
-    assert chapters[-1][1] == length
-    for (start, end, _), (next_start, _, _) in zip(chapters, chapters[1:], strict=False):
-        assert start < end == next_start
-    assert all(title for _, _, title in chapters)
 
 
 def _ingest(station: Station, source: Path) -> None:

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
 from episodes.duplicates import PossibleDuplicate
+from episodes.question_edit import check_public_text
 from episodes.questions import check_channel
 from hotline.text import clean_text
 from tui.dialogs.prompt import Field, PromptDialog
@@ -37,7 +38,8 @@ def hint_text(hints: Sequence[PossibleDuplicate]) -> str:
 
 
 class QuestionForm(PromptDialog):
-    """Returns the typed values (text, channel, name, contact, district, topic) or None."""
+    """Returns the typed values (text, channel, name, contact, district, topic, public title)
+    or None."""
 
     def __init__(self, hints: Hints) -> None:
         super().__init__(
@@ -86,6 +88,13 @@ class QuestionForm(PromptDialog):
                     "",
                     "养老",
                     lambda t: clean_text(t, field="topic", max_length=100),
+                ),
+                Field(
+                    "public_title",
+                    "公开标题（章节与节目介绍用，勿含联系方式）",
+                    "",
+                    "老楼加装电梯补贴",
+                    check_public_text,
                 ),
             ],
             submit_label="登记",

@@ -227,6 +227,7 @@ class QuestionsPane(HotlinePane):
                 listener_contact=values["contact"],
                 district=values["district"],
                 topic=values["topic"],
+                public_title=values["public_title"],
                 received_at=received,
             )
             self.last_hints = list(hints)

@@ -1,0 +1,141 @@
+"""A backup folder: complete snapshots of a station, each with a sha256 manifest of its files.
+
+::
+
+    BACKUP/
+      20260105T031500Z/               one complete snapshot (the newest is the one restored)
+        backup.json                   what it holds: every file with its sha256, size, mtime
+        tables/                       every table, as ``hotline export`` writes them
+        station/hotline.toml          the settings, byte for byte
+        station/art/ audio/raw/ audio/master/ transcripts/ …
+        station/public/feeds/*.xml    the feeds public/ showed (their lastBuildDate is state)
+      .partial-20260112T031500Z-4242/ a backup being written (or killed: removed next run)
+
+A snapshot is written under its ``.partial-…`` name and renamed when complete, so a
+folder without the dot always holds a whole backup. Files that did not change since the
+previous snapshot are hard links to it: a second backup writes what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hotline.errors import InvalidInput
+
+MANIFEST = "backup.json"
+FORMAT_NAME = "hotline-backup"
+FORMAT_VERSION = 1
+TABLES = "tables"
+STATION = "station"
+PARTIAL_PREFIX = ".partial-"
+LOCK = ".lock"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a snapshot, as it was when backed up."""
+
+    sha256: str
+    bytes: int
+    mtime_ns: int
+
+
+@dataclass
+class BackupManifest:
+    """``backup.json``: what a snapshot holds and how it was made."""
+
+    created_at: str
+    station: str
+    """The station folder's name when it was backed up."""
+    include_private: bool
+    data_format: str
+    schema_revision: str
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    """Path in the snapshot (``station/…``, ``tables/…``) → its facts."""
+    format: str = FORMAT_NAME
+    format_version: int = FORMAT_VERSION
+
+    def text(self) -> str:
+        data = asdict(self)
+        data["files"] = {path: asdict(entry) for path, entry in sorted(self.files.items())}
+        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(entry.bytes for entry in self.files.values())
+
+    @classmethod
+    def read(cls, snapshot: Path) -> BackupManifest:
+        """Read and check ``snapshot/backup.json``, refusing anything that is not ours."""
+        path = snapshot / MANIFEST
+        try:
+            data: Any = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InvalidInput(
+                f"{snapshot} is not a backup snapshot: it has no {MANIFEST}"
+            ) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"{path}: not a readable backup manifest ({exc})") from exc
+        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+            raise InvalidInput(f"{path} is not a hotline backup manifest")
+        if (
+            not isinstance(data.get("format_version"), int)
+            or data["format_version"] > FORMAT_VERSION
+        ):
+            raise InvalidInput(
+                f"{path}: backup format {data.get('format_version')!r} is newer than this "
+                f"hotline reads ({FORMAT_VERSION}); upgrade hotline"
+            )
+        try:
+            files = {str(p): FileEntry(**entry) for p, entry in data.pop("files").items()}
+            manifest = cls(**data, files=files)
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise InvalidInput(f"{path}: malformed backup manifest ({exc})") from exc
+        for relative in manifest.files:
+            parts = Path(relative).parts
+            if Path(relative).is_absolute() or ".." in parts or parts[0] not in (TABLES, STATION):
+                raise InvalidInput(f"{path}: file {relative!r} is outside the snapshot")
+        return manifest
+
+
+def snapshots(folder: Path) -> list[Path]:
+    """The complete snapshots in a backup folder, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir() if not p.name.startswith(".") and (p / MANIFEST).is_file()
+    )
+
+
+def latest(folder: Path) -> Path:
+    """The newest complete snapshot, or ``InvalidInput`` saying why there is none.
+
+    ``folder`` may also be one snapshot itself.
+    """
+    if (folder / MANIFEST).is_file():
+        return folder
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder} is not a folder")
+    found = snapshots(folder)
+    if not found:
+        partial = any(p.name.startswith(PARTIAL_PREFIX) for p in folder.iterdir())
+        why = "only an unfinished one" if partial else "none"
+        raise InvalidInput(f"{folder} holds no complete backup ({why}); run `hotline backup`")
+    return found[-1]
+
+
+def is_backup(folder: Path) -> bool:
+    """True for a backup folder or a snapshot in one (not a table export)."""
+    if (folder / MANIFEST).is_file():
+        return True
+    return folder.is_dir() and any(
+        (p / MANIFEST).is_file() or p.name.startswith(PARTIAL_PREFIX) for p in folder.iterdir()
+    )
+
+
+def partial_name(name: str) -> str:
+    return f"{PARTIAL_PREFIX}{name}-{os.getpid()}"

@@ -1,0 +1,134 @@
+"""``restore_backup``: a whole station again, in a new folder, from a backup's newest snapshot.
+
+Every file is checked against the snapshot's sha256 while it is copied; the tables are
+loaded into a fresh database (SQLite, or ``HOTLINE_DATABASE_URL``) and the search index
+rebuilt; the feeds ``public/`` showed become the new station's published feeds, so its
+first ``hotline publish`` finds nothing to change for subscribers. The station is built
+under a hidden sibling name and renamed into place when complete: an interrupted
+restore leaves no half station (and the next restore removes what it left).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from feeds.files import flush_tree
+from feeds.generations import PublicTree
+from hotline.backup.leftovers import remove_leftovers
+from hotline.backup.restore import restore_station
+from hotline.backup.snapshots import STATION, TABLES, BackupManifest, FileEntry, latest
+from hotline.backup.station_backup import copy_hashing, make_folders, sha256_of
+from hotline.config import load_settings
+from hotline.errors import InvalidInput
+from hotline.files import fsync_dir, write_atomic
+from hotline.station import SETTINGS_FILE, init_station
+
+PUBLISHED = "public/feeds/"
+
+
+@dataclass
+class RestoreReport:
+    """What ``restore_backup`` did."""
+
+    target: Path
+    snapshot: str
+    files: int = 0
+    bytes: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    include_private: bool = False
+    seconds: float = 0.0
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()):
+        raise InvalidInput(f"{target} is not empty; restore into a new or empty folder")
+
+
+def _copy_checked(source: Path, dest: Path, entry: FileEntry, where: str) -> None:
+    if not source.is_file():
+        raise InvalidInput(f"{where}: missing from the backup; restore an older snapshot")
+    sha, size = copy_hashing(source, dest, private=False, mtime_ns=entry.mtime_ns)
+    if sha != entry.sha256 or size != entry.bytes:
+        raise InvalidInput(
+            f"{where}: damaged (its sha256 is not the manifest's); "
+            "`hotline backup verify` lists every damaged file"
+        )
+
+
+def restore_backup(*, source: Path, target: Path) -> RestoreReport:
+    """Restore the newest complete snapshot in ``source`` as a new station at ``target``."""
+    from transcripts.index import rebuild_index
+
+    started = time.perf_counter()
+    snapshot = latest(source.resolve())
+    manifest = BackupManifest.read(snapshot)
+    target = target.resolve()
+    _check_target(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target.parent, f".{target.name}.restoring-*")
+    staging = target.parent / f".{target.name}.restoring-{os.getpid()}"
+    staging.mkdir()
+    report = RestoreReport(target, snapshot.name, include_private=manifest.include_private)
+    try:
+        for relative, entry in sorted(manifest.files.items()):
+            if relative.startswith(f"{TABLES}/"):
+                if sha256_of(snapshot / relative) != entry.sha256:
+                    raise InvalidInput(f"{snapshot / relative}: damaged (sha256 differs)")
+                continue
+            inside = relative.removeprefix(f"{STATION}/")
+            if inside == SETTINGS_FILE or inside.startswith(PUBLISHED):
+                continue  # after the station exists
+            dest = staging / inside
+            make_folders(dest.parent, staging, 0o777)
+            _copy_checked(snapshot / relative, dest, entry, str(snapshot / relative))
+            report.files += 1
+            report.bytes += entry.bytes
+        settings_key = f"{STATION}/{SETTINGS_FILE}"
+        if settings_key not in manifest.files:
+            raise InvalidInput(f"{snapshot}: the backup has no {SETTINGS_FILE}")
+        held = staging / f".{SETTINGS_FILE}.restored"
+        _copy_checked(snapshot / settings_key, held, manifest.files[settings_key], settings_key)
+        station, _ = init_station(staging, load_settings(held))
+        write_atomic(station.settings_path, held.read_bytes())  # byte for byte, comments too
+        held.unlink()
+        with station.session() as session:
+            loaded = restore_station(session=session, source=snapshot / TABLES)
+            rebuild_index(session=session)
+        report.tables = {entry.name: entry.rows for entry in loaded.tables}
+        _restore_published_feeds(snapshot, manifest, staging)
+        station.engine.dispose()
+        flush_tree(staging)
+        if target.is_dir():
+            target.rmdir()  # empty, checked above
+        os.rename(staging, target)
+        fsync_dir(target.parent)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _restore_published_feeds(snapshot: Path, manifest: BackupManifest, root: Path) -> None:
+    """Show the backed-up feeds in ``public/``, as the station published them."""
+    feeds = {
+        relative: entry
+        for relative, entry in manifest.files.items()
+        if relative.startswith(f"{STATION}/{PUBLISHED}")
+    }
+    if not feeds:
+        return
+    tree = PublicTree(root)
+    generation = tree.new_generation()
+    (generation / "feeds").mkdir()
+    for relative, entry in sorted(feeds.items()):
+        name = Path(relative).name
+        _copy_checked(snapshot / relative, generation / "feeds" / name, entry, relative)
+    tree.switch(generation)
+    tree.remove_leftovers()

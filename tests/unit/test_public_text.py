@@ -1,0 +1,67 @@
+"""What may go public: contacts masked wherever they were typed or said, dates and amounts kept."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from episodes.public_text import Redactor, mask_patterns, public_question_title
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        ("电话13812345678", "电话***********"),
+        ("打138 1234 5678找我", "打*** **** ****找我"),
+        ("座机021-62345678", "座机***-********"),
+        ("号码是一三八一二三四五六七八", "号码是***********"),
+        ("幺三八幺二三四五六七八", "***********"),
+        ("身份证11010119900307775X", "身份证******************"),
+        ("1 3 8 1 2 3 4 5 6 7 8", "* * * * * * * * * * *"),
+        ("写信到 wang.li@example.cn 吧", "写信到 ***@*** 吧"),
+    ],
+)
+def test_contacts_are_masked_written_or_spoken(said: str, shown: str) -> None:
+    assert mask_patterns(said) == shown
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "2022-08-13 上午11点",
+        "2022年8月13日",
+        "2020-2023年",
+        "补贴1200万元",
+        "12,000,000 元",
+        "第1000期",
+        "10:30 开始",
+        "一二三四五六",
+    ],
+)
+def test_dates_amounts_and_short_numbers_stay(kept: str) -> None:
+    assert mask_patterns(kept) == kept
+
+
+def test_known_contacts_are_masked_even_when_no_pattern_knows_them() -> None:
+    redact = Redactor.with_contacts(["wxid_lili1988", "13812345678", "", "QQ 号 lili88 请加"])
+    assert redact.handles == frozenset({"wxid_lili1988"})  # the phone is a pattern already
+    assert redact("加我 wxid_lili1988 谢谢") == "加我 ************* 谢谢"
+    assert redact("原话：QQ 号 lili88 请加") == "原话：" + "*" * len("QQ 号 lili88 请加")
+    assert redact("wxid_lili19889") == "wxid_lili19889"  # another handle, not hers
+
+
+def test_a_question_is_never_shown_by_its_text() -> None:
+    assert public_question_title(public_title="加装电梯", topic="住房") == "加装电梯"
+    assert public_question_title(public_title="", topic="住房") == "住房"
+    assert public_question_title(public_title=" ", topic="") == "听众提问"
+
+
+AROUND = st.text(st.sampled_from("0123456789 -.年号码是x"), max_size=6) | st.text(max_size=20)
+
+
+@given(AROUND, st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), AROUND)
+def test_a_mobile_number_never_survives_whatever_surrounds_it(
+    before: str, phone: str, after: str
+) -> None:
+    assert phone not in mask_patterns(f"{before}{phone}{after}")
