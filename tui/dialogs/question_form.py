@@ -16,8 +16,9 @@ from textual.widgets import Input, Label
 from episodes.duplicates import PossibleDuplicate
 from episodes.questions import check_channel
 from hotline.text import clean_text
-from tui.dialogs.prompt import Field, PromptDialog
+from tui.dialogs.prompt import Field, PromptDialog, Save
 from tui.labels import CHANNEL
+from tui.shown import one_line
 
 CHANNEL_BY_LABEL = {label: value for value, label in CHANNEL.items()}
 Hints = Callable[[str], Sequence[PossibleDuplicate]]
@@ -32,14 +33,14 @@ def channel_value(text: str) -> str:
 def hint_text(hints: Sequence[PossibleDuplicate]) -> str:
     if not hints:
         return ""
-    lines = [f"  #{h.id}  相似度 {h.similarity:.2f}  {h.snippet}" for h in hints]
+    lines = [f"  #{h.id}  相似度 {h.similarity:.2f}  {one_line(h.snippet)}" for h in hints]
     return "\n".join(["可能重复的未办问题（保存后可按 u 标为重复）：", *lines])
 
 
 class QuestionForm(PromptDialog):
     """Returns the typed values (text, channel, name, contact, district, topic) or None."""
 
-    def __init__(self, hints: Hints) -> None:
+    def __init__(self, hints: Hints, *, on_save: Save | None = None) -> None:
         super().__init__(
             "登记听众来信/来电",
             [
@@ -51,6 +52,7 @@ class QuestionForm(PromptDialog):
                     lambda t: clean_text(
                         t, field="question text", max_length=2000, multiline=True, required=True
                     ),
+                    ("question text",),
                 ),
                 Field(
                     "channel",
@@ -58,6 +60,7 @@ class QuestionForm(PromptDialog):
                     CHANNEL["phone"],
                     "",
                     channel_value,
+                    ("channel",),
                 ),
                 Field(
                     "name",
@@ -89,6 +92,7 @@ class QuestionForm(PromptDialog):
                 ),
             ],
             submit_label="登记",
+            on_save=on_save,
         )
         self.hints = hints
 

@@ -3,15 +3,19 @@
 Textual's ``Footer`` remounts one widget per key every time the screen's bindings are
 refreshed (each focus change, each tab switch), and each remount restyles and re-lays
 out the whole bar: on the desk that was the largest cost of a tab switch. This footer
-remembers which keys it shows and rebuilds only when that list differs.
+remembers which keys it shows and rebuilds only when that list differs. Below
+``COMPACT_BELOW`` columns it draws the keys closer together, so more of them fit.
 """
 
 from __future__ import annotations
 
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Footer
 
 Shown = tuple[tuple[str, str, str, bool, str], ...]
+COMPACT_BELOW = 120
+"""Terminal widths under which the keys are drawn without spacing between them."""
 
 
 class KeyFooter(Footer):
@@ -35,3 +39,8 @@ class KeyFooter(Footer):
                 return
             self._shown = shown
         super().bindings_changed(screen)
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
