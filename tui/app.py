@@ -41,6 +41,7 @@ from tui.commands import HotlineCommands
 from tui.keys import Key
 from tui.messages import ChangeDone, ChangeRefused, PageLoaded
 from tui.screens.base import HotlinePane
+from tui.shown import one_line
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
 
@@ -56,7 +57,10 @@ PANES: tuple[str, ...] = (
 """The tabs, in order (keys 1, 2, 3, …): ``module:class`` of a ``HotlinePane``."""
 
 Clock = Callable[[], datetime]
-TAB_KEYS_DOC = "switch tab: 1 排期 2 嘉宾 3 听众 4 直播台 5 制作 6 检索 7 发布"
+TAB_KEYS_DOC = (
+    "switch tab: 1 排期 2 嘉宾 3 听众 4 直播台 5 制作 6 检索 7 发布"
+    " (in a text field these keys type: Esc first)"
+)
 
 BUILD_AHEAD_PAUSE = 0.05
 """Seconds between building one hidden tab and the next: keys pressed meanwhile go first."""
@@ -79,7 +83,7 @@ class HotlineApp(App[None]):
     SUB_TITLE = "制作台"
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {HotlineCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Key("q", "quit", "退出", show=False, doc="quit (also `ctrl+q`)"),
+        Key("q", "quit", "退出", show=False, doc="quit (also `ctrl+q`, even in a text field)"),
         Key(
             "ctrl+p",
             "command_palette",
@@ -99,7 +103,7 @@ class HotlineApp(App[None]):
         self.station = station
         self.now = clock
         self.panes = pane_classes()
-        self.sub_title = f"制作台 · {station.root.name}"
+        self.sub_title = f"制作台 · {one_line(station.root.name)}"
         self._building_ahead = False
         self._collector = CollectorPause()
         self._status_bar: StatusBar | None = None

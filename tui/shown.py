@@ -4,7 +4,7 @@ with "…" by display width.
 Everything the desk shows comes from the station (titles, names, question text, transcript
 segments, error messages that quote them), so none of it is Rich or Textual markup:
 ``[bold]`` or ``[/]`` in a title is shown as typed. Widgets take ``Text`` objects built
-here (or Labels with ``markup=False``). A control character would move the terminal's
+here (and ``DataLabel``, the labels that show data). A control character would move the terminal's
 cursor or be drawn as nothing; it is shown as its Unicode control picture (␛, ␇) instead,
 so what is stored is what is seen and every cell keeps its width.
 """
@@ -51,8 +51,8 @@ def plain(value: object, *, multiline: bool = False) -> Text:
 def fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal cells, ending with "…" when it was cut.
 
-    Wide (CJK) characters take two cells; a cut never splits one, so the result may be a
-    cell narrower than ``width``.
+    Wide (CJK) characters take two cells; a cut never splits one: a space stands in for
+    the half that would not fit, so the "…" is always in the last cell (as Rich cuts).
     """
     if width <= 0:
         return ""
@@ -66,4 +66,4 @@ def fit(text: str, width: int) -> str:
             break
         out.append(ch)
         used += size
-    return "".join(out) + ELLIPSIS
+    return "".join(out) + " " * (room - used) + ELLIPSIS

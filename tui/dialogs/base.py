@@ -4,7 +4,7 @@ that stay on screen, and a footer with the dialog's own keys.
 At 80×24 a form of seven fields does not fit: the body scrolls, the focused field is
 scrolled into view, and the buttons stay below it, always visible. Esc closes every
 dialog; the footer shows the dialog's keys (Esc, ctrl+s, y/n), not the tab's behind it.
-Titles and texts are data shown as text (``markup=False``).
+Titles and texts are data shown as text (``DataLabel``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Footer, Label
+from textual.widgets import Footer
+
+from tui.widgets.data_label import DataLabel
 
 T = TypeVar("T")
 
@@ -37,7 +39,7 @@ class DeskDialog(ModalScreen[T], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes=f"dialog {self.DIALOG_CLASSES}".strip(), id="dialog"):
-            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield DataLabel(self.title_text, classes="dialog-title")
             body = (VerticalScroll if self.SCROLLS else Vertical)(
                 classes="dialog-body", id="dialog-body"
             )

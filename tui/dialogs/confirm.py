@@ -13,10 +13,11 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Button, Label
+from textual.widgets import Button
 
 from tui.dialogs.base import DeskDialog
 from tui.keys import Key
+from tui.widgets.data_label import DataLabel
 
 
 class ConfirmDialog(DeskDialog[bool]):
@@ -33,7 +34,7 @@ class ConfirmDialog(DeskDialog[bool]):
         self.yes = yes
 
     def compose_body(self) -> ComposeResult:
-        yield Label(self.question, id="confirm-text", classes="dialog-text", markup=False)
+        yield DataLabel(self.question, id="confirm-text", classes="dialog-text")
 
     def compose_buttons(self) -> ComposeResult:
         yield Button(f"{self.yes} (y)", variant="error", id="yes")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text, TextType
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +21,8 @@ from textual.widgets import Button, DirectoryTree, Input, Label
 from hotline.errors import InvalidInput
 from tui.dialogs.base import DeskDialog
 from tui.dialogs.episode_form import parse_int
+from tui.shown import plain
+from tui.widgets.data_label import DataLabel
 from tui.widgets.domain_check import DomainCheck
 
 Ingest = Callable[["IngestDialog", int, Path], None]
@@ -37,7 +40,10 @@ def check_file(text: str) -> Path:
 
 
 class AudioTree(DirectoryTree):
-    """Folders and audio files only."""
+    """Folders and audio files only, their names shown as text (a file may be "[b].wav")."""
+
+    def process_label(self, label: TextType) -> Text:
+        return plain(label) if isinstance(label, str) else label
 
     def filter_paths(self, paths):  # noqa: ANN001, ANN201 - DirectoryTree's signature
         return [
@@ -76,7 +82,7 @@ class IngestDialog(DeskDialog[tuple[int, Path] | None]):
         )
         yield Label("录音文件（输入路径，或在下面选择）", classes="field-label")
         yield Input(id="ingest-path", validators=[DomainCheck(check_file)], compact=True)
-        yield Label("", id="ingest-error", classes="field-error", markup=False)
+        yield DataLabel("", id="ingest-error", classes="field-error")
         yield AudioTree(self.folder, id="ingest-tree")
 
     def compose_buttons(self) -> ComposeResult:

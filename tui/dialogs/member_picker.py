@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from hotline.models import Member
 from tui.dialogs.base import DeskDialog
 from tui.shown import plain
+from tui.widgets.data_label import DataLabel
 
 NO_MEMBER = "none"
 Pick = Callable[["MemberPicker", str], None]
@@ -48,7 +49,7 @@ class MemberPicker(DeskDialog[str | None]):
         yield OptionList(*options, id="picker-guests")
         yield Label("其他委员（编号或姓名，回车确定）", classes="field-label")
         yield Input(placeholder="#42 或 姓名", id="picker-other", compact=True)
-        yield Label("", id="picker-error", classes="field-error", markup=False)
+        yield DataLabel("", id="picker-error", classes="field-error")
 
     def on_mount(self) -> None:
         self.query_one("#picker-guests", OptionList).focus()

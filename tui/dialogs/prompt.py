@@ -29,6 +29,7 @@ from hotline.errors import HotlineError
 from tui.changes import blame
 from tui.dialogs.base import DeskDialog
 from tui.keys import Key
+from tui.widgets.data_label import DataLabel
 from tui.widgets.domain_check import DomainCheck
 
 Save = Callable[["PromptDialog", dict[str, str]], None]
@@ -79,7 +80,7 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
 
     def compose_body(self) -> ComposeResult:
         for spec in self.fields:
-            yield Label(spec.label, classes="field-label", markup=False)
+            yield DataLabel(spec.label, classes="field-label")
             yield Input(
                 spec.value,
                 placeholder=spec.placeholder,
@@ -89,15 +90,15 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
                 valid_empty=spec.check is None,
                 compact=True,
             )
-            error = Label("", id=f"error-{spec.name}", classes="field-error", markup=False)
+            error = DataLabel("", id=f"error-{spec.name}", classes="field-error")
             error.display = False
             yield error
         yield from self.compose_extra()
         if self.warning:
-            yield Label(self.warning, id="form-warning", classes="dialog-warning", markup=False)
+            yield DataLabel(self.warning, id="form-warning", classes="dialog-warning")
 
     def compose_buttons(self) -> ComposeResult:
-        yield Label("", id="form-error", classes="form-error", markup=False)
+        yield DataLabel("", id="form-error", classes="form-error")
         yield Button(f"{self.submit_label} (ctrl+s)", variant="primary", id="ok", compact=True)
         yield Button("取消 (Esc)", id="cancel", compact=True)
 

@@ -19,6 +19,7 @@ from hotline.text import clean_text
 from tui.dialogs.prompt import Field, PromptDialog, Save
 from tui.labels import CHANNEL
 from tui.shown import one_line
+from tui.widgets.data_label import DataLabel
 
 CHANNEL_BY_LABEL = {label: value for value, label in CHANNEL.items()}
 Hints = Callable[[str], Sequence[PossibleDuplicate]]
@@ -97,7 +98,7 @@ class QuestionForm(PromptDialog):
         self.hints = hints
 
     def compose_extra(self) -> ComposeResult:
-        yield Label("", id="duplicate-hint", markup=False)
+        yield DataLabel("", id="duplicate-hint")
 
     @on(Input.Changed, "#field-text")
     def _text_changed(self, event: Input.Changed) -> None:

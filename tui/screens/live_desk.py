@@ -36,6 +36,7 @@ from tui.dialogs.prompt import Field, PromptDialog
 from tui.keys import Key
 from tui.labels import CALL_STATUS, label
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
 
 TICK_SECONDS = 0.5
@@ -93,8 +94,8 @@ class LiveDeskPane(HotlinePane):
 
     def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="live-bar"):
-            yield Label("", id="live-episode", markup=False)
-            yield Label("--:--:--", id="live-clock", markup=False)
+            yield DataLabel("", id="live-episode")
+            yield DataLabel("--:--:--", id="live-clock")
         yield DeskTable(
             [
                 Col("编号", keep=True),
@@ -107,7 +108,7 @@ class LiveDeskPane(HotlinePane):
             ],
             id="live-table",
         )
-        yield Label("", id="live-detail", classes="detail", markup=False)
+        yield DataLabel("", id="live-detail", classes="detail")
 
     def tab_built(self) -> None:
         self.set_interval(TICK_SECONDS, self.tick)

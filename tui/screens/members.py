@@ -39,6 +39,7 @@ from tui.keys import Key
 from tui.labels import BOOKING_STATUS, ROLE, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
 from tui.widgets.paged_table import PagedTable
 
@@ -118,8 +119,8 @@ class MembersPane(HotlinePane):
             ],
             id="members-table",
         )
-        yield Label("", id="members-detail", classes="detail", markup=False)
-        yield Label("邀请记录", id="bookings-title", classes="section-title", markup=False)
+        yield DataLabel("", id="members-detail", classes="detail")
+        yield DataLabel("邀请记录", id="bookings-title", classes="section-title")
         yield DeskTable(
             [
                 Col("期号", keep=True),
@@ -130,7 +131,7 @@ class MembersPane(HotlinePane):
             ],
             id="bookings-table",
         )
-        yield Label("", id="bookings-detail", classes="detail", markup=False)
+        yield DataLabel("", id="bookings-detail", classes="detail")
 
     @property
     def table(self) -> PagedTable:

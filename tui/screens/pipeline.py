@@ -34,6 +34,7 @@ from tui.keys import Key
 from tui.labels import JOB_KIND, JOB_STATUS, label
 from tui.messages import JobFinished, JobProgress, JobStarted, RunEnded
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
 
 JOB_ROWS = 500
@@ -138,7 +139,7 @@ class PipelinePane(HotlinePane):
         self.stop = threading.Event()
 
     def compose_tab(self) -> ComposeResult:
-        yield Label("空闲", id="pipeline-summary", classes="search-summary", markup=False)
+        yield DataLabel("空闲", id="pipeline-summary", classes="search-summary")
         yield Vertical(id="job-progress")
         yield DeskTable(
             [
@@ -153,7 +154,7 @@ class PipelinePane(HotlinePane):
             ],
             id="jobs-table",
         )
-        yield Label("", id="jobs-detail", classes="detail", markup=False)
+        yield DataLabel("", id="jobs-detail", classes="detail")
 
     def on_unmount(self) -> None:
         self.stop.set()  # a running job goes back to the queue at its next beat
@@ -241,7 +242,7 @@ class PipelinePane(HotlinePane):
 
     def on_job_started(self, message: JobStarted) -> None:
         bar = ProgressBar(total=1.0, show_eta=False, id=f"job-bar-{message.job_id}")
-        row = Horizontal(Label(message.label, markup=False), bar, classes="job-bar")
+        row = Horizontal(DataLabel(message.label), bar, classes="job-bar")
         row.id = f"job-row-{message.job_id}"
         self.query_one("#job-progress", Vertical).mount(row)
         self._set_cell(message.job_id, STATUS_COLUMN, label(JOB_STATUS, "running"))

@@ -22,6 +22,7 @@ from tui.changes import describe, failure_line
 from tui.keys import Key
 from tui.messages import FeedsChecked
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class PublishPane(HotlinePane):
         self.rows: list[FeedRow] = []
 
     def compose_tab(self) -> ComposeResult:
-        yield Label("", id="feeds-where", classes="feeds-where", markup=False)
+        yield DataLabel("", id="feeds-where", classes="feeds-where")
         yield DeskTable(
             [
                 Col("平台"),
@@ -115,7 +116,7 @@ class PublishPane(HotlinePane):
             ],
             id="feeds-table",
         )
-        yield Label("", id="feed-problems", markup=False)
+        yield DataLabel("", id="feed-problems")
 
     def tab_built(self) -> None:
         settings = self.station.settings.feeds

@@ -35,6 +35,7 @@ from tui.keys import Key
 from tui.labels import ALL, CHANNEL, QUESTION_STATUS, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
@@ -120,7 +121,7 @@ class QuestionsPane(HotlinePane):
             ],
             id="questions-table",
         )
-        yield Label("", id="questions-detail", classes="detail", markup=False)
+        yield DataLabel("", id="questions-detail", classes="detail")
 
     @property
     def table(self) -> PagedTable:

@@ -30,6 +30,7 @@ from tui.keys import Key
 from tui.labels import ALL, BOOKING_STATUS, EPISODE_STATUS, ROLE, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
@@ -99,7 +100,7 @@ class SchedulePane(HotlinePane):
             ],
             id="schedule-table",
         )
-        yield Label("", id="schedule-detail", classes="detail", markup=False)
+        yield DataLabel("", id="schedule-detail", classes="detail")
 
     @property
     def table(self) -> PagedTable:

@@ -28,6 +28,7 @@ from tui.messages import SearchDone
 from tui.screens.base import HotlinePane
 from tui.screens.transcript import HIT_STYLE, TranscriptScreen
 from tui.shown import one_line
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
 from tui.widgets.paged_table import FIRST_DRAW
 
@@ -81,7 +82,7 @@ class SearchPane(HotlinePane):
             id="search-input",
             classes="filter",
         )
-        yield Label("", id="search-summary", classes="search-summary", markup=False)
+        yield DataLabel("", id="search-summary", classes="search-summary")
         yield DeskTable(
             [
                 Col("期号", keep=True),

@@ -24,6 +24,7 @@ from transcripts.snippets import match_spans
 from tui.changes import describe, failure_line
 from tui.keys import Key
 from tui.shown import lines as shown_lines
+from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
 
 HIT_STYLE = "bold black on yellow"
@@ -63,7 +64,7 @@ class TranscriptScreen(Screen[None]):
         self.window: TranscriptWindow | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label("读取中…", id="transcript-title", classes="section-title", markup=False)
+        yield DataLabel("读取中…", id="transcript-title", classes="section-title")
         yield DeskTable(
             [Col("时间", keep=True), Col("内容", wrap=True)],
             id="transcript-table",

@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label
 
 from tui.shown import one_line
+from tui.widgets.data_label import DataLabel
 
 
 class StatusBar(Horizontal):
@@ -27,8 +28,8 @@ class StatusBar(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        yield Label(" ", id="status-message", markup=False)
-        yield Label("", id="status-count", markup=False)
+        yield DataLabel(" ", id="status-message")
+        yield DataLabel("", id="status-count")
 
     @property
     def message(self) -> str:
