@@ -38,6 +38,7 @@ from hotline.timeutil import utcnow
 from tui.changes import failure_line
 from tui.collector import CollectorPause
 from tui.commands import HotlineCommands
+from tui.guard import Guarded
 from tui.keys import Key
 from tui.messages import ChangeDone, ChangeRefused, PageLoaded
 from tui.screens.base import HotlinePane
@@ -75,7 +76,7 @@ def pane_classes(paths: tuple[str, ...] = PANES) -> list[type[HotlinePane]]:
     return classes
 
 
-class HotlineApp(App[None]):
+class HotlineApp(Guarded, App[None]):
     """政协热线 producers' desk."""
 
     CSS_PATH = "app.tcss"
@@ -239,24 +240,30 @@ class HotlineApp(App[None]):
         self.report(message.text, error=True)
         if message.error is not None and not isinstance(message.error, HotlineError):
             # Not a refusal but a failure (already logged): a toast too, it names the log.
+            self.failures.append(message.error)
             self.notify(message.text, title="出错了", severity="error", markup=False, timeout=15)
 
     # ------------------------------------------------------------ what must never end the desk
 
+    def failed(self, exc: BaseException, *, context: str = "desk") -> None:
+        """An unexpected exception: log its traceback, name the log in a toast and the
+        status bar, and carry on."""
+        self.failures.append(exc)
+        line = failure_line(exc, root=self.station.root, context=context)
+        self.report(line, error=True)
+        self.notify(line, title="出错了", severity="error", markup=False, timeout=15)
+
     def _handle_exception(self, error: Exception) -> None:
-        # Textual's own handler ends the app on any exception in a handler, a screen or a
-        # worker. The desk logs it, says where, and goes on: one broken action must not
-        # close a producer's desk minutes before air. Before the desk is up there is no
-        # desk to go on with: Textual's handler then ends it with the traceback.
+        # Textual's own handler ends the app on an exception in a worker or a timer (the
+        # desk's widgets catch their handlers' own: tui.guard). The desk logs it, says
+        # where, and goes on: one broken action must not close a producer's desk minutes
+        # before air. Before the desk is up there is no desk to go on with.
         cause = error.error if isinstance(error, WorkerFailed) else error
         if not self.is_running or self._exit_renderables or not self.screen_stack:
             super()._handle_exception(error)
             return
-        self.failures.append(cause)
-        line = failure_line(cause, root=self.station.root, context="desk")
         try:
-            self.report(line, error=True)
-            self.notify(line, title="出错了", severity="error", markup=False, timeout=15)
+            self.failed(cause)
         except Exception:  # the screen itself is broken: Textual's handler, then
             super()._handle_exception(error)
 

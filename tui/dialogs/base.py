@@ -19,12 +19,13 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from tui.guard import Guarded
 from tui.widgets.data_label import DataLabel
 
 T = TypeVar("T")
 
 
-class DeskDialog(ModalScreen[T], Generic[T]):
+class DeskDialog(Guarded, ModalScreen[T], Generic[T]):
     """A modal dialog: ``compose_body`` and ``compose_buttons`` fill it; Esc closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "关闭")]

@@ -34,6 +34,7 @@ from hotline.errors import HotlineError, NeedsConfirmation
 from hotline.station import Station
 from tui.changes import Change, Form, Outcome, describe, failure_line
 from tui.dialogs.confirm import ConfirmDialog
+from tui.guard import Guarded
 from tui.messages import ChangeDone, ChangeRefused, PageLoaded
 from tui.widgets.paged_table import PagedTable
 
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 NOT_DONE = "未执行：选择了“否”"
 
 
-class HotlinePane(TabPane):
+class HotlinePane(Guarded, TabPane):
     """A tab of the producers' desk. Subclasses set ``LABEL``, ``PANE_ID`` and ``BINDINGS``."""
 
     LABEL: ClassVar[str] = ""

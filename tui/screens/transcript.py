@@ -22,6 +22,7 @@ from hotline.timeutil import format_offset, local_text
 from transcripts.around import Line, TranscriptWindow, transcript_window
 from transcripts.snippets import match_spans
 from tui.changes import describe, failure_line
+from tui.guard import Guarded
 from tui.keys import Key
 from tui.shown import lines as shown_lines
 from tui.widgets.data_label import DataLabel
@@ -49,7 +50,7 @@ def line_text(line: Line, terms: list[str]) -> Text:
     return highlighted(line.heard or line.text, terms, matched_in=line.text)
 
 
-class TranscriptScreen(Screen[None]):
+class TranscriptScreen(Guarded, Screen[None]):
     """The transcript around one segment."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

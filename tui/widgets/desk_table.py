@@ -29,6 +29,7 @@ from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.widgets._data_table import RowRenderables
 
+from tui.guard import Guarded
 from tui.keys import Key
 from tui.shown import lines, one_line
 from tui.widgets.steady_table import SteadyTable
@@ -103,7 +104,7 @@ def fit_widths(cols: Sequence[Col], contents: Sequence[int], room: int) -> list[
     return shrink(naturals, floors, room)
 
 
-class DeskTable(SteadyTable):
+class DeskTable(Guarded, SteadyTable):
     """A row-cursor table of plain-text cells whose columns fit its width."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
