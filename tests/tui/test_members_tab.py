@@ -23,7 +23,7 @@ def members(app: HotlineApp) -> PagedTable:
 
 
 def footer_keys(app: HotlineApp) -> set[str]:
-    return {key.key for key in app.query("FooterKey")}
+    return {key.key for key in app.query("FooterKey") if key.display}
 
 
 def booking_rows(app: HotlineApp) -> list[list[object]]:

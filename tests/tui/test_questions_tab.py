@@ -20,7 +20,7 @@ def table(app: HotlineApp) -> PagedTable:
 
 
 def footer_keys(app: HotlineApp) -> set[str]:
-    return {key.key for key in app.query("FooterKey")}
+    return {key.key for key in app.query("FooterKey") if key.display}
 
 
 def keys(app: HotlineApp) -> list[str]:

@@ -23,6 +23,9 @@ from tui.guard import Guarded
 from tui.widgets.data_label import DataLabel
 
 T = TypeVar("T")
+FIXED_ROWS = 6
+"""Rows around a dialog's body: footer, border (2), a one-line title, the buttons and the
+margin above them. ``fit_body`` measures them once drawn (a long title wraps)."""
 
 
 class DeskDialog(Guarded, ModalScreen[T], Generic[T]):
@@ -45,6 +48,8 @@ class DeskDialog(Guarded, ModalScreen[T], Generic[T]):
                 classes="dialog-body", id="dialog-body"
             )
             body.can_focus = False  # the keyboard goes to the first field, not the scroller
+            if not self.DIALOG_CLASSES:  # its height for a one-line title, in the first frame
+                body.styles.max_height = max(self.app.size.height - FIXED_ROWS, 3)
             with body:
                 yield from self.compose_body()
             buttons = list(self.compose_buttons())

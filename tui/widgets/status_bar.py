@@ -8,12 +8,16 @@ second or third line rather than being cut.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
 from tui.shown import one_line
 from tui.widgets.data_label import DataLabel
+
+MAX_ROWS = 3
+"""Lines a long message may wrap to."""
 
 
 class StatusBar(Horizontal):
@@ -26,6 +30,11 @@ class StatusBar(Horizontal):
     StatusBar #status-message.-done { color: $text-success; }
     StatusBar #status-count { width: 26; height: 1; text-align: right; color: $text-muted; }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows = 1
+        """Lines the message took when last laid out."""
 
     def compose(self) -> ComposeResult:
         yield DataLabel(" ", id="status-message")
@@ -41,7 +50,13 @@ class StatusBar(Horizontal):
 
     def say(self, text: str, *, error: bool = False) -> None:
         label = self.query_one("#status-message", Label)
-        label.update(one_line(text) or " ")
+        shown = one_line(text) or " "
+        # A message as tall as the last one redraws the bar alone; only a change in the
+        # number of lines it wraps to lays the screen out again.
+        width = max(label.size.width, 1)
+        rows = min(-(-cell_len(shown) // width), MAX_ROWS)
+        label.update(shown, layout=rows != self._rows)
+        self._rows = rows
         label.set_class(error, "-error")
         label.set_class(not error and bool(text), "-done")
 
