@@ -124,6 +124,7 @@ class DeskTable(Guarded, SteadyTable):
         super().__init__(**kwargs)
         self.cols = list(columns)
         self._fitted_for: tuple[int, tuple[int, ...]] | None = None
+        self._shown_height = 0
 
     def on_mount(self) -> None:
         for col in self.cols:
@@ -170,6 +171,10 @@ class DeskTable(Guarded, SteadyTable):
     def _on_resize(self, event: events.Resize) -> None:
         # (Textual calls each class's handler in turn: SteadyTable's runs after this one.)
         self.fit_columns()
+        if self.row_count and event.size.height != self._shown_height:
+            # Shorter now (the lines under it grew): keep the cursor's row in sight.
+            self.call_after_refresh(self._scroll_cursor_into_view)
+        self._shown_height = event.size.height
 
     def fit_columns(self) -> None:
         """Set each column's width for the table's width (nothing while it has none)."""
