@@ -233,15 +233,22 @@ class HotlineApp(Guarded, App[None]):
         if self.status_bar is not None and (pane is None or pane is self.active_pane):
             self.status_bar.count(text)
 
-    def on_change_done(self, message: ChangeDone) -> None:
-        self.report(message.text)
-
-    def on_change_refused(self, message: ChangeRefused) -> None:
+    def outcome(self, message: ChangeDone | ChangeRefused) -> None:
+        """Say what a change did, or why it was refused (a failure gets a toast as well)."""
+        if isinstance(message, ChangeDone):
+            self.report(message.text)
+            return
         self.report(message.text, error=True)
         if message.error is not None and not isinstance(message.error, HotlineError):
             # Not a refusal but a failure (already logged): a toast too, it names the log.
             self.failures.append(message.error)
             self.notify(message.text, title="出错了", severity="error", markup=False, timeout=15)
+
+    def on_change_done(self, message: ChangeDone) -> None:
+        self.outcome(message)  # from a widget that is not a tab (the tabs say it themselves)
+
+    def on_change_refused(self, message: ChangeRefused) -> None:
+        self.outcome(message)
 
     # ------------------------------------------------------------ what must never end the desk
 

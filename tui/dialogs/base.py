@@ -56,7 +56,7 @@ class DeskDialog(Guarded, ModalScreen[T], Generic[T]):
             if buttons:
                 with Horizontal(classes="dialog-buttons", id="dialog-buttons"):
                     yield from buttons
-        yield Footer()
+        yield Footer(compact=True)  # (its keys are compact already: no restyle to undo it)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.fit_body)

@@ -90,9 +90,6 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
                 valid_empty=spec.check is None,
                 compact=True,
             )
-            error = DataLabel("", id=f"error-{spec.name}", classes="field-error")
-            error.display = False
-            yield error
         yield from self.compose_extra()
         if self.warning:
             yield DataLabel(self.warning, id="form-warning", classes="dialog-warning")
@@ -113,14 +110,24 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
         return {spec.name: self.input(spec.name).value for spec in self.fields}
 
     def show_error(self, name: str, text: str) -> None:
-        label = self.query_one(f"#error-{name}", Label)
-        label.update(text)
-        label.display = bool(text)  # no blank line under a field that is fine
-        self.input(name).set_class(bool(text), "-invalid")
+        field = self.input(name)
+        found = self.query(f"#error-{name}")
+        if found:
+            label = found.first(Label)
+            label.update(text)
+            label.display = bool(text)  # no blank line under a field that is fine
+        elif text:  # made when first needed: a form opens with one widget fewer per field
+            field.parent.mount(
+                DataLabel(text, id=f"error-{name}", classes="field-error"), after=field
+            )
+        if field.has_class("-invalid") != bool(text):
+            field.set_class(bool(text), "-invalid")
 
     def show_form_error(self, text: str) -> None:
-        self.query_one("#form-error", Label).update(text)
-        self.call_after_refresh(self.fit_body)  # a long reason may take a second line
+        label = self.query_one("#form-error", Label)
+        if str(label.content) != text:
+            label.update(text)
+            self.call_after_refresh(self.fit_body)  # a long reason may take a second line
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -157,12 +164,16 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
     def action_submit(self) -> None:
         if self.saving:
             return  # the last save's outcome is on its way
+        # The checks themselves, not Input.validate: that restyles every field it passes.
         first_bad: Input | None = None
         for spec in self.fields:
+            if spec.check is None:
+                continue
             field_input = self.input(spec.name)
-            result = field_input.validate(field_input.value)
-            if result is not None and not result.is_valid:
-                self.show_error(spec.name, _failures(result.failure_descriptions))
+            try:
+                spec.check(field_input.value)
+            except HotlineError as exc:
+                self.show_error(spec.name, exc.for_desk)
                 first_bad = first_bad or field_input
         if first_bad is not None:
             first_bad.focus()

@@ -264,18 +264,23 @@ class HotlinePane(Guarded, TabPane):
         self.run_worker(run, thread=True, group="read")
 
     def on_change_done(self, message: ChangeDone) -> None:
+        # Said here, not when the message has bubbled up to the app: the status line and
+        # the closing form then reach the screen in the same frame.
+        message.stop()
+        self.hotline.outcome(message)
         change = message.change
         if isinstance(change, Change) and change.form is not None:
             change.form.saved()
-        self.reload(message.select)  # the message bubbles on to the app's status bar
+        self.reload(message.select)
 
     def on_change_refused(self, message: ChangeRefused) -> None:
+        message.stop()
         change, error = message.change, message.error
         if not isinstance(change, Change):
-            return  # a read: the app's status bar says why
+            self.hotline.outcome(message)  # a read
+            return
         if isinstance(error, NeedsConfirmation) and change.confirmable and not change.confirmed:
-            message.stop()  # a question, not a refusal
-            form = change.form
+            form = change.form  # a question, not a refusal
 
             def declined() -> None:
                 if form is not None:
@@ -283,6 +288,7 @@ class HotlinePane(Guarded, TabPane):
 
             self.confirm(error.for_desk, lambda: self.run_change(change.approved()), declined)
             return
+        self.hotline.outcome(message)
         if change.form is not None:
             change.form.refused(error, message.text)
 
