@@ -11,10 +11,12 @@ never on the ordinary command path (it would cost every command its import time)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -25,7 +27,7 @@ from hotline.errors import DatabaseUnavailable, SchemaError
 
 # Every revision this version knows, oldest first; the last is the head. A test
 # checks this against the migration scripts.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0010")
 SCHEMA_HEAD = KNOWN_REVISIONS[-1]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -64,6 +66,16 @@ def normalise_url(url: str) -> str:
         f"database URL scheme {scheme!r} is not supported: use postgresql://USER@HOST/DB "
         "(or unset HOTLINE_DATABASE_URL to use the station's own hotline.db)"
     )
+
+
+def display_url(url: str) -> str:
+    """A database URL as a user may see it: without its password."""
+    parsed = sa.make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or url
+    if parsed.drivername == POSTGRES_DRIVER:
+        parsed = parsed.set(drivername="postgresql")  # as users write it
+    return unquote(parsed.render_as_string(hide_password=True))
 
 
 def sqlite_path(engine: Engine) -> Path | None:
@@ -173,8 +185,15 @@ def check_schema(engine: Engine, where: str) -> None:
     raise SchemaError(f"{where}: the database is at schema {revision}; run `hotline db upgrade`")
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the shipped migrations up to ``revision``."""
+def upgrade(
+    engine: Engine, revision: str = "head", *, then: Callable[[Connection], None] | None = None
+) -> None:
+    """Apply the shipped migrations up to ``revision``, then ``then(connection)``, in one
+    transaction (both databases roll DDL back): a failure leaves the database as it was.
+
+    On PostgreSQL the change triggers (``hotline.changes``) are (re)installed on every
+    table, so tables that later migrations add notify open desks too.
+    """
     from alembic import command
     from alembic.config import Config
 
@@ -186,6 +205,33 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with writer(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if not is_sqlite(engine) and revision == "head":
+            from hotline import changes
+
+            changes.install_triggers(connection)
+        if then is not None:
+            then(connection)
+
+
+@dataclass(frozen=True)
+class StationRow:
+    """What a database says of the station it belongs to."""
+
+    id: str
+    moved_to: str
+
+
+def station_row(engine: Engine) -> StationRow | None:
+    """The station recorded in the database (None before one is recorded)."""
+    with engine.execution_options(**{WRITE_OPTION: False}).connect() as conn:
+        row = conn.execute(sa.text("SELECT id, moved_to FROM station")).first()
+    return StationRow(row[0], row[1]) if row is not None else None
+
+
+def table_names(engine: Engine) -> list[str]:
+    """The tables the database holds (PostgreSQL: in its default schema)."""
+    with engine.execution_options(**{WRITE_OPTION: False}).connect() as conn:
+        return sa.inspect(conn).get_table_names()
 
 
 @contextmanager

@@ -234,7 +234,7 @@ _PG_CONNECT = (
             r"server closed the connection|connection is bad|terminating connection"
         ),
         "cannot reach the PostgreSQL server of {db}: check that it is running and that "
-        "HOTLINE_DATABASE_URL names it",
+        "[database] url in hotline.toml (or HOTLINE_DATABASE_URL) names it",
     ),
 )
 

@@ -5,7 +5,12 @@ Which database a ``station`` uses:
 - ``HOTLINE_TEST_DB`` (``sqlite``, the default, or ``postgresql``) for every test, so the
   whole suite can run on PostgreSQL with one switch;
 - ``@pytest.mark.both_databases`` on a test runs it once on each, whatever the switch;
-- the ``pg_station`` fixture asks for PostgreSQL explicitly.
+- the ``pg_station`` fixture asks for PostgreSQL explicitly;
+- ``@pytest.mark.sqlite_only`` marks a test about SQLite by nature (WAL, query plans, the
+  file on disk): the PostgreSQL pass skips it, saying so.
+
+``.ci/run`` runs the suite twice, once per value of ``HOTLINE_TEST_DB``. Every report of
+a failure names the database it ran on and the command that repeats it.
 
 A PostgreSQL station gets a new database on the server of ``tests/pg_server.py``
 (``HOTLINE_TEST_PG_URL``, or a throwaway server started for the session), dropped after
@@ -34,10 +39,57 @@ TEST_DB_ENV = "HOTLINE_TEST_DB"
 DATABASES = ("sqlite", "postgresql")
 
 
+def chosen_database() -> str:
+    """``HOTLINE_TEST_DB``, checked: ``sqlite`` (the default) or ``postgresql``."""
+    chosen = os.environ.get(TEST_DB_ENV, "sqlite").strip().lower() or "sqlite"
+    if chosen not in DATABASES:
+        raise pytest.UsageError(f"{TEST_DB_ENV}={chosen!r}: use one of {', '.join(DATABASES)}")
+    return chosen
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "both_databases: run the test on a SQLite and on a PostgreSQL station"
     )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): about SQLite by nature (WAL, query plans, the file); "
+        "skipped when HOTLINE_TEST_DB=postgresql",
+    )
+    chosen_database()  # a misspelt switch stops the run before any test
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"station database: {chosen_database()} ({TEST_DB_ENV})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if chosen_database() != "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else marker.kwargs.get("reason", "SQLite itself")
+            item.add_marker(
+                pytest.mark.skip(reason=f"SQLite by nature ({why}): the SQLite pass runs it")
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed:
+        # Which database the failing test's station was on, and how to run it again there.
+        funcargs = getattr(item, "funcargs", {})
+        used = funcargs.get("database") or chosen_database()
+        report.sections.append(
+            (
+                "station database",
+                f"this test ran on {used}; repeat it with: {TEST_DB_ENV}={chosen_database()} "
+                f".venv/bin/python -m pytest '{item.nodeid}'",
+            )
+        )
+    return report
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -50,10 +102,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def database() -> str:
     """The database a ``station`` uses: ``HOTLINE_TEST_DB``, else SQLite."""
-    chosen = os.environ.get(TEST_DB_ENV, "sqlite").strip().lower() or "sqlite"
-    if chosen not in DATABASES:
-        raise pytest.UsageError(f"{TEST_DB_ENV}={chosen!r}: use one of {', '.join(DATABASES)}")
-    return chosen
+    return chosen_database()
 
 
 @pytest.fixture(scope="session")
