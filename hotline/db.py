@@ -23,7 +23,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from hotline import privacy
 from hotline.errors import DatabaseUnavailable, SchemaError
+
+privacy.install()  # before any session: contacts load only for users who may read them
 
 # Every revision this version knows, oldest first; the last is the head. A test
 # checks this against the migration scripts.

@@ -61,8 +61,8 @@ def _time(*, nullable: bool = True, index: bool = False) -> Any:
 
 
 PRIVATE = {"private": True}
-"""Column ``info`` of a private column (a contact): the ORM loads it only when it is read
-(``defer_private_columns``), and ``hotline db grant`` keeps staff and workers from it."""
+"""Column ``info`` of a private column (a contact): the ORM loads it only for a database
+user who may read it (``hotline.privacy``); ``hotline db grant`` keeps staff from it."""
 
 
 def _private(max_length: int) -> Any:
@@ -372,20 +372,5 @@ class SearchBitmap(_Table, table=True):
 
 
 def private_columns(table: sa.Table) -> list[sa.Column]:
-    """The columns of ``table`` marked private."""
+    """The columns of ``table`` marked private (``PRIVATE``; see ``hotline.privacy``)."""
     return [column for column in table.columns if column.info.get("private")]
-
-
-def defer_private_columns() -> None:
-    """Make every private column a deferred ORM attribute.
-
-    An entity query (``select(Question)``) then leaves contacts out of its SELECT and loads
-    one only when code reads it, so staff, whose database role may not read those columns,
-    can list members and questions; code that shows a contact asks for it.
-    """
-    for mapper in SQLModel._sa_registry.mappers:
-        for column in private_columns(mapper.local_table):
-            mapper.add_property(column.key, sa.orm.deferred(column))
-
-
-defer_private_columns()

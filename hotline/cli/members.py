@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import members as domain
+from hotline import privacy
 from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.models import Member
 from hotline.text import mask_contact
@@ -88,6 +89,8 @@ def list_(
     """List members with how often each has appeared."""
     station = station_from(ctx)
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         found = domain.list_members(session=session, search=search, sector=sector, active=active)
     if as_json:
         emit_json(
@@ -124,6 +127,8 @@ def show(
     station = station_from(ctx)
     tz = station.tz
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         detail = domain.member_detail(session=session, member=member)
     m = detail.member
     if as_json:
@@ -138,7 +143,7 @@ def show(
             }
         )
         return
-    contact = m.contact if include_private else mask_contact(m.contact)
+    contact = m.contact if include_private else mask_contact(privacy.shown(m, "contact"))
     echo(f"#{m.id} {m.name}  {m.sector} · {m.level}{'' if m.active else ' · 离任'}")
     for label, value in (("单位", m.affiliation), ("区", m.district), ("联系方式", contact)):
         if value:

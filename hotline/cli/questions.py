@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from episodes import questions as domain
+from hotline import privacy
 from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.models import Channel, Question
 from hotline.text import mask_contact
@@ -101,6 +102,8 @@ def list_(
     """List questions, newest first (listener contact masked)."""
     station = station_from(ctx)
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         views = domain.list_questions(
             session=session,
             status=status,
@@ -126,7 +129,7 @@ def list_(
                 v.question.status,
                 v.episode_number or "",
                 v.question.listener_name,
-                mask_contact(v.question.listener_contact),
+                mask_contact(privacy.shown(v.question, "listener_contact")),
                 v.question.topic,
                 " ".join(v.question.text.split()),
             ]
@@ -146,12 +149,18 @@ def show(
     """Show one question in full (contact masked unless --include-private)."""
     station = station_from(ctx)
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         view = domain.question_view(session=session, question=question)
     if as_json:
         emit_json(question_json(view, station.tz, include_private=include_private))
         return
     q = view.question
-    contact = q.listener_contact if include_private else mask_contact(q.listener_contact)
+    contact = (
+        q.listener_contact
+        if include_private
+        else mask_contact(privacy.shown(q, "listener_contact"))
+    )
     member = view.member
     lines = [
         ("question", str(q.id)),
