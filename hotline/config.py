@@ -231,10 +231,10 @@ def without_password(url: str) -> str:
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")
         netloc = f"{userinfo.partition(':')[0]}@{host}"
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"],
-        safe="/",
-    )
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = parts.query
+    if any(key.lower() == "password" for key, _ in pairs):
+        query = urlencode([(k, v) for k, v in pairs if k.lower() != "password"], safe="/")
     return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 

@@ -80,13 +80,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.failed:
         # Which database the failing test's station was on, and how to run it again there.
-        funcargs = getattr(item, "funcargs", {})
-        used = funcargs.get("database") or chosen_database()
+        used = getattr(item, "funcargs", {}).get("database")
+        ran = f"its station was on {used}" if used else "it asked for no `station` fixture"
         report.sections.append(
             (
                 "station database",
-                f"this test ran on {used}; repeat it with: {TEST_DB_ENV}={chosen_database()} "
-                f".venv/bin/python -m pytest '{item.nodeid}'",
+                f"{TEST_DB_ENV}={chosen_database()}; {ran}. Again: {TEST_DB_ENV}="
+                f"{chosen_database()} .venv/bin/python -m pytest '{item.nodeid}'",
             )
         )
     return report
@@ -150,6 +150,14 @@ def pg_station(
 ) -> Station:
     """An empty station on a fresh PostgreSQL database (dropped after the test)."""
     return _make_station("postgresql", tmp_path / "pg-station", monkeypatch, request)
+
+
+@pytest.fixture
+def sqlite_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Station:
+    """An empty embedded station (its own hotline.db), whatever ``HOTLINE_TEST_DB`` says."""
+    return _make_station("sqlite", tmp_path / "sqlite-station", monkeypatch, request)
 
 
 @dataclass
