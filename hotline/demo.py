@@ -12,7 +12,6 @@ over the blackout calendar of ``hotline.demo_data``, then 52 episodes are schedu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
@@ -22,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, SQLModel, func, select
 
-from hotline import db
-from hotline.config import Settings, save_settings
+from hotline import db, identity
+from hotline.config import Settings, load_settings, save_settings
 from hotline.demo_data import blackout_calendar
 from hotline.demo_publish import make_demo_cover
 from hotline.demo_questions import add_questions
@@ -48,7 +47,15 @@ from hotline.models import (
     Question,
     QuestionStatus,
 )
-from hotline.station import DATABASE_FILE, Station, init_station, is_station, open_station
+from hotline.station import (
+    DATABASE_FILE,
+    SETTINGS_FILE,
+    Station,
+    database_url,
+    init_station,
+    is_station,
+    open_station,
+)
 from hotline.timeutil import local_iso, zone
 
 MARKER_FILE = ".hotline-demo"
@@ -140,19 +147,21 @@ def _has_episodes(station: Station) -> bool:
 
 def _reset_station(root: Path, settings: Settings) -> Station:
     """Replace the demo's database with an empty one: only files inside ``root`` go."""
-    station = Station(
-        root=root, settings=settings, database_url=os.environ.get("HOTLINE_DATABASE_URL")
-    )
+    # The folder keeps its identity and the database it names.
+    kept = load_settings(root / SETTINGS_FILE)
+    settings.station, settings.database = kept.station, kept.database
+    station = Station(root=root, settings=settings, database_url=database_url(settings))
     if station.database_url is None:
         for name in (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
             (root / name).unlink(missing_ok=True)
-        db.upgrade(station.engine)
+        identity.create(station)
     else:
         # A server database is not ours to drop: empty its tables instead.
         db.upgrade(station.engine)
         with station.session() as session:
             for table in reversed(SQLModel.metadata.sorted_tables):
-                session.execute(table.delete())
+                if table.name != "station":  # which station this is stays recorded
+                    session.execute(table.delete())
     save_settings(settings, station.settings_path)
     _write_marker(root)
     return station

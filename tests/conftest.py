@@ -80,7 +80,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.failed:
         # Which database the failing test's station was on, and how to run it again there.
-        used = getattr(item, "funcargs", {}).get("database")
+        funcargs = getattr(item, "funcargs", {})
+        used = funcargs.get("database") or (
+            "postgresql"
+            if "pg_station" in funcargs
+            else "sqlite"
+            if "sqlite_station" in funcargs
+            else None
+        )
         ran = f"its station was on {used}" if used else "it asked for no `station` fixture"
         report.sections.append(
             (
