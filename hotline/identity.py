@@ -8,8 +8,8 @@ shared settings (every section but the folder's own ``[station]`` and ``[databas
 a folder attached with ``hotline init DIR --attach`` starts from them, and
 ``hotline db push-settings`` stores a folder's edited settings there for the next one.
 
-Stations from before ids (no ``[station] id``, no row) keep working on SQLite, where the
-database lives inside the folder; ``hotline db upgrade`` gives them an id.
+A folder from before ids (no ``[station] id``) claims no station and keeps working with
+the database it names; ``hotline db upgrade`` records the station and writes its id.
 """
 
 from __future__ import annotations
@@ -65,13 +65,7 @@ def check(station: Station) -> None:
             f"{row.moved_to}; set [database] url in hotline.toml to that URL"
         )
     if not folder:
-        if db.is_sqlite(station.engine):
-            return  # a station from before ids: its database is inside the folder
-        raise DatabaseUnavailable(
-            f"{station.root}: this folder has no station id, and {_database(station)} holds "
-            f"station {row.id}: attach a new folder with `hotline init DIR --attach "
-            "--database URL`"
-        )
+        return  # a folder from before ids claims no station (`hotline db upgrade` gives it one)
     if folder != row.id:
         raise _mismatch(station, row.id)
 
@@ -135,12 +129,6 @@ def claim(connection: Connection, station: Station) -> bool:
         if folder != row.id:
             raise _mismatch(station, row.id)
         return False
-    if connection.dialect.name != "sqlite":
-        raise DatabaseUnavailable(
-            f"{station.root}: this folder has no station id, and {_database(station)} holds "
-            f"station {row.id}: attach a new folder with `hotline init DIR --attach "
-            "--database URL`"
-        )
     station.settings.station.id = row.id
     return True
 
