@@ -12,7 +12,9 @@ privileges from scratch, so running it again with another kind moves the role ov
 
 Every table of the schema must appear in ``POLICY`` (a test checks), so a new table gets
 a decision rather than a silent default; tables the schema does not know (the job
-engine's on PostgreSQL) are for producers and workers only.
+engine's on PostgreSQL) are for producers and workers only. Producers also get every
+table a later ``hotline db upgrade`` adds (default privileges); staff and workers get
+new tables when ``grant`` runs again.
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ def statements(connection: Connection, role: str, kind: Kind) -> list[str]:
         # From scratch: a role moved from producer to staff must lose what it had.
         f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {who}",
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {who}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {who}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON SEQUENCES FROM {who}",
         f"GRANT CONNECT ON DATABASE {database} TO {who}",
         f"GRANT USAGE ON SCHEMA public TO {who}",
         f"GRANT SELECT ON alembic_version TO {who}",
@@ -114,6 +118,11 @@ def statements(connection: Connection, role: str, kind: Kind) -> list[str]:
         sql += [
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {who}",
             f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {who}",
+            # Tables a later upgrade adds (made by whoever runs this: the station's owner).
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE "
+            f"ON TABLES TO {who}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE "
+            f"ON SEQUENCES TO {who}",
         ]
         return sql
     for name, table in ours.items():

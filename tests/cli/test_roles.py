@@ -7,6 +7,9 @@ SQL: what the role may not touch, the server itself refuses.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -14,8 +17,10 @@ import pytest
 import sqlalchemy as sa
 from psycopg.errors import InsufficientPrivilege
 from station_data import fill, hotline
+from typer.testing import CliRunner
 
 from hotline import roles
+from hotline.cli import app
 from hotline.station import Station
 
 Login = Callable[[str], str]
@@ -163,3 +168,40 @@ def test_roles_on_an_embedded_station_are_refused_with_one_line(sqlite_station: 
     assert code == 1 and "PostgreSQL" in err and "SQLite" in err
     code, _, err = hotline("-s", sqlite_station.root, "db", "grant", "员工", "--as", "boss")
     assert code == 1 and "producer, staff or worker" in err
+
+
+def scram_matches(stored: str, password: str) -> bool:
+    """Whether PostgreSQL's SCRAM-SHA-256 verifier ``stored`` was made from ``password``
+    (RFC 5802: StoredKey = H(HMAC(PBKDF2(password, salt, i), "Client Key")))."""
+    method, rest = stored.split("$", 1)
+    iterations_salt, keys = rest.split("$")
+    iterations, salt = iterations_salt.split(":")
+    stored_key = keys.split(":")[0]
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), base64.b64decode(salt), int(iterations)
+    )
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    expected = base64.b64encode(hashlib.sha256(client_key).digest()).decode()
+    return method == "SCRAM-SHA-256" and expected == stored_key
+
+
+def test_a_password_is_asked_for_and_set(pg_station: Station) -> None:
+    role = f"热线_pw_{uuid.uuid4().hex[:6]}"
+    secret = "口令'%s\\"  # quotes, a placeholder and a backslash reach the server as typed
+    result = CliRunner().invoke(
+        app,
+        ["-s", str(pg_station.root), "db", "grant", role, "--as", "staff", "--password"],
+        input=f"{secret}\n{secret}\n",
+    )
+    try:
+        assert result.exit_code == 0, result.stderr
+        assert secret not in result.stdout
+        with pg_station.engine.connect() as conn:
+            stored = conn.execute(
+                sa.text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": role}
+            ).scalar()
+        assert stored is not None and scram_matches(stored, secret)
+    finally:
+        with pg_station.engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
