@@ -14,9 +14,11 @@ a failure names the database it ran on and the command that repeats it.
 
 A PostgreSQL station gets a new database on the server of ``tests/pg_server.py``
 (``HOTLINE_TEST_PG_URL``, or a throwaway server started for the session), dropped after
-the test; the station folder points at it through ``HOTLINE_DATABASE_URL``, so
-subprocesses started by the test use it too. Without a server such tests are skipped
-with the reason, except in CI (``CI`` set), where that fails the run.
+the test; the station folder names it in its ``hotline.toml`` (``[database] url``), so
+the CLI and subprocesses started by the test use it too. ``HOTLINE_DATABASE_URL`` is
+unset, so another station a test makes itself (``init_station``) is an embedded one.
+Without a server such tests are skipped with the reason, except in CI (``CI`` set),
+where that fails the run.
 """
 
 from __future__ import annotations
@@ -131,11 +133,13 @@ def _make_station(
 ) -> Station:
     monkeypatch.delenv("HOTLINE_STATION", raising=False)
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    url = None
     if database == "postgresql":
         url = pg_server.create_database(request.getfixturevalue("postgres_server"))
         request.addfinalizer(lambda: pg_server.drop_database(url))
-        monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
-    created, _ = init_station(root)
+    # The folder names its database in hotline.toml, so the CLI and subprocesses find it;
+    # a second station a test makes with init_station is a station of its own (SQLite).
+    created, _ = init_station(root, database=url)
     request.addfinalizer(created.engine.dispose)
     return created
 
