@@ -152,9 +152,11 @@ def _reset_station(root: Path, settings: Settings) -> Station:
     settings.station, settings.database = kept.station, kept.database
     station = Station(root=root, settings=settings, database_url=database_url(settings))
     if station.database_url is None:
+        created = identity.created_at(station)
+        station.engine.dispose()
         for name in (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
             (root / name).unlink(missing_ok=True)
-        identity.create(station)
+        identity.create(station, created=created)
     else:
         # A server database is not ours to drop: empty its tables instead.
         db.upgrade(station.engine)

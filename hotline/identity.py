@@ -15,6 +15,7 @@ the database it names; ``hotline db upgrade`` records the station and writes its
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -70,19 +71,29 @@ def check(station: Station) -> None:
         raise _mismatch(station, row.id)
 
 
-def _record(connection: Connection, station: Station) -> None:
+def _record(connection: Connection, station: Station, created_at: datetime | None = None) -> None:
     connection.execute(
         sa.insert(_station).values(
             id=station.settings.station.id,
             settings=dump_settings(station.settings, shared_only=True),
-            created_at=utcnow(),
+            created_at=created_at or utcnow(),
             moved_to="",
         )
     )
 
 
-def create(station: Station) -> None:
-    """Make ``station``'s database: schema and station row, on an empty database."""
+def created_at(station: Station) -> datetime | None:
+    """When the station's database recorded it (None when it cannot be read)."""
+    try:
+        with station.engine.connect() as conn:
+            return conn.execute(sa.select(_station.c.created_at)).scalar()
+    except (sa.exc.SQLAlchemyError, DatabaseUnavailable):
+        return None  # no database, a damaged one, or one from before station ids
+
+
+def create(station: Station, *, created: datetime | None = None) -> None:
+    """Make ``station``'s database: schema and station row, on an empty database
+    (``created``: when the station was first made, for a database made again)."""
     tables = db.table_names(station.engine)
     if tables:
         held = "a hotline station" if "station" in tables else f"{len(tables)} tables"
@@ -91,7 +102,7 @@ def create(station: Station) -> None:
             "`hotline init` an empty database, or add --attach to join the station it holds"
         )
     station.settings.station.id = station.settings.station.id or new_id()
-    db.upgrade(station.engine, then=lambda connection: _record(connection, station))
+    db.upgrade(station.engine, then=lambda connection: _record(connection, station, created))
 
 
 def adopt(station: Station) -> None:
