@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/hotline demo demo-station
 
+# HOTLINE_TEST_DB=postgresql runs the suite on PostgreSQL stations (tests/conftest.py);
+# PYTEST_ARGS adds options, e.g. PYTEST_ARGS="-n 2" for two workers (pytest-xdist).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from hotline.models import Member, Question, table_of
+from hotline.privacy import may_read_private
 
 UNTITLED_QUESTION = "听众提问"
 """A question's public title when a producer wrote none and it has no topic."""
@@ -157,8 +158,13 @@ def station_redactor(session: Session) -> Redactor:
     """A :class:`Redactor` that also knows every contact the station holds.
 
     Listeners' and members' contacts are read once (distinct values only); most are
-    phone numbers or e-mail addresses the patterns mask anyway.
+    phone numbers or e-mail addresses the patterns mask anyway. A database role that may
+    not read contacts gets the patterns alone.
     """
+    if not may_read_private(session.connection()):
+        # A database role kept from contacts (a worker publishing): the patterns still
+        # mask every phone number and address; the contacts themselves it cannot know.
+        return Redactor.with_contacts(())
     question, member = table_of(Question), table_of(Member)
     contacts = session.execute(
         sa.select(question.c.listener_contact)

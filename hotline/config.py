@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from hotline.errors import InvalidInput
 from hotline.files import write_atomic
@@ -194,13 +195,31 @@ class JobSettings:
 
 
 @dataclass
+class StationSettings:
+    id: str = ""
+    """This station's identity, recorded in its database too: a folder whose id is not its
+    database's is refused. Written by ``hotline init`` (or ``hotline db upgrade`` for a
+    station from before ids); never edit it."""
+
+
+@dataclass
 class DatabaseSettings:
+    url: str = ""
+    """The station's database on a server, ``postgresql://USER@HOST/DB``; empty for the
+    folder's own ``hotline.db``. Never a password: libpq reads it from ``PGPASSWORD`` or
+    ``~/.pgpass``; ``HOTLINE_DATABASE_URL`` (password allowed) overrides this."""
     busy_timeout_seconds: float = 10.0
     """How long a command waits for another one's lock before it gives up with one line."""
 
 
+FOLDER_SECTIONS = ("station", "database")
+"""Sections that belong to one folder (its identity, how it reaches the database); every
+other section is the station's and is what the database keeps for folders attaching."""
+
+
 @dataclass
 class Settings:
+    station: StationSettings = field(default_factory=StationSettings)
     show: ShowSettings = field(default_factory=ShowSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     bookings: BookingSettings = field(default_factory=BookingSettings)
@@ -246,6 +265,37 @@ class Settings:
             raise InvalidInput("referrals.remind_days must be 0 to 60")
         if not 0 <= self.feeds.max_drop_percent <= 100:
             raise InvalidInput("feeds.max_drop_percent must be between 0 and 100")
+        if url_has_password(self.database.url):
+            raise InvalidInput(
+                "[database] url holds a password: remove it from hotline.toml and give it in "
+                "PGPASSWORD or ~/.pgpass (or the whole URL in HOTLINE_DATABASE_URL)"
+            )
+
+
+def url_has_password(url: str) -> bool:
+    """Whether a database URL carries a password (``user:secret@host`` or ``?password=``)."""
+    parts = urlsplit(url)
+    try:
+        inline = parts.password
+    except ValueError:  # a malformed port: not ours to judge here
+        inline = None
+    return bool(inline) or any(
+        key.lower() == "password" for key, _ in parse_qsl(parts.query, keep_blank_values=True)
+    )
+
+
+def without_password(url: str) -> str:
+    """``url`` with any password removed (inline or as a query parameter)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}@{host}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = parts.query
+    if any(key.lower() == "password" for key, _ in pairs):
+        query = urlencode([(k, v) for k, v in pairs if k.lower() != "password"], safe="/")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
@@ -279,11 +329,22 @@ def load_settings(path: Path) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return parse_settings(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path}: not valid TOML: {exc}") from exc
-    settings = _build(Settings, data, str(path))
-    settings.validate()
+
+
+def parse_settings(text: str, where: str) -> Settings:
+    """Settings from TOML text (``where`` names it in errors), validated."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{where}: not valid TOML: {exc}") from exc
+    settings = _build(Settings, data, where)
+    try:
+        settings.validate()
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc}") from exc
     return settings
 
 
@@ -299,10 +360,16 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} to TOML")
 
 
-def dump_settings(settings: Settings) -> str:
-    """Settings as TOML text, one table per section."""
+def dump_settings(settings: Settings, *, shared_only: bool = False) -> str:
+    """Settings as TOML text, one table per section.
+
+    ``shared_only`` leaves out the folder's own sections (``FOLDER_SECTIONS``): what the
+    database keeps as the station's settings.
+    """
     lines = ["# 政协热线 Hotline station settings. Every key is optional.", ""]
     for name, section in asdict(settings).items():
+        if shared_only and name in FOLDER_SECTIONS:
+            continue
         lines.append(f"[{name}]")
         lines.extend(f"{key} = {_toml_value(value)}" for key, value in section.items())
         lines.append("")

@@ -12,23 +12,26 @@ never on the ordinary command path (it would cost every command its import time)
 from __future__ import annotations
 
 import contextlib
-import os
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from hotline import privacy
 from hotline.errors import DatabaseUnavailable, SchemaError
+
+privacy.install()  # before any session: contacts load only for users who may read them
 
 # Every revision this version knows, oldest first; the last is the head. A test
 # checks this against the migration scripts.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0007", "0009", "0006")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0007", "0009", "0006", "0010")
 SCHEMA_HEAD = KNOWN_REVISIONS[-1]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -67,6 +70,16 @@ def normalise_url(url: str) -> str:
         f"database URL scheme {scheme!r} is not supported: use postgresql://USER@HOST/DB "
         "(or unset HOTLINE_DATABASE_URL to use the station's own hotline.db)"
     )
+
+
+def display_url(url: str) -> str:
+    """A database URL as a user may see it: without its password."""
+    parsed = sa.make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or url
+    if parsed.drivername == POSTGRES_DRIVER:
+        parsed = parsed.set(drivername="postgresql")  # as users write it
+    return unquote(parsed.render_as_string(hide_password=True))
 
 
 def sqlite_path(engine: Engine) -> Path | None:
@@ -109,33 +122,31 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def _owner_only(url: str) -> None:
-    """Create the SQLite file readable by its owner only (it holds listeners' contacts).
-
-    SQLite gives its -wal and -shm files the database file's permissions, so they follow.
-    A file from before this rule is narrowed to the same.
+    """Narrow an existing SQLite file (and its -wal/-shm) to its owner: it holds listeners'
+    contacts. A file from before this rule gets the same. A missing file is not created
+    here: opening a station must never start an empty database (``_narrow_new_file``
+    covers a file SQLite creates on the first connection).
     """
     name = sa.engine.make_url(url).database
     if not name or name == ":memory:" or name.startswith("file:"):
         return
     path = Path(name)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            with contextlib.suppress(OSError):
-                if candidate.stat().st_mode & 0o077:
-                    candidate.chmod(0o600)
-        return
-    except OSError:
-        return  # a folder we cannot write: SQLite will say so when it opens
-    os.close(fd)
-    # A zero-byte file is what a damaged station looks like (``_refuse_empty_file``):
-    # the one we just made gets its header now, WAL mode included.
-    created = sqlite3.connect(path)
-    try:
-        created.execute("PRAGMA journal_mode=WAL")
-    finally:
-        created.close()
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+
+
+def _narrow_new_file(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite created the file with the umask's permissions; its -wal and -shm files take
+    # the database file's, so narrowing it before the first write covers all three.
+    row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+    name = row[2] if row else ""
+    if name:
+        with contextlib.suppress(OSError):
+            path = Path(name)
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
 
 
 def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
@@ -151,6 +162,7 @@ def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
             _owner_only(url)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "do_connect", _refuse_empty_file)
+            event.listen(engine, "connect", _narrow_new_file)
             event.listen(engine, "connect", _sqlite_connect(busy_ms))
             event.listen(engine, "begin", _sqlite_begin)
             return engine
@@ -207,8 +219,15 @@ def check_schema(engine: Engine, where: str) -> None:
     raise SchemaError(f"{where}: the database is at schema {revision}; run `hotline db upgrade`")
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the shipped migrations up to ``revision``."""
+def upgrade(
+    engine: Engine, revision: str = "head", *, then: Callable[[Connection], None] | None = None
+) -> None:
+    """Apply the shipped migrations up to ``revision``, then ``then(connection)``, in one
+    transaction (both databases roll DDL back): a failure leaves the database as it was.
+
+    On PostgreSQL the change triggers (``hotline.changes``) are (re)installed on every
+    table, so tables that later migrations add notify open desks too.
+    """
     from alembic import command
     from alembic.config import Config
 
@@ -220,6 +239,33 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with writer(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if not is_sqlite(engine) and revision == "head":
+            from hotline import changes
+
+            changes.install_triggers(connection)
+        if then is not None:
+            then(connection)
+
+
+@dataclass(frozen=True)
+class StationRow:
+    """What a database says of the station it belongs to."""
+
+    id: str
+    moved_to: str
+
+
+def station_row(engine: Engine) -> StationRow | None:
+    """The station recorded in the database (None before one is recorded)."""
+    with engine.execution_options(**{WRITE_OPTION: False}).connect() as conn:
+        row = conn.execute(sa.text("SELECT id, moved_to FROM station")).first()
+    return StationRow(row[0], row[1]) if row is not None else None
+
+
+def table_names(engine: Engine) -> list[str]:
+    """The tables the database holds (PostgreSQL: in its default schema)."""
+    with engine.execution_options(**{WRITE_OPTION: False}).connect() as conn:
+        return sa.inspect(conn).get_table_names()
 
 
 @contextmanager

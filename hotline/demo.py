@@ -12,7 +12,6 @@ over the blackout calendar of ``hotline.demo_data``, then 52 episodes are schedu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -23,8 +22,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
-from hotline import db
-from hotline.config import Settings, save_settings
+from hotline import db, identity
+from hotline.config import Settings, load_settings, save_settings
 from hotline.demo_data import blackout_calendar
 from hotline.demo_inbox import add_inbox
 from hotline.demo_publish import make_demo_cover
@@ -55,7 +54,15 @@ from hotline.models import (
     ReferralStatus,
     history_table,
 )
-from hotline.station import DATABASE_FILE, Station, init_station, is_station, open_station
+from hotline.station import (
+    DATABASE_FILE,
+    SETTINGS_FILE,
+    Station,
+    database_url,
+    init_station,
+    is_station,
+    open_station,
+)
 from hotline.timeutil import local_iso, zone
 
 MARKER_FILE = ".hotline-demo"
@@ -149,13 +156,16 @@ def _has_episodes(station: Station) -> bool:
 
 def _reset_station(root: Path, settings: Settings) -> Station:
     """Replace the demo's database with an empty one: only files inside ``root`` go."""
-    station = Station(
-        root=root, settings=settings, database_url=os.environ.get("HOTLINE_DATABASE_URL")
-    )
+    # The folder keeps its identity and the database it names.
+    kept = load_settings(root / SETTINGS_FILE)
+    settings.station, settings.database = kept.station, kept.database
+    station = Station(root=root, settings=settings, database_url=database_url(settings))
     if station.database_url is None:
+        created = identity.created_at(station)
+        station.engine.dispose()
         for name in (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
             (root / name).unlink(missing_ok=True)
-        db.upgrade(station.engine)
+        identity.create(station, created=created)
     else:
         # A server database is not ours to drop: empty its tables instead. The history
         # refuses DELETE (it is append-only); TRUNCATE is the owner's way to empty it.
@@ -164,7 +174,7 @@ def _reset_station(root: Path, settings: Settings) -> Station:
             for table in reversed(SQLModel.metadata.sorted_tables):
                 if table is history_table:
                     session.execute(sa.text(f"TRUNCATE {table.name}"))
-                else:
+                elif table.name != "station":  # which station this is stays recorded
                     session.execute(table.delete())
     save_settings(settings, station.settings_path)
     _write_marker(root)

@@ -111,8 +111,11 @@ def _set_aside(ctx: DemoContext, stretch: list[DemoEpisode]) -> bytes:
         guests = "、".join(name_of[m] for m in appeared.get(episode.id, []))
         air = local_text(episode.air_start, ctx.station.tz)
         writer.writerow([episode.number, air, titles[episode.id], episode.topic, guests])
-    ctx.session.execute(sa.delete(Booking).where(col(Booking.episode_id).in_(ids)))
-    ctx.session.execute(sa.delete(Episode).where(col(Episode.id).in_(ids)))
+    # Those episodes never were on this station (the register is how they arrive): taken
+    # out below the ORM, so the history records no deletion that did not happen.
+    connection = ctx.session.connection()
+    connection.execute(sa.delete(Booking).where(col(Booking.episode_id).in_(ids)))
+    connection.execute(sa.delete(Episode).where(col(Episode.id).in_(ids)))
     kept = {e.number for e in stretch}
     ctx.episodes = [e for e in ctx.episodes if e.number not in kept]
     for number in kept:

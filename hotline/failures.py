@@ -234,7 +234,7 @@ _PG_CONNECT = (
             r"server closed the connection|connection is bad|terminating connection"
         ),
         "cannot reach the PostgreSQL server of {db}: check that it is running and that "
-        "HOTLINE_DATABASE_URL names it",
+        "[database] url in hotline.toml (or HOTLINE_DATABASE_URL) names it",
     ),
 )
 
@@ -268,9 +268,12 @@ def _from_postgres(error: BaseException, where: Where) -> Failure | None:
         return Failure(
             "read-only", f"the PostgreSQL server of {db} is read-only: point hotline at the primary"
         )
-    if state == "42501":
+    if state == "42501":  # insufficient_privilege: a role without rights to what was asked
+        said = str(error).strip().splitlines()[0] if str(error).strip() else "permission denied"
         return Failure(
-            "permission", f"PostgreSQL denied this user a change in {db}: ask its admin for rights"
+            "permission",
+            f"PostgreSQL refused this user ({said}) in {db}: the role lacks the rights this "
+            "command needs; ask the station's admin (`hotline db grant ROLE --as …`)",
         )
     if type(error).__name__ == "OperationalError" or state.startswith("08"):
         text = str(error)

@@ -62,6 +62,15 @@ def _time(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
 
+PRIVATE = {"private": True}
+"""Column ``info`` of a private column (a contact): the ORM loads it only for a database
+user who may read it (``hotline.privacy``); ``hotline db grant`` keeps staff from it."""
+
+
+def _private(max_length: int) -> Any:
+    return Field(default="", max_length=max_length, sa_column_kwargs={"info": PRIVATE})
+
+
 class EpisodeStatus(StrEnum):
     planned = "planned"
     confirmed = "confirmed"
@@ -193,7 +202,7 @@ class Member(_Table, table=True):
     level: str = Field(default=Level.municipal, max_length=10)
     affiliation: str = Field(default="", max_length=200)
     district: str = Field(default="", max_length=50)
-    contact: str = Field(default="", max_length=200)  # private
+    contact: str = _private(200)
     active: bool = True
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
@@ -220,7 +229,7 @@ class Question(_Table, table=True):
     )
     channel: str = Field(max_length=20)
     listener_name: str = Field(default="", max_length=50)
-    listener_contact: str = Field(default="", max_length=200)  # private
+    listener_contact: str = _private(200)
     district: str = Field(default="", max_length=50)
     topic: str = Field(default="", max_length=100)
     public_title: str = Field(default="", max_length=100)
@@ -242,7 +251,7 @@ class Department(_Table, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True, index=True)
-    contact: str = Field(default="", max_length=200)  # private
+    contact: str = _private(200)
     note: str = Field(default="", max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
@@ -374,6 +383,20 @@ class Call(_Table, table=True):
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 
 
+class StationRecord(_Table, table=True):
+    """The station this database belongs to (one row; ``hotline.station`` keeps it)."""
+
+    __tablename__ = "station"
+
+    id: str = Field(primary_key=True, max_length=36)
+    """The station id, also in each attached folder's ``hotline.toml``."""
+    settings: str = ""
+    """The station's shared settings as TOML: what ``hotline init --attach`` gives a folder."""
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
+    moved_to: str = Field(default="", max_length=500)
+    """Set on an embedded database whose station ``hotline db copy`` moved to a server."""
+
+
 # --- Search index (transcripts/index.py keeps these in step with Segment) -------------------
 # An inverted index in plain tables, portable between SQLite and PostgreSQL (BLOB / bytea):
 # every single character and every overlapping character bigram of a segment's normalised
@@ -447,6 +470,11 @@ class SearchBitmap(_Table, table=True):
         primary_key=True, sa_type=sa.Integer, sa_column_kwargs={"autoincrement": False}
     )
     bits: bytes = Field(default=b"", sa_type=sa.LargeBinary)
+
+
+def private_columns(table: sa.Table) -> list[sa.Column]:
+    """The columns of ``table`` marked private (``PRIVATE``; see ``hotline.privacy``)."""
+    return [column for column in table.columns if column.info.get("private")]
 
 
 # Every ORM session of a process that loads the schema records changes of the tracked

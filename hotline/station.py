@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hotline import db
-from hotline.config import Settings, load_settings, save_settings
+from hotline import db, identity
+from hotline.config import Settings, load_settings, save_settings, without_password
 from hotline.errors import InvalidInput, StationNotFound
 from hotline.timeutil import zone
 
@@ -115,34 +116,74 @@ def find_station_root(explicit: Path | None = None, cwd: Path | None = None) -> 
     )
 
 
+DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
+
+
+def database_url(settings: Settings) -> str | None:
+    """The database a folder uses: ``HOTLINE_DATABASE_URL``, else ``[database] url``, else
+    None (the folder's own ``hotline.db``)."""
+    return os.environ.get(DATABASE_URL_ENV) or settings.database.url or None
+
+
 def open_station(root: Path, *, check: bool = True) -> Station:
-    """Open the station at ``root``, refusing a database whose schema does not match."""
+    """Open the station at ``root``, refusing a database whose schema does not match or
+    that belongs to another station (``check=False``: only for upgrades and repairs)."""
     settings = load_settings(root / SETTINGS_FILE)
-    station = Station(
-        root=root, settings=settings, database_url=os.environ.get("HOTLINE_DATABASE_URL")
-    )
+    station = Station(root=root, settings=settings, database_url=database_url(settings))
     if check:
         db.check_schema(station.engine, str(root))
+        identity.check(station)
     return station
 
 
-def init_station(root: Path, settings: Settings | None = None) -> tuple[Station, bool]:
+def init_station(
+    root: Path,
+    settings: Settings | None = None,
+    *,
+    database: str | None = None,
+    attach: bool = False,
+) -> tuple[Station, bool]:
     """Create the station folder, settings, database and archive; return (station, created).
 
-    An existing station is left untouched (``created`` is False).
+    ``database`` (else ``HOTLINE_DATABASE_URL``) puts the station on a server database,
+    which must be empty; ``attach`` instead joins the station that database already holds,
+    taking its id and settings. The URL is written to ``hotline.toml`` without its
+    password. An existing station is left untouched (``created`` is False).
     """
     if is_station(root):
+        if attach:
+            raise StationNotFound(
+                f"{root} is already a station: attach a new, empty folder instead"
+            )
         return open_station(root.resolve()), False
     if root.exists() and not root.is_dir():
         raise StationNotFound(f"{root} exists and is not a folder")
-    root.mkdir(parents=True, exist_ok=True)
+    url = database or os.environ.get(DATABASE_URL_ENV) or None
+    if attach and url is None:
+        raise InvalidInput("--attach needs the station's database: --database URL")
+    settings = settings or Settings()
+    if url is not None:
+        settings.database.url = without_password(url)
+    made_root = not root.exists()
+    if url is None:
+        root.mkdir(parents=True, exist_ok=True)  # the database file goes inside
+    station = Station(root=root.resolve(), settings=settings, database_url=url)
+    try:
+        if attach:
+            identity.adopt(station)
+        else:
+            identity.create(station)
+    except BaseException:
+        station.engine.dispose()
+        if made_root:  # a refused init leaves nothing behind
+            shutil.rmtree(root, ignore_errors=True)
+        raise
     for sub in ARCHIVE_DIRS:
         (root / sub).mkdir(parents=True, exist_ok=True)
-    station = Station(
-        root=root.resolve(),
-        settings=settings or Settings(),
-        database_url=os.environ.get("HOTLINE_DATABASE_URL"),
-    )
-    db.upgrade(station.engine)
     save_settings(station.settings, station.settings_path)
     return station, True
+
+
+def save_station_settings(station: Station) -> None:
+    """Write the station's settings to its ``hotline.toml``."""
+    save_settings(station.settings, station.settings_path)

@@ -5,13 +5,20 @@ Which database a ``station`` uses:
 - ``HOTLINE_TEST_DB`` (``sqlite``, the default, or ``postgresql``) for every test, so the
   whole suite can run on PostgreSQL with one switch;
 - ``@pytest.mark.both_databases`` on a test runs it once on each, whatever the switch;
-- the ``pg_station`` fixture asks for PostgreSQL explicitly.
+- the ``pg_station`` fixture asks for PostgreSQL explicitly;
+- ``@pytest.mark.sqlite_only`` marks a test about SQLite by nature (WAL, query plans, the
+  file on disk): the PostgreSQL pass skips it, saying so.
+
+``.ci/run`` runs the suite twice, once per value of ``HOTLINE_TEST_DB``. Every report of
+a failure names the database it ran on and the command that repeats it.
 
 A PostgreSQL station gets a new database on the server of ``tests/pg_server.py``
 (``HOTLINE_TEST_PG_URL``, or a throwaway server started for the session), dropped after
-the test; the station folder points at it through ``HOTLINE_DATABASE_URL``, so
-subprocesses started by the test use it too. Without a server such tests are skipped
-with the reason, except in CI (``CI`` set), where that fails the run.
+the test; the station folder names it in its ``hotline.toml`` (``[database] url``), so
+the CLI and subprocesses started by the test use it too. ``HOTLINE_DATABASE_URL`` is
+unset, so another station a test makes itself (``init_station``) is an embedded one.
+Without a server such tests are skipped with the reason, except in CI (``CI`` set),
+where that fails the run.
 """
 
 from __future__ import annotations
@@ -34,10 +41,64 @@ TEST_DB_ENV = "HOTLINE_TEST_DB"
 DATABASES = ("sqlite", "postgresql")
 
 
+def chosen_database() -> str:
+    """``HOTLINE_TEST_DB``, checked: ``sqlite`` (the default) or ``postgresql``."""
+    chosen = os.environ.get(TEST_DB_ENV, "sqlite").strip().lower() or "sqlite"
+    if chosen not in DATABASES:
+        raise pytest.UsageError(f"{TEST_DB_ENV}={chosen!r}: use one of {', '.join(DATABASES)}")
+    return chosen
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "both_databases: run the test on a SQLite and on a PostgreSQL station"
     )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): about SQLite by nature (WAL, query plans, the file); "
+        "skipped when HOTLINE_TEST_DB=postgresql",
+    )
+    chosen_database()  # a misspelt switch stops the run before any test
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"station database: {chosen_database()} ({TEST_DB_ENV})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if chosen_database() != "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else marker.kwargs.get("reason", "SQLite itself")
+            item.add_marker(
+                pytest.mark.skip(reason=f"SQLite by nature ({why}): the SQLite pass runs it")
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed:
+        # Which database the failing test's station was on, and how to run it again there.
+        funcargs = getattr(item, "funcargs", {})
+        used = funcargs.get("database") or (
+            "postgresql"
+            if "pg_station" in funcargs
+            else "sqlite"
+            if "sqlite_station" in funcargs
+            else None
+        )
+        ran = f"its station was on {used}" if used else "it asked for no `station` fixture"
+        report.sections.append(
+            (
+                "station database",
+                f"{TEST_DB_ENV}={chosen_database()}; {ran}. Again: {TEST_DB_ENV}="
+                f"{chosen_database()} .venv/bin/python -m pytest '{item.nodeid}'",
+            )
+        )
+    return report
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -50,10 +111,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def database() -> str:
     """The database a ``station`` uses: ``HOTLINE_TEST_DB``, else SQLite."""
-    chosen = os.environ.get(TEST_DB_ENV, "sqlite").strip().lower() or "sqlite"
-    if chosen not in DATABASES:
-        raise pytest.UsageError(f"{TEST_DB_ENV}={chosen!r}: use one of {', '.join(DATABASES)}")
-    return chosen
+    return chosen_database()
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +133,13 @@ def _make_station(
 ) -> Station:
     monkeypatch.delenv("HOTLINE_STATION", raising=False)
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    url = None
     if database == "postgresql":
         url = pg_server.create_database(request.getfixturevalue("postgres_server"))
         request.addfinalizer(lambda: pg_server.drop_database(url))
-        monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
-    created, _ = init_station(root)
+    # The folder names its database in hotline.toml, so the CLI and subprocesses find it;
+    # a second station a test makes with init_station is a station of its own (SQLite).
+    created, _ = init_station(root, database=url)
     request.addfinalizer(created.engine.dispose)
     return created
 
@@ -101,6 +161,14 @@ def pg_station(
 ) -> Station:
     """An empty station on a fresh PostgreSQL database (dropped after the test)."""
     return _make_station("postgresql", tmp_path / "pg-station", monkeypatch, request)
+
+
+@pytest.fixture
+def sqlite_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Station:
+    """An empty embedded station (its own hotline.db), whatever ``HOTLINE_TEST_DB`` says."""
+    return _make_station("sqlite", tmp_path / "sqlite-station", monkeypatch, request)
 
 
 @dataclass

@@ -46,9 +46,19 @@ DERIVED_TABLES: frozenset[str] = frozenset(
 )
 
 
+# Which station a database belongs to is the database's own (hotline.identity): a restore
+# keeps the target station's identity, so that row is neither exported nor restored.
+IDENTITY_TABLE = models.StationRecord.__tablename__
+
+
 def tables() -> list[sa.Table]:
-    """Every table of the schema but the derived ones, each after the tables it refers to."""
-    return [t for t in models.SQLModel.metadata.sorted_tables if t.name not in DERIVED_TABLES]
+    """Every table of the schema but the derived ones and the station's identity, each after
+    the tables it refers to."""
+    return [
+        t
+        for t in models.SQLModel.metadata.sorted_tables
+        if t.name not in DERIVED_TABLES and t.name != IDENTITY_TABLE
+    ]
 
 
 def exported_columns(table: sa.Table, *, include_private: bool) -> list[sa.Column]:

@@ -18,23 +18,27 @@ from pathlib import Path
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
+from hotline.config import load_settings
 from hotline.failures import Where, bug, explain
 from hotline.logs import record_failure
-from hotline.station import find_station_root
+from hotline.station import DATABASE_URL_ENV, SETTINGS_FILE, database_url, find_station_root
 
 
 def _where(ctx: typer.Context) -> Where:
     """The station the command was working on, as far as it got before failing."""
     obj = ctx.find_root().obj or {}
     station = obj.get("station_obj")
-    if station is not None:
+    if station is not None and not obj.get("database_url"):
         return Where(station.root, station.url, station.settings.database.busy_timeout_seconds)
     root: Path | None = None
+    # Set by commands that name another database (init, db copy's target): theirs failed.
+    url = obj.get("database_url")
     try:
         root = find_station_root(obj.get("station"))
+        url = url or database_url(load_settings(root / SETTINGS_FILE))
     except Exception:  # no station found: the log goes to the user's folder
-        root = None
-    return Where(root, os.environ.get("HOTLINE_DATABASE_URL"))
+        url = url or os.environ.get(DATABASE_URL_ENV)
+    return Where(root, url)
 
 
 @contextmanager

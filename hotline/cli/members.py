@@ -11,6 +11,7 @@ import typer
 
 from episodes import members as domain
 from episodes.member_merge import MergePlan, merge_members
+from hotline import privacy
 from hotline.cli.common import (
     JSON_OPTION,
     YES_OPTION,
@@ -107,6 +108,8 @@ def list_(
     """List members with how often each has appeared."""
     station = station_from(ctx)
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         found = domain.list_members(session=session, search=search, sector=sector, active=active)
     if as_json:
         emit_json(
@@ -143,6 +146,8 @@ def show(
     station = station_from(ctx)
     tz = station.tz
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         detail = domain.member_detail(session=session, member=member)
     m = detail.member
     if as_json:
@@ -157,7 +162,7 @@ def show(
             }
         )
         return
-    contact = m.contact if include_private else mask_contact(m.contact)
+    contact = m.contact if include_private else mask_contact(privacy.shown(m, "contact"))
     echo(f"#{m.id} {m.name}  {m.sector} · {m.level}{'' if m.active else ' · 离任'}")
     for label, value in (("单位", m.affiliation), ("区", m.district), ("联系方式", contact)):
         if value:

@@ -14,6 +14,7 @@ import typer
 
 from episodes import questions as domain
 from episodes import referrals
+from hotline import privacy
 from hotline.cli.common import (
     JSON_OPTION,
     YES_OPTION,
@@ -112,6 +113,8 @@ def list_(
     """List questions, newest first (listener contact masked)."""
     station = station_from(ctx)
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         views = domain.list_questions(
             session=session,
             status=status,
@@ -137,7 +140,7 @@ def list_(
                 v.question.status,
                 v.episode_number or "",
                 v.question.listener_name,
-                mask_contact(v.question.listener_contact),
+                mask_contact(privacy.shown(v.question, "listener_contact")),
                 v.question.topic,
                 " ".join(v.question.text.split()),
             ]
@@ -158,6 +161,8 @@ def show(
     station = station_from(ctx)
     tz = station.tz
     with station.session(write=False) as session:
+        if include_private:
+            privacy.require_private(session)
         view = domain.question_view(session=session, question=question)
         follow = referrals.follow_through(session=session, question=question, tz=tz)
     if as_json:
@@ -167,7 +172,11 @@ def show(
         )
         return
     q = view.question
-    contact = q.listener_contact if include_private else mask_contact(q.listener_contact)
+    contact = (
+        q.listener_contact
+        if include_private
+        else mask_contact(privacy.shown(q, "listener_contact"))
+    )
     member = view.member
     lines = [
         ("question", str(q.id)),

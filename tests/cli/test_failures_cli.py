@@ -188,6 +188,7 @@ FULL_DISK_CASES = {
 
 
 @pytest.mark.parametrize("case", FULL_DISK_CASES)
+@pytest.mark.sqlite_only("a tmpfs under the station's hotline.db")
 def test_a_full_disk_is_one_line(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,6 +255,7 @@ def read_only_view(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     ],
     ids=["episodes list", "questions add"],
 )
+@pytest.mark.sqlite_only("the database file on a read-only mount")
 def test_a_read_only_station_folder_is_one_line(
     read_only_view: Station, args: tuple[str, ...], user_state: Path
 ) -> None:
@@ -263,6 +265,7 @@ def test_a_read_only_station_folder_is_one_line(
     assert logged_at(line).is_relative_to(user_state)
 
 
+@pytest.mark.sqlite_only("the database file's permissions")
 def test_a_database_this_user_may_not_open_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -310,6 +313,7 @@ def empty(path: Path) -> None:
     ids=["header overwritten", "truncated", "random pages", "zero bytes"],
 )
 @pytest.mark.parametrize("args", [("episodes", "list"), ("db", "upgrade")], ids=" ".join)
+@pytest.mark.sqlite_only("a damaged database file")
 def test_a_damaged_database_says_restore_from_a_backup_and_is_left_alone(
     damage: Callable[[Path], None],
     args: tuple[str, ...],

@@ -282,6 +282,7 @@ def test_list_bookings_by_episode_and_member(session: Session) -> None:
     assert len(list_bookings(session=session, status="invited")) == 3
 
 
+@pytest.mark.sqlite_only("query plans")
 def test_conflict_checks_use_indexes(session: Session, station: Station) -> None:
     """No full scan of booking or episode while booking and confirming (SQLite query plan)."""
     start = NOW + timedelta(days=1)

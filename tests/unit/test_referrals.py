@@ -12,7 +12,7 @@ from episodes import referrals
 from episodes.department_report import department_report
 from episodes.departments import add_department, edit_department
 from hotline.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from hotline.models import Callback, Episode, Member, Question, Referral
+from hotline.models import Booking, Callback, Episode, Member, Question, Referral
 from hotline.station import Station
 from hotline.timeutil import zone
 
@@ -172,7 +172,8 @@ def test_call_back_needs_an_answer_or_a_referral(desk: Station) -> None:
     with unknown, desk.session() as s:
         q.callback(session=s, question=bus, outcome="happy")
     with desk.session() as s:
-        q.assign(session=s, question=bus, episode=1000)
+        q.assign(session=s, question=bus, episode=1000, now=MONDAY - timedelta(days=3))
+        s.add(Booking(episode_id=1, member_id=1, status="appeared"))  # he was on the show
         q.answer(session=s, question=bus, member="王建国", at="10:00")
         done = q.callback(session=s, question=bus, outcome="partly", made_by="赵刚")
         assert done.closed and done.question.status == "resolved"

@@ -41,6 +41,7 @@ def test_a_database_from_a_newer_schema_is_refused(station: Station) -> None:
         open_station(station.root)
 
 
+@pytest.mark.sqlite_only("WAL and pragmas")
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(station: Station) -> None:
     with station.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -18,6 +18,7 @@ from hotline.station import Station, open_station
 sqlite_only = pytest.mark.parametrize("database", ["sqlite"])  # the file's own locks
 
 
+@pytest.mark.sqlite_only("SQLite's write lock and WAL readers")
 @sqlite_only
 def test_a_write_session_holds_the_write_lock_from_its_first_read(station: Station) -> None:
     with station.session() as session:
@@ -28,6 +29,7 @@ def test_a_write_session_holds_the_write_lock_from_its_first_read(station: Stati
         other.close()
 
 
+@pytest.mark.sqlite_only("SQLite's write lock and WAL readers")
 @sqlite_only
 def test_a_read_session_reads_while_another_process_writes(station: Station) -> None:
     with station.session() as session:
@@ -43,6 +45,7 @@ def test_a_read_session_reads_while_another_process_writes(station: Station) -> 
         writer.close()
 
 
+@pytest.mark.sqlite_only("SQLite's write lock and WAL readers")
 @sqlite_only
 def test_a_writer_waits_out_the_busy_timeout_then_fails_as_busy(station: Station) -> None:
     station.settings.database.busy_timeout_seconds = 0.2
@@ -85,6 +88,7 @@ def test_database_urls_we_refuse_in_one_line(url: str) -> None:
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.sqlite_only("the database file")
 @sqlite_only
 def test_a_missing_database_file_is_named_and_not_created(station: Station) -> None:
     station.engine.dispose()

@@ -27,6 +27,7 @@ from episodes import questions as domain
 from episodes.departments import get_department
 from episodes.duplicates import PossibleDuplicate, find_possible_duplicates
 from episodes.questions import QuestionView
+from hotline import privacy
 from hotline.models import QuestionStatus
 from hotline.text import clean_text, mask_contact
 from hotline.timeutil import local_text, parse_date
@@ -184,7 +185,7 @@ class QuestionsPane(HotlinePane):
                     label(QUESTION_STATUS, q.status),
                     v.episode_number or "",
                     q.listener_name,
-                    self.contact(key, q.listener_contact),
+                    self.contact(key, privacy.shown(q, "listener_contact") or ""),
                     q.topic,
                     " ".join(q.text.split())[:200],  # the detail line shows all of it
                 )
@@ -213,7 +214,7 @@ class QuestionsPane(HotlinePane):
         q = view.question
         lines = [
             f"#{q.id} {label(QUESTION_STATUS, q.status)}  {q.listener_name} "
-            f"{self.contact(key, q.listener_contact)} {q.district}",
+            f"{self.contact(key, privacy.shown(q, 'listener_contact') or '')} {q.district}",
             q.text,
         ]
         if view.member is not None:

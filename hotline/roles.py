@@ -1,0 +1,185 @@
+"""Who may see what on a station server: PostgreSQL roles for producers, staff and workers.
+
+``grant(engine, role, kind)`` creates the login role (or updates it) and sets its
+privileges from scratch, so running it again with another kind moves the role over:
+
+- **producer**: reads and writes every table.
+- **staff**: reads schedules, members, questions, transcripts and the search index, but
+  never a private column (``hotline.models.PRIVATE``: members' and listeners' contacts):
+  the server refuses those columns to them, whatever program they run.
+- **worker**: reads every table but the private columns; writes jobs, transcripts,
+  segments and the search index, and only the audio and publication facts of episodes.
+
+Every table of the schema must appear in ``POLICY`` (a test checks), so a new table gets
+a decision rather than a silent default; tables the schema does not know (the job
+engine's on PostgreSQL) are for producers and workers only. Producers also get every
+table a later ``hotline db upgrade`` adds (default privileges); staff and workers get
+new tables when ``grant`` runs again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from hotline.errors import InvalidInput
+from hotline.models import SQLModel, private_columns
+
+
+class Kind(StrEnum):
+    producer = "producer"
+    staff = "staff"
+    worker = "worker"
+
+
+ALL = "*"
+"""A worker may write every column of the table (insert, update, delete)."""
+
+
+@dataclass(frozen=True)
+class TablePolicy:
+    """Whether staff read a table, and which of its columns workers may update.
+
+    ``worker_writes``: empty for read-only, ``ALL`` for the whole table, else the columns
+    (update only).
+    """
+
+    staff_reads: bool
+    worker_writes: str | tuple[str, ...] = ()
+
+
+EPISODE_FACTS = (
+    "status",
+    "audio_path",
+    "audio_bytes",
+    "audio_seconds",
+    "master_fingerprint",
+    "master_offset",
+    "tags_fingerprint",
+    "guid",
+    "published_at",
+    "updated_at",
+)
+"""What the pipeline's stages record on an episode: its master, status, publication."""
+
+POLICY: dict[str, TablePolicy] = {
+    "station": TablePolicy(staff_reads=True),
+    "episode": TablePolicy(staff_reads=True, worker_writes=EPISODE_FACTS),
+    "member": TablePolicy(staff_reads=True),
+    "booking": TablePolicy(staff_reads=True),
+    "question": TablePolicy(staff_reads=True),
+    "transcript": TablePolicy(staff_reads=True, worker_writes=ALL),
+    "segment": TablePolicy(staff_reads=True, worker_writes=ALL),
+    "search_episode": TablePolicy(staff_reads=True, worker_writes=ALL),
+    "search_token": TablePolicy(staff_reads=True, worker_writes=ALL),
+    "search_posting": TablePolicy(staff_reads=True, worker_writes=ALL),
+    "search_bitmap": TablePolicy(staff_reads=True, worker_writes=ALL),
+    "job": TablePolicy(staff_reads=False, worker_writes=ALL),
+    "showclock": TablePolicy(staff_reads=False),
+    "call": TablePolicy(staff_reads=False),
+    # Follow-through: staff see where a referral stands; the call-back's notes are the
+    # programme's dealings with a listener, for producers.
+    "department": TablePolicy(staff_reads=True),
+    "referral": TablePolicy(staff_reads=True),
+    "callback": TablePolicy(staff_reads=False),
+    # Every process that changes a tracked row writes its history (workers move episodes
+    # and jobs along); the table refuses updates and deletes itself (hotline.history).
+    "history": TablePolicy(staff_reads=False, worker_writes=ALL),
+}
+"""Every table of the schema; ``alembic_version`` is read by all (the schema check)."""
+
+
+def _quote(connection: Connection, name: str) -> str:
+    return connection.dialect.identifier_preparer.quote_identifier(name)
+
+
+def unlisted_tables() -> list[str]:
+    """Tables of the schema with no policy (a test keeps this empty)."""
+    return sorted(t.name for t in SQLModel.metadata.sorted_tables if t.name not in POLICY)
+
+
+def _readable(connection: Connection, table: sa.Table) -> str:
+    hidden = {c.name for c in private_columns(table)}
+    names = [_quote(connection, c.name) for c in table.columns if c.name not in hidden]
+    return f"SELECT ({', '.join(names)})" if hidden else "SELECT"
+
+
+def statements(connection: Connection, role: str, kind: Kind) -> list[str]:
+    """The SQL that gives ``role`` exactly ``kind``'s privileges on this database."""
+    who = _quote(connection, role)
+    database = _quote(connection, connection.exec_driver_sql("SELECT current_database()").scalar())
+    present = set(sa.inspect(connection).get_table_names())
+    ours = {t.name: t for t in SQLModel.metadata.sorted_tables if t.name in present}
+    others = sorted(present - set(ours) - {"alembic_version"})
+    sql = [
+        # From scratch: a role moved from producer to staff must lose what it had.
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {who}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {who}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {who}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON SEQUENCES FROM {who}",
+        f"GRANT CONNECT ON DATABASE {database} TO {who}",
+        f"GRANT USAGE ON SCHEMA public TO {who}",
+        f"GRANT SELECT ON alembic_version TO {who}",
+    ]
+    if kind is Kind.producer:
+        sql += [
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {who}",
+            f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {who}",
+            # Tables a later upgrade adds (made by whoever runs this: the station's owner).
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE "
+            f"ON TABLES TO {who}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE "
+            f"ON SEQUENCES TO {who}",
+        ]
+        return sql
+    for name, table in ours.items():
+        policy = POLICY.get(name, TablePolicy(staff_reads=False))
+        quoted = _quote(connection, name)
+        if kind is Kind.staff:
+            if policy.staff_reads:
+                sql.append(f"GRANT {_readable(connection, table)} ON {quoted} TO {who}")
+            continue
+        sql.append(f"GRANT {_readable(connection, table)} ON {quoted} TO {who}")
+        if policy.worker_writes == ALL:
+            sql.append(f"GRANT INSERT, UPDATE, DELETE ON {quoted} TO {who}")
+        elif policy.worker_writes:
+            columns = ", ".join(_quote(connection, c) for c in policy.worker_writes)
+            sql.append(f"GRANT UPDATE ({columns}) ON {quoted} TO {who}")
+    if kind is Kind.worker:
+        for name in others:  # the job engine's tables
+            sql.append(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON {_quote(connection, name)} TO {who}"
+            )
+        sql.append(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {who}")
+    return sql
+
+
+def grant(engine: Engine, role: str, kind: Kind, *, password: str | None = None) -> bool:
+    """Create or update the login ``role`` with ``kind``'s privileges; True if created."""
+    if engine.dialect.name != "postgresql":
+        raise InvalidInput(
+            "roles are PostgreSQL's: this station's database is its own SQLite file, which "
+            "whoever can read the folder can read whole"
+        )
+    if not role or len(role) > 63 or role.startswith("pg_"):
+        raise InvalidInput(f"role name {role!r}: 1–63 characters, not starting with pg_")
+    with engine.begin() as connection:
+        exists = connection.execute(
+            sa.text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
+        ).first()
+        who = _quote(connection, role)
+        verb = "ALTER" if exists else "CREATE"
+        if password is None:
+            connection.exec_driver_sql(f"{verb} ROLE {who} LOGIN")
+        else:
+            # Not a bind parameter (DDL takes none): quoted as a literal by the driver.
+            literal = sa.literal(password).compile(
+                dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+            )
+            connection.exec_driver_sql(f"{verb} ROLE {who} LOGIN PASSWORD {literal}")
+        for statement in statements(connection, role, kind):
+            connection.exec_driver_sql(statement)
+    return not exists
