@@ -424,18 +424,24 @@ def worker_gone(
 
 
 def recover_stale(
-    *, session: Session, stale_after: timedelta = STALE_AFTER, now: datetime | None = None
+    *,
+    session: Session,
+    stale_after: timedelta = STALE_AFTER,
+    now: datetime | None = None,
+    ours_is_dead: bool = True,
 ) -> list[Job]:
     """Requeue running jobs whose worker died (or fail them after ``MAX_ATTEMPTS`` deaths).
 
     A worker is dead when its heartbeat is older than ``stale_after``, or at once
-    when it ran on this host and its process is gone.
+    when it ran on this host and its process is gone. ``ours_is_dead``: a job naming
+    this process is a dead one's whose pid was reused (true before this process runs
+    any job; a long-running worker passes False).
     """
     now = now or utcnow()
     recovered: list[Job] = []
     running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
     for job in running:
-        if not worker_gone(job, now=now, stale_after=stale_after):
+        if not worker_gone(job, now=now, stale_after=stale_after, ours_is_dead=ours_is_dead):
             continue
         where = [col(Job.status) == JobStatus.running, col(Job.worker) == job.worker]
         job_id = job.id
