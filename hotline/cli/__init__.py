@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "live": "live",
     "ingest": "pipeline",
     "process": "pipeline",
+    "worker": "pipeline",
     "jobs": "pipeline",
     "tags": "pipeline",
     "transcribe": "asr",

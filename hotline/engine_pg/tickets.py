@@ -80,18 +80,12 @@ def live_tickets(session: Session, job_id: int) -> list[tuple[int, str]]:
     return [(int(ticket), str(status)) for ticket, status in rows]
 
 
-def defer(session: Session, job: Job, *, priority: int = 0) -> int | None:
-    """Give the queued row a waiting ticket unless it has one; the new ticket's id.
-
-    The ticket is deferred after every ticket of the episode deferred before it, so
-    stages queued in stage order run in that order.
-    """
+def _defer_one(session: Session, job: Job, *, priority: int) -> int | None:
+    """Defer a ticket for the row; None when one is already waiting."""
     from procrastinate.exceptions import AlreadyEnqueued
     from procrastinate.jobs import Job as Ticket
 
     assert job.id is not None
-    if any(status == "todo" for _, status in live_tickets(session, job.id)):
-        return None
     ticket = Ticket(
         queue=job.kind,
         priority=priority,
@@ -108,6 +102,62 @@ def defer(session: Session, job: Job, *, priority: int = 0) -> int | None:
     except AlreadyEnqueued:
         return None
     return deferred.id
+
+
+def _stage_rank(job: Job) -> tuple[int, int]:
+    from hotline.jobs import STAGE_ORDER
+
+    kinds = [kind.value for kind in STAGE_ORDER]
+    return (kinds.index(job.kind) if job.kind in kinds else len(kinds), job.id or 0)
+
+
+def _waiting_in_episode(session: Session, episode_id: int) -> list[tuple[int, int, Job]]:
+    """(ticket id, priority, row) of the episode's waiting tickets, in the engine's order."""
+    rows = (
+        session.connection()
+        .execute(
+            sa.text(
+                "SELECT id, priority, args FROM procrastinate_jobs WHERE lock = :lock "
+                "AND status = 'todo' AND task_name = :task ORDER BY priority DESC, id"
+            ),
+            {"lock": episode_lock(episode_id), "task": TASK_NAME},
+        )
+        .all()
+    )
+    found = []
+    for ticket, priority, args in rows:
+        job = session.get(Job, job_id_of(args or {}))
+        if job is not None:
+            found.append((int(ticket), int(priority), job))
+    return found
+
+
+def _redefer(session: Session, waiting: list[tuple[int, int, Job]], priority: int) -> int:
+    """Withdraw these waiting tickets and defer them again in stage order (the engine runs
+    one episode's tickets in the order they were deferred); how many."""
+    manager = _manager()
+    for ticket, _, _ in waiting:
+        manager.cancel_job_by_id(ticket, connection=_driver_connection(session))
+    ordered = sorted((job for _, _, job in waiting), key=_stage_rank)
+    return sum(_defer_one(session, job, priority=priority) is not None for job in ordered)
+
+
+def defer(session: Session, job: Job) -> int | None:
+    """Give the queued row a waiting ticket unless it has one; the new ticket's id.
+
+    The episode's waiting tickets then run in stage order: a master queued again goes
+    ahead of the transcription and publication still waiting from the first time.
+    """
+    assert job.id is not None
+    if any(status == "todo" for _, status in live_tickets(session, job.id)):
+        return None
+    deferred = _defer_one(session, job, priority=0)
+    if deferred is not None and job.episode_id is not None:
+        waiting = _waiting_in_episode(session, job.episode_id)
+        ranks = [_stage_rank(row) for _, _, row in waiting]  # in the engine's order
+        if ranks != sorted(ranks):
+            _redefer(session, waiting, priority=max((p for _, p, _ in waiting), default=0))
+    return deferred
 
 
 def abort(session: Session, job_id: int) -> int:
@@ -166,29 +216,10 @@ def retry(session: Session, ticket_id: int) -> bool:
 def prioritise(session: Session, episode_id: int) -> int:
     """Put the episode's waiting tickets ahead of every other episode's; how many.
 
-    Each is withdrawn and deferred again, in the same order, with a higher priority (the
+    They are withdrawn and deferred again, in stage order, with a higher priority (the
     engine has no call that changes a waiting ticket's priority).
     """
-    manager = _manager()
-    rows = (
-        session.connection()
-        .execute(
-            sa.text(
-                "SELECT id, args FROM procrastinate_jobs WHERE lock = :lock AND status = 'todo' "
-                "AND task_name = :task ORDER BY id"
-            ),
-            {"lock": episode_lock(episode_id), "task": TASK_NAME},
-        )
-        .all()
-    )
-    moved = 0
-    for ticket, args in rows:
-        job = session.get(Job, job_id_of(args or {}))
-        if job is None:
-            continue
-        manager.cancel_job_by_id(ticket, connection=_driver_connection(session))
-        moved += defer(session, job, priority=1) is not None
-    return moved
+    return _redefer(session, _waiting_in_episode(session, episode_id), priority=1)
 
 
 def runnable_without_ticket(session: Session, *, episode_id: int | None = None) -> list[Job]:
