@@ -210,6 +210,8 @@ def run_jobs(
     runner = _Runner(station, handlers, observer, stop)
     with station.session() as session:
         runner.summary.recovered = [j.id for j in jobs.recover_stale(session=session) if j.id]
+    for job_id in runner.summary.recovered:
+        say(f"job {job_id}: its worker died; queued again")
     next_look = next_recovery = time.monotonic()
     try:
         while True:

@@ -287,6 +287,8 @@ def serve(
     quiet_engine_logs(station)
     runner = _Tickets(station, handlers, observer, stop, episode_id)
     runner.summary.recovered = upkeep(station).recovered
+    for job_id in runner.summary.recovered:
+        say(f"job {job_id}: its worker died; queued again")
     if episode_id is not None:
         with station.session() as session:
             tickets.prioritise(session, episode_id)
