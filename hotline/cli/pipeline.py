@@ -313,7 +313,7 @@ def worker(
         f"worker {name} stopped{why}: {', '.join(counts) or 'no jobs run'}"
         + ("; its running jobs are queued again" if summary.count("requeued") else "")
     )
-    if not received:  # the engine itself gave up (the database went away)
+    if summary.unrecorded:  # said by _print_trouble: jobs left for the next worker
         raise typer.Exit(1)
 
 
@@ -401,7 +401,10 @@ def jobs_show(
     for key, value in data.items():
         if key == "worker_gone":
             if value:
-                echo("worker_gone: its worker is dead; the next `hotline process` takes it over")
+                echo(
+                    "worker_gone: its worker is dead; a running `hotline worker` or the next "
+                    "`hotline process` takes it over"
+                )
         elif key != "error" and value not in (None, ""):
             echo(f"{key}: {value}")
     if data["error"]:

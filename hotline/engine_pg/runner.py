@@ -64,6 +64,8 @@ FETCH_EVERY = 1.0
 its worker died is not announced)."""
 ABORT_POLL_EVERY = 2.0
 """Seconds between two looks for aborted tickets beside LISTEN/NOTIFY."""
+RESTART_PAUSE = 5.0
+"""Seconds a serving worker waits before it starts the engine again after it ended."""
 
 
 class _Tickets:
@@ -173,10 +175,12 @@ class _Tickets:
             running_now = [running for running, _ in self.active.values()]
         for running in running_now:
             running.children.kill_all(f"job {running.view.job_id}: the worker is stopping")
-        if self.engine is not None:
-            self.engine.stop()
         # The engine waits STOP_GRACE for its jobs itself, then aborts them and unregisters.
-        ended.wait(STOP_GRACE + 2.0)
+        # Asked again until it ends: a worker still starting forgets a stop asked before.
+        deadline = time.monotonic() + STOP_GRACE + 2.0
+        while not ended.wait(WAIT_STEP) and time.monotonic() < deadline:
+            if self.engine is not None:
+                self.engine.stop()
         with self.lock:
             stuck = list(self.active.items())
             self.active.clear()
@@ -320,5 +324,12 @@ def serve(
         for job_id in done.recovered:
             say(f"job {job_id}: its worker died; queued again")
 
-    runner.run_engine(queues=queues, concurrency=concurrency, wait=True, between=between)
-    return runner.summary
+    while True:
+        runner.run_engine(queues=queues, concurrency=concurrency, wait=True, between=between)
+        if stop.is_set():
+            return runner.summary
+        # The engine ended by itself (the database went away): a worker serves until stopped.
+        why = runner.summary.halted or "the job engine stopped"
+        say(f"{why}; starting again in {RESTART_PAUSE:g} s (the station's log has the details)")
+        runner.summary.halted = ""
+        stop.wait(RESTART_PAUSE)
