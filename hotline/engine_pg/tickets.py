@@ -219,7 +219,12 @@ def prioritise(session: Session, episode_id: int) -> int:
     They are withdrawn and deferred again, in stage order, with a higher priority (the
     engine has no call that changes a waiting ticket's priority).
     """
-    return _redefer(session, _waiting_in_episode(session, episode_id), priority=1)
+    highest = session.connection().execute(
+        sa.text("SELECT COALESCE(MAX(priority), 0) FROM procrastinate_jobs WHERE status = 'todo'")
+    )
+    return _redefer(
+        session, _waiting_in_episode(session, episode_id), priority=highest.scalar() + 1
+    )
 
 
 def runnable_without_ticket(session: Session, *, episode_id: int | None = None) -> list[Job]:
