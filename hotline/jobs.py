@@ -7,6 +7,10 @@ two workers can never both claim a job and a worker that lost its job (cancelled
 or recovered by someone else after it stopped beating) finds out instead of
 overwriting it. The SQL is plain enough for SQLite and PostgreSQL alike.
 
+On PostgreSQL a queued row also gets a ticket in procrastinate's queue
+(``hotline.engine_pg.tickets``), in the same transaction, and a cancel asks the
+engine to abort the job; the rows stay what producers see.
+
 Functions take the session as a keyword argument, flush and never commit, like
 every domain function; ``claim_next`` is the exception because a claim must be
 its own short transaction (see its docstring).
@@ -27,6 +31,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from hotline.engine_pg import tickets
 from hotline.errors import Conflict, InvalidInput, NotFound
 from hotline.models import Episode, Job, JobKind, JobStatus
 from hotline.timeutil import as_utc, utcnow
@@ -125,7 +130,14 @@ def enqueue(*, session: Session, kind: JobKind, episode_id: int | None) -> Job:
     job = Job(kind=kind, episode_id=episode_id, status=JobStatus.queued, message="queued")
     session.add(job)
     session.flush()
+    _ticket(session, job)
     return job
+
+
+def _ticket(session: Session, job: Job) -> None:
+    """On PostgreSQL, the queued row's ticket: procrastinate's workers run the job."""
+    if tickets.on_postgresql(session):
+        tickets.defer(session, job)
 
 
 def _requeue(session: Session, job: Job, *, message: str) -> None:
@@ -137,6 +149,7 @@ def _requeue(session: Session, job: Job, *, message: str) -> None:
     job.started_at = job.heartbeat_at = job.finished_at = None
     session.add(job)
     session.flush()
+    _ticket(session, job)
 
 
 def blocker(session: Session, job: Job) -> Job | None:
@@ -362,9 +375,10 @@ def retry(*, session: Session, job_id: int) -> Change:
 def cancel(*, session: Session, job_id: int) -> Change:
     """Cancel a queued, running or failed job and the episode's later stages still queued.
 
-    A running job's worker notices at its next heartbeat, kills the job's processes and
-    records that it stopped. The later stages would only fail for want of this one's
-    output (a transcription with no master); ``retry`` queues them again with it.
+    A running job's worker notices at its next heartbeat (on PostgreSQL at once, through
+    the engine's abort), kills the job's processes and records that it stopped. The later
+    stages would only fail for want of this one's output (a transcription with no
+    master); ``retry`` queues them again with it.
     """
     job = get_job(session, job_id)
     if job.status == JobStatus.done:
@@ -384,6 +398,11 @@ def cancel(*, session: Session, job_id: int) -> Change:
         other.finished_at = utcnow()
         session.add(other)
     session.flush()
+    if tickets.on_postgresql(session):
+        # The engine's abort: the worker running the job hears of it at once.
+        for stopped in (job, *later):
+            assert stopped.id is not None
+            tickets.abort(session, stopped.id)
     return Change(job, later, was)
 
 
@@ -406,6 +425,11 @@ def _pid_gone(worker: str, host: str, *, ours_is_dead: bool = True) -> bool:
     return False
 
 
+def died_here(job: Job) -> bool:
+    """True when the job's worker ran in another process of this host that is gone."""
+    return _pid_gone(job.worker, socket.gethostname(), ours_is_dead=False)
+
+
 def worker_gone(
     job: Job,
     *,
@@ -424,47 +448,61 @@ def worker_gone(
 
 
 def recover_stale(
-    *, session: Session, stale_after: timedelta = STALE_AFTER, now: datetime | None = None
+    *,
+    session: Session,
+    stale_after: timedelta = STALE_AFTER,
+    now: datetime | None = None,
+    ours_is_dead: bool = True,
 ) -> list[Job]:
     """Requeue running jobs whose worker died (or fail them after ``MAX_ATTEMPTS`` deaths).
 
     A worker is dead when its heartbeat is older than ``stale_after``, or at once
-    when it ran on this host and its process is gone.
+    when it ran on this host and its process is gone. ``ours_is_dead``: a job naming
+    this process is a dead one's whose pid was reused (true before this process runs
+    any job; a long-running worker passes False).
     """
     now = now or utcnow()
     recovered: list[Job] = []
     running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
     for job in running:
-        if not worker_gone(job, now=now, stale_after=stale_after):
+        if not worker_gone(job, now=now, stale_after=stale_after, ours_is_dead=ours_is_dead):
             continue
-        where = [col(Job.status) == JobStatus.running, col(Job.worker) == job.worker]
-        job_id = job.id
-        assert job_id is not None
-        reason = f"worker {job.worker} stopped during attempt {job.attempts}"
-        if job.attempts >= MAX_ATTEMPTS:
-            changed = _update(
-                session,
-                job_id,
-                where,
-                status=JobStatus.failed,
-                message=_one_line(f"{reason}; giving up after {job.attempts} attempts"),
-                error=f"{reason}; giving up after {job.attempts} attempts",
-                finished_at=now,
-            )
-        else:
-            changed = _update(
-                session,
-                job_id,
-                where,
-                status=JobStatus.queued,
-                worker="",
-                progress=0.0,
-                message=_one_line(f"requeued: {reason}"),
-                heartbeat_at=None,
-            )
-        if changed:
-            recovered.append(get_job(session, job_id))
+        taken = take_back(session=session, job=job, now=now)
+        if taken is not None:
+            recovered.append(taken)
     return recovered
+
+
+def take_back(*, session: Session, job: Job, now: datetime | None = None) -> Job | None:
+    """Requeue the running ``job`` whose worker died (or fail it after ``MAX_ATTEMPTS``
+    deaths); None when it changed meanwhile (finished, or taken back by someone else)."""
+    now = now or utcnow()
+    where = [col(Job.status) == JobStatus.running, col(Job.worker) == job.worker]
+    job_id = job.id
+    assert job_id is not None
+    reason = f"worker {job.worker} stopped during attempt {job.attempts}"
+    if job.attempts >= MAX_ATTEMPTS:
+        changed = _update(
+            session,
+            job_id,
+            where,
+            status=JobStatus.failed,
+            message=_one_line(f"{reason}; giving up after {job.attempts} attempts"),
+            error=f"{reason}; giving up after {job.attempts} attempts",
+            finished_at=now,
+        )
+    else:
+        changed = _update(
+            session,
+            job_id,
+            where,
+            status=JobStatus.queued,
+            worker="",
+            progress=0.0,
+            message=_one_line(f"requeued: {reason}"),
+            heartbeat_at=None,
+        )
+    return get_job(session, job_id) if changed else None
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,20 @@
-"""The embedded job engine: claim queued jobs, run their stages with heartbeats, stop them, record.
+"""The embedded job engine: claim queued jobs from the ``job`` table and run their stages.
 
 It implements the stage contract of ``hotline.stages`` and knows nothing about audio or
 transcripts: it gets job kind → handler (``hotline.pipeline.STAGES``) and an observer
 (``hotline.runs``; the CLI draws bars, the TUI posts messages). Each job runs on a
-thread of its own with short database sessions, so no transaction stays open while audio
-is processed. A job is stopped, wherever its worker runs, in one of three ways:
+thread of its own (``hotline.running``) with short database sessions, so no transaction
+stays open while audio is processed. This engine runs the jobs of an embedded (SQLite)
+station; on PostgreSQL, ``hotline.engine_pg`` hands them to procrastinate instead.
 
-- cancelled (``hotline jobs cancel``): the heartbeat, every ``HEARTBEAT_EVERY`` seconds,
-  finds the job no longer its own, kills the job's processes and records that it stopped
-  it; the stage raises ``JobAborted`` at its next check;
+``run_jobs`` drains the queue and returns (``hotline process``), or with ``daemon`` keeps
+serving until stopped (``hotline worker``): it waits for new jobs and, every
+``RECOVER_EVERY`` seconds, takes over the jobs of workers that died meanwhile.
+
+A job is stopped, wherever its worker runs, in one of three ways:
+
+- cancelled (``hotline jobs cancel``): the job's heartbeat finds the job no longer its
+  own, kills the job's processes and records that it stopped it;
 - the worker is told to stop (``stop``: SIGINT or SIGTERM through ``stop_on_signals``,
   the desk closing): every running job's processes are killed and the jobs go back to the
   queue; a stage that does not end within ``STOP_GRACE`` is left behind and its job given
@@ -17,7 +23,7 @@ is processed. A job is stopped, wherever its worker runs, in one of three ways:
 
 A job whose end the database cannot take (disk full) is left ``running`` with no more
 heartbeats, so the next worker finds its worker gone and takes it over; the run stops
-taking jobs and says so.
+taking jobs and says so (a daemon tries again after ``HALT_PAUSE``).
 """
 
 from __future__ import annotations
@@ -29,305 +35,35 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from sqlmodel import Session
-
-from hotline import jobs, logs, stages
-from hotline.errors import HotlineError, InvalidInput
-from hotline.models import Episode, Job, JobStatus
-from hotline.processes import ChildProcesses
+from hotline import jobs, logs
+from hotline.errors import InvalidInput
+from hotline.models import Job
+from hotline.running import (
+    RunningJob,
+    Unrecorded,
+    episode_number,
+    record,
+    run_one,
+    waiting_outcomes,
+)
 from hotline.runs import JobOutcome, JobView, Observer, RunSummary
-from hotline.stages import Handler, StageContext, StageSkipped
+from hotline.stages import Handler
 from hotline.station import Station
 
-PROGRESS_EVERY = 0.5
-"""Seconds between two progress writes of one job at most."""
-HEARTBEAT_EVERY = 2.0
-"""Seconds between two heartbeats of a job even when its stage is quiet; a cancel is
-noticed within this."""
 STOP_GRACE = 3.0
 """Seconds a stopping worker waits for its stages to end before it gives their jobs back
 to the queue itself."""
 WAIT_STEP = 0.2
 """Seconds the runner waits for a job to end before it looks at the stop request again."""
+POLL_EVERY = 1.0
+"""Seconds a daemon waits before it looks for new jobs again when none was runnable."""
+RECOVER_EVERY = 5.0
+"""Seconds between two looks of a daemon for jobs whose worker died."""
+HALT_PAUSE = 10.0
+"""Seconds a daemon waits before it tries again to take jobs after the database refused."""
 
-
-class _Unrecorded(Exception):
-    """The database could not take a job's end (disk full, locked past the timeout)."""
-
-
-def _record(station: Station, context: str, write: Callable[[Session], bool]) -> bool:
-    """Run one recording transaction; a failure is logged and raised as ``_Unrecorded``."""
-    try:
-        with station.session() as session:
-            return write(session)
-    except Exception as exc:
-        logs.record_failure(exc, root=station.root, context=context)
-        # The driver's own words ("database or disk is full"), without SQLAlchemy's wrapping.
-        raise _Unrecorded(jobs.error_text(getattr(exc, "orig", None) or exc)[0]) from exc
-
-
-_Result = tuple["_RunningJob", JobOutcome, str]
+_Result = tuple[RunningJob, JobOutcome, str]
 """A job's thread to the runner: (the job, its outcome, why its end was not recorded)."""
-
-
-class _RunningJob:
-    """One claimed job on its thread: progress, heartbeats, stopping, its processes.
-
-    This is the engine's ``JobControl`` behind the job's ``StageContext``.
-    """
-
-    def __init__(
-        self,
-        station: Station,
-        view: JobView,
-        worker: str,
-        observer: Observer,
-        stop: threading.Event,
-    ) -> None:
-        self.station = station
-        self.view = view
-        self.worker = worker
-        self.observer = observer
-        self.stop = stop
-        self.children = ChildProcesses(station.settings.jobs)
-        self.started = time.monotonic()
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-        self._last_write = 0.0
-        self._fraction = 0.0
-        self._message = ""
-        self._aborted: str | None = None
-        self._reported = False
-        self.unrecorded = ""
-        """Why the database could not take the job's end ("" when it could)."""
-
-    # ---------------------------------------------------------------- JobControl
-
-    def report(self, fraction: float, message: str) -> None:
-        self._fraction = fraction
-        self._message = message or self._message
-        self.observer.progress(self.view, self._fraction, self._message)
-        self.beat(force=fraction >= 1.0)
-
-    def abort_reason(self) -> str | None:
-        if self._aborted is not None:
-            return self._aborted
-        return "the worker is stopping" if self.stop.is_set() else None
-
-    # ---------------------------------------------------------------- heartbeats
-
-    def beat(self, *, force: bool = False) -> None:
-        """Write progress and heartbeat (throttled unless ``force``); notice a lost job."""
-        with self._lock:
-            now = time.monotonic()
-            if not force and now - self._last_write < PROGRESS_EVERY:
-                return
-            self._last_write = now
-            try:
-                with self.station.session() as session:
-                    mine = jobs.heartbeat(
-                        session=session,
-                        job_id=self.view.job_id,
-                        worker=self.worker,
-                        progress=self._fraction,
-                        message=self._message or None,
-                    )
-            except Exception:
-                # The database did not take it (locked past the timeout, disk full): the
-                # stage goes on. Should the writes keep failing, another worker takes the
-                # job over once the heartbeat is stale, and the next beat that gets through
-                # finds the job gone.
-                return
-        if not mine:
-            self._lost()
-
-    def pulse(self) -> None:
-        """The heartbeat thread: beat until the stage ends, so a quiet stage is not taken
-        for dead and a cancel is noticed even while the stage waits on a process."""
-        while not self.done.wait(HEARTBEAT_EVERY):
-            self.beat(force=True)
-
-    def _lost(self) -> None:
-        """The job is no longer this worker's: find out why and stop it."""
-        with self._lock:
-            if self._aborted is not None:
-                return
-            self._aborted = "stopping"  # claimed; the real reason follows
-        status = None
-        try:
-            with self.station.session() as session:
-                job = session.get(Job, self.view.job_id)
-                status = job.status if job is not None else None
-        except Exception:
-            pass  # the reason stays vague; the job stops all the same
-        cancelled = status in (JobStatus.cancelled, None)
-        reason = "cancelled" if cancelled else "taken over by another worker"
-        killed = self.abort(reason)
-        if cancelled:
-            seconds = time.monotonic() - self.started
-            processes = f", killing {killed} process{'es' * (killed != 1)}" if killed else ""
-            message = f"cancelled; worker {self.worker} stopped it after {seconds:.0f} s{processes}"
-            try:
-                with self.station.session() as session:
-                    jobs.note_stopped(
-                        session=session,
-                        job_id=self.view.job_id,
-                        worker=self.worker,
-                        message=message,
-                    )
-            except Exception:
-                pass  # the job is cancelled either way; only the note is missing
-
-    def abort(self, reason: str) -> int:
-        """Stop the job: the stage's next check raises, its processes are killed now.
-
-        Returns how many processes were killed.
-        """
-        self._aborted = reason
-        return self.children.kill_all(f"job {self.view.job_id} {reason}")
-
-    # ---------------------------------------------------------------- the end
-
-    def finish_once(self, outcome: JobOutcome, results: queue.Queue[_Result] | None) -> bool:
-        """Report the outcome to the observer and the runner, unless it was reported
-        already (by the runner, when the stage did not stop in time)."""
-        with self._lock:
-            if self._reported:
-                return False
-            self._reported = True
-        try:
-            self.observer.finished(outcome)
-        finally:
-            if results is not None:
-                results.put((self, outcome, self.unrecorded))
-        return True
-
-    def outcome(self, status: str, message: str) -> JobOutcome:
-        view = self.view
-        seconds = time.monotonic() - self.started
-        return JobOutcome(view.job_id, view.kind, view.episode_number, status, seconds, message)
-
-
-def _episode_number(station: Station, episode_id: int | None) -> int | None:
-    if episode_id is None:
-        return None
-    with station.session(write=False) as session:  # also called inside a write session
-        episode = session.get(Episode, episode_id)
-        return episode.number if episode else None
-
-
-_Ending = tuple[str, str, BaseException | None]  # (done|skipped|failed, message, error)
-
-
-def _run_stage(running: _RunningJob, handler: Handler | None, job: Job) -> _Ending:
-    """Run the handler with heartbeats; how it ended, before anything is recorded."""
-    context = StageContext(
-        station=running.station,
-        job_id=running.view.job_id,
-        kind=running.view.kind,
-        episode_id=job.episode_id,
-        episode_number=running.view.episode_number,
-        control=running,
-    )
-    pulser = threading.Thread(
-        target=running.pulse, name=f"heartbeat-{running.view.job_id}", daemon=True
-    )
-    pulser.start()
-    try:
-        if handler is None:
-            raise HotlineError(f"no handler for {job.kind} jobs in this version")
-        with stages.running(context):
-            return "done", handler(context) or "done", None
-    except StageSkipped as exc:
-        return "skipped", str(exc), None
-    except Exception as exc:  # a stage's failure is the job's, never the runner's
-        return "failed", jobs.error_text(exc)[0], exc
-    finally:
-        running.done.set()
-        pulser.join()
-        running.children.kill_all("the stage ended")  # no process outlives its stage
-
-
-def _record_ending(running: _RunningJob, ending: _Ending) -> JobOutcome:
-    """Write how the job ended; the outcome to report."""
-    station, job_id, worker = running.station, running.view.job_id, running.worker
-    status, message, error = ending
-    stopped = running.abort_reason()
-    if status != "done" and stopped is not None:
-        # Whatever the stage raised, it was stopped (its ffmpeg killed, JobAborted).
-        if running.stop.is_set() and stopped == "the worker is stopping":
-            _record(
-                station,
-                f"requeueing job {job_id}",
-                lambda s: jobs.release(
-                    session=s, job_id=job_id, worker=worker, message="interrupted"
-                ),
-            )
-            return running.outcome("requeued", "interrupted; queued again")
-        return running.outcome("cancelled", f"{stopped} while running")
-    if status == "done":
-        mine = _record(
-            station,
-            f"finishing job {job_id}",
-            lambda s: jobs.finish(session=s, job_id=job_id, worker=worker, message=message),
-        )
-        if not mine:
-            return running.outcome(
-                "cancelled", "finished, but the job had been cancelled meanwhile"
-            )
-        return running.outcome("done", message)
-    if status == "skipped":
-        _record(
-            station,
-            f"skipping job {job_id}",
-            lambda s: jobs.skip(session=s, job_id=job_id, worker=worker, reason=message),
-        )
-        return running.outcome("skipped", message)
-    _record(
-        station,
-        f"failing job {job_id}",
-        lambda s: jobs.fail(session=s, job_id=job_id, worker=worker, error=error or message),
-    )
-    return running.outcome("failed", message)
-
-
-def _run_one(
-    running: _RunningJob, handler: Handler | None, job: Job, results: queue.Queue[_Result]
-) -> None:
-    """The body of a job's thread: run, record, report, hand the outcome to the runner.
-
-    The runner always gets an outcome, whatever goes wrong here, so it never waits forever.
-    """
-    outcome = running.outcome("failed", "the worker failed before the job ended")
-    try:
-        running.observer.started(running.view)
-        ending = _run_stage(running, handler, job)
-        try:
-            outcome = _record_ending(running, ending)
-        except _Unrecorded as exc:
-            running.unrecorded = str(exc)
-            outcome = running.outcome(
-                "failed",
-                f"{ending[1]}; this could not be recorded ({exc}): the job stays running "
-                "until the next worker takes it over",
-            )
-    finally:
-        running.finish_once(outcome, results)
-
-
-def _waiting(station: Station, kinds: list[str] | None, episode_id: int | None) -> list[JobOutcome]:
-    """Queued jobs left behind because an earlier stage of their episode is not done."""
-    waiting = []
-    with station.session() as session:
-        for job in jobs.waiting_jobs(session=session, kinds=kinds, episode_id=episode_id):
-            assert job.id is not None
-            before = jobs.blocker(session, job)
-            if before is None:
-                continue
-            number = _episode_number(station, job.episode_id)
-            reason = f"waiting for {before.kind} job {before.id} ({before.status})"
-            waiting.append(JobOutcome(job.id, job.kind, number, "waiting", 0.0, reason))
-    return waiting
 
 
 class _Runner:
@@ -345,7 +81,7 @@ class _Runner:
         self.observer = observer
         self.stop = stop
         self.summary = RunSummary()
-        self.active: dict[int, _RunningJob] = {}
+        self.active: dict[int, RunningJob] = {}
         self.results: queue.Queue[_Result] = queue.Queue()
         self.slot = 0
 
@@ -357,7 +93,7 @@ class _Runner:
             job = jobs.claim_next(
                 self.station.session, worker=name, kinds=kinds, episode_id=episode_id
             )
-            number = _episode_number(self.station, job.episode_id) if job else None
+            number = episode_number(self.station, job.episode_id) if job else None
         except Exception as exc:  # a job claimed but not started is taken over later
             logs.record_failure(exc, root=self.station.root, context="claiming a job")
             reason = jobs.error_text(getattr(exc, "orig", None) or exc)[0]
@@ -365,18 +101,24 @@ class _Runner:
             return False
         if job is None:
             return False
+        self._launch(job, name, number)
+        return True
+
+    def _launch(self, job: Job, name: str, number: int | None) -> None:
         assert job.id is not None
         view = JobView(job.id, job.kind, number, job.attempts)
-        running = _RunningJob(self.station, view, name, self.observer, self.stop)
+        running = RunningJob(self.station, view, name, self.observer, self.stop)
         thread = threading.Thread(
-            target=_run_one,
-            args=(running, self.handlers.get(job.kind), job, self.results),
+            target=run_one,
+            args=(running, self.handlers.get(job.kind), job, self._deliver),
             name=f"hotline-job-{job.id}",
             daemon=True,  # a stage that ignores a stop must not keep the process alive
         )
         self.active[job.id] = running
         thread.start()
-        return True
+
+    def _deliver(self, running: RunningJob, outcome: JobOutcome, unrecorded: str) -> None:
+        self.results.put((running, outcome, unrecorded))
 
     def collect(self, timeout: float) -> bool:
         """Take one ended job's outcome, waiting up to ``timeout``; False if none ended."""
@@ -404,19 +146,35 @@ class _Runner:
         for job_id, running in list(self.active.items()):
             outcome = running.outcome("requeued", "interrupted; its stage did not stop in time")
             try:
-                _record(
+                record(
                     self.station,
                     f"requeueing job {job_id}",
                     lambda s, j=job_id, w=running.worker: jobs.release(
                         session=s, job_id=j, worker=w, message="interrupted"
                     ),
                 )
-            except _Unrecorded as exc:
+            except Unrecorded as exc:
                 self.summary.unrecorded.append(job_id)
                 self.summary.halted = self.summary.halted or str(exc)
             del self.active[job_id]
             if running.finish_once(outcome, None):
                 self.summary.outcomes.append(outcome)
+
+    def recover(self, *, at_start: bool) -> list[int]:
+        """Queue again the jobs whose worker died; their ids (none when the database refused).
+
+        At the start no job of this process runs yet, so a job naming this process's pid
+        belongs to a dead process whose pid was reused; later, this process's jobs are alive.
+        """
+        try:
+            with self.station.session() as session:
+                found = jobs.recover_stale(session=session, ours_is_dead=at_start)
+        except Exception as exc:  # the next look tries again
+            logs.record_failure(exc, root=self.station.root, context="recovering jobs")
+            return []
+        recovered = [job.id for job in found if job.id is not None]
+        self.summary.recovered.extend(recovered)
+        return recovered
 
 
 def run_jobs(
@@ -428,6 +186,8 @@ def run_jobs(
     kinds: Iterable[str] | None = None,
     episode_id: int | None = None,
     stop: threading.Event | None = None,
+    daemon: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Recover jobs whose worker died, then run queued jobs until none is runnable.
 
@@ -437,34 +197,54 @@ def run_jobs(
         kinds, episode_id: run only these kinds / this episode's jobs.
         stop: set it to stop: running jobs go back to the queue, and the call returns
             within about ``STOP_GRACE`` seconds.
+        daemon: keep serving until ``stop`` is set: wait for new jobs, and take over the
+            jobs of workers that die meanwhile.
+        announce: told, in one line, what a daemon does beside running jobs (jobs taken
+            over, the database refusing).
     """
     if workers < 1:
         raise InvalidInput("--workers must be at least 1")
     stop = stop or threading.Event()
+    say = announce or (lambda line: None)
     wanted = [k for k in (kinds if kinds is not None else handlers) if k in handlers]
     runner = _Runner(station, handlers, observer, stop)
     with station.session() as session:
         runner.summary.recovered = [j.id for j in jobs.recover_stale(session=session) if j.id]
+    for job_id in runner.summary.recovered:
+        say(f"job {job_id}: its worker died; queued again")
+    next_look = next_recovery = time.monotonic()
     try:
         while True:
+            now = time.monotonic()
+            if daemon and now >= next_recovery:
+                next_recovery = now + RECOVER_EVERY
+                for job_id in runner.recover(at_start=False):
+                    say(f"job {job_id}: its worker died; queued again")
+            if daemon and runner.summary.halted and now >= next_look:
+                say(f"stopped taking jobs for {HALT_PAUSE:g} s: {runner.summary.halted}")
+                runner.summary.halted = ""
+                next_look = now + HALT_PAUSE
             while (
                 len(runner.active) < workers
+                and now >= next_look
                 and not stop.is_set()
                 and not runner.summary.halted
-                and runner.start(kinds=wanted, episode_id=episode_id)
             ):
-                pass
+                if not runner.start(kinds=wanted, episode_id=episode_id):
+                    next_look = now + POLL_EVERY  # a daemon looks again later
+                    break
             if stop.is_set():
                 runner.stop_all()
                 return runner.summary
-            if not runner.active:
+            if not runner.active and not daemon:
                 break
-            runner.collect(WAIT_STEP)
+            if runner.collect(WAIT_STEP):
+                next_look = min(next_look, time.monotonic())  # a slot is free: look now
     except KeyboardInterrupt:
         stop.set()
         runner.stop_all()
         raise
-    runner.summary.outcomes.extend(_waiting(station, wanted, episode_id))
+    runner.summary.outcomes.extend(waiting_outcomes(station, wanted, episode_id))
     return runner.summary
 
 

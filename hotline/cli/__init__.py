@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "live": "live",
     "ingest": "pipeline",
     "process": "pipeline",
+    "worker": "pipeline",
     "jobs": "pipeline",
     "tags": "pipeline",
     "transcribe": "asr",

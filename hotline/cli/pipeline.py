@@ -1,4 +1,4 @@
-"""``hotline ingest``, ``hotline process``, ``hotline jobs …`` and ``hotline tags show``.
+"""``hotline ingest``, ``process``, ``worker``, ``jobs …`` and ``tags show``.
 
 ``hotline.pipeline`` pulls in the audio stack, so it is imported inside the
 commands that need it; ``hotline jobs`` works on the queue alone.
@@ -27,7 +27,9 @@ from hotline.cli.common import (
     print_table,
     station_from,
 )
+from hotline.errors import InvalidInput
 from hotline.runs import OUTCOMES, JobOutcome, JobView, RunSummary
+from hotline.station import Station
 from hotline.text import display_width
 from hotline.timeutil import format_offset, local_iso, local_text
 
@@ -177,6 +179,14 @@ class TerminalProgress:
             if self.tty and self.active:
                 self._draw()
 
+    def say(self, line: str) -> None:
+        """A line of the worker's own (a job taken over), between the bars."""
+        with self.lock:
+            self._clear()
+            self._write(line + "\n")
+            if self.tty and self.active:
+                self._draw()
+
 
 def _print_summary(summary: RunSummary) -> None:
     if summary.recovered:
@@ -244,6 +254,69 @@ def process(
         typer.echo(f"hotline: stopped by {name}; running jobs are queued again", err=True)
         raise typer.Exit(128 + received[0])
     if summary.failed:
+        raise typer.Exit(1)
+
+
+def _engine_name(station: Station) -> str:
+    from hotline import db
+
+    return "embedded runner" if db.is_sqlite(station.engine) else "PostgreSQL, procrastinate"
+
+
+def worker(
+    ctx: typer.Context,
+    queues: str | None = typer.Option(
+        None,
+        "--queues",
+        help="Job kinds to take, comma-separated: master,transcribe,publish "
+        "(default: every one this machine can serve).",
+    ),
+    concurrency: int = typer.Option(
+        1, "--concurrency", min=1, max=16, help="Jobs run at the same time."
+    ),
+) -> None:
+    """Run pipeline jobs until stopped, on this machine or any other sharing the station.
+
+    The worker takes only the queues this machine can serve (the archive folders
+    readable and writable, ffmpeg, a whisper model for transcribe) and says so in its
+    first line. It takes over the jobs of workers that die while it runs. Ctrl-C or
+    SIGTERM stops it: its running jobs go back to the queue for another worker.
+    """
+    from hotline.pipeline import STAGES, work
+    from hotline.pipeline.readiness import check_queues, parse_queues
+    from hotline.worker import stop_on_signals
+
+    station = station_from(ctx)
+    registered = [kind.value for kind in jobs.STAGE_ORDER if kind.value in STAGES]
+    checks = check_queues(station, parse_queues(queues, registered))
+    serving = [check.kind for check in checks if check.ok]
+    refused = "; ".join(f"not {check.kind}: {check.problem}" for check in checks if not check.ok)
+    if not serving:
+        raise InvalidInput(f"this machine can take none of the queues asked for: {refused}")
+    progress = TerminalProgress()
+    name = jobs.worker_name()
+    progress.say(
+        f"worker {name} ({_engine_name(station)}) takes {', '.join(serving)}"
+        + (f"; {refused}" if refused else "")
+    )
+    stop = threading.Event()
+    with stop_on_signals(stop) as received:
+        summary = work(
+            station=station,
+            observer=progress,
+            queues=serving,
+            concurrency=concurrency,
+            stop=stop,
+            announce=progress.say,
+        )
+    _print_trouble(summary)
+    counts = [f"{summary.count(status)} {status}" for status in OUTCOMES if summary.count(status)]
+    why = f" by {signal.Signals(received[0]).name}" if received else ""
+    progress.say(
+        f"worker {name} stopped{why}: {', '.join(counts) or 'no jobs run'}"
+        + ("; its running jobs are queued again" if summary.count("requeued") else "")
+    )
+    if summary.unrecorded:  # said by _print_trouble: jobs left for the next worker
         raise typer.Exit(1)
 
 
@@ -355,7 +428,10 @@ def jobs_show(
     for key, value in data.items():
         if key == "worker_gone":
             if value:
-                echo("worker_gone: its worker is dead; the next `hotline process` takes it over")
+                echo(
+                    "worker_gone: its worker is dead; a running `hotline worker` or the next "
+                    "`hotline process` takes it over"
+                )
         elif key != "error" and value not in (None, ""):
             echo(f"{key}: {value}")
     if data["error"]:
@@ -441,5 +517,6 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("ingest")(ingest)
     app.command("process")(process)
+    app.command("worker")(worker)
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(tags_app, name="tags")

@@ -1,4 +1,5 @@
-"""Layering: nothing outside tui/ imports textual; everyday commands load no torch or whisper."""
+"""Layering: nothing outside tui/ imports textual; everyday commands load no torch, whisper or
+procrastinate."""
 
 from __future__ import annotations
 
@@ -41,7 +42,13 @@ def test_no_headless_module_imports_textual() -> None:
     assert "rich" not in loaded or "textual" not in loaded
 
 
-def test_the_cli_starts_without_torch_whisper_textual_or_alembic() -> None:
+def test_the_cli_starts_without_torch_whisper_textual_alembic_or_the_job_engine() -> None:
     loaded = loaded_after("import hotline.cli")
-    for heavy in ("torch", "whisper", "textual", "alembic", "pydub", "feedgen"):
+    for heavy in ("torch", "whisper", "textual", "alembic", "pydub", "feedgen", "procrastinate"):
         assert heavy not in loaded, heavy
+
+
+def test_the_queue_and_the_job_list_load_no_job_engine() -> None:
+    """procrastinate is loaded by the commands that run or write jobs on PostgreSQL only."""
+    loaded = loaded_after("import hotline.jobs, hotline.engine_pg, hotline.engine_pg.tickets")
+    assert "procrastinate" not in loaded

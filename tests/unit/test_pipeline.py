@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from hotline import jobs, pipeline, stages, worker
+from hotline import jobs, pipeline, running, stages
 from hotline.errors import Conflict, InvalidInput
 from hotline.files import sha256_file
 from hotline.models import Episode, Job, JobKind, JobStatus
@@ -141,7 +141,7 @@ def test_several_workers_run_jobs_at_the_same_time(station: Station) -> None:
 def test_a_job_cancelled_while_running_stops_at_its_next_progress(
     station: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(worker, "PROGRESS_EVERY", 0.0)  # every progress call reaches the DB
+    monkeypatch.setattr(running, "PROGRESS_EVERY", 0.0)  # every progress call reaches the DB
     job_id = queue(station, JobKind.master, add_episode(station))
     reached: list[float] = []
 
