@@ -27,7 +27,7 @@ from hotline.errors import DatabaseUnavailable, SchemaError
 
 # Every revision this version knows, oldest first; the last is the head. A test
 # checks this against the migration scripts.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0007", "0009", "0006")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0007", "0009", "0006", "0012")
 SCHEMA_HEAD = KNOWN_REVISIONS[-1]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
