@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,8 +127,14 @@ def _owner_only(url: str) -> None:
                     candidate.chmod(0o600)
     except OSError:
         return  # a folder we cannot write: SQLite will say so when it opens
-    else:
-        os.close(fd)
+    os.close(fd)
+    # A zero-byte file is what a damaged station looks like (``_refuse_empty_file``):
+    # the one we just made gets its header now, WAL mode included.
+    created = sqlite3.connect(path)
+    try:
+        created.execute("PRAGMA journal_mode=WAL")
+    finally:
+        created.close()
 
 
 def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
