@@ -61,7 +61,7 @@ class PublishPreview:
     problems: list[str] = field(default_factory=list)
     """Everything that would stop the publish, one line each (feed problems by file)."""
     withdrawn: list[int] = field(default_factory=list)
-    """Withdrawn episodes the publish would take out of the feeds."""
+    """Withdrawn episodes the feeds would leave out (taken out now, or before)."""
     retag: list[int] = field(default_factory=list)
     """Episodes whose master would be re-tagged first (their audio and its length change)."""
     waiting: list[tuple[int, datetime]] = field(default_factory=list)
@@ -133,7 +133,7 @@ def preview_publish(
         )
         preview = PublishPreview(
             base_url=base,
-            withdrawn=list(checked.dropped.withdrawn),
+            withdrawn=sorted(plan.found.withdrawn),
             retag=plan.retagged,
             waiting=plan.found.waiting,
             missing=plan.found.missing,

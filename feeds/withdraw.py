@@ -36,7 +36,7 @@ from feeds.platforms import selected_profiles
 from feeds.preview import preview_publish
 from feeds.public_transcripts import FORMATS
 from feeds.publish import ListingChange, PublishReport, publish
-from hotline.errors import Conflict
+from hotline.errors import Conflict, NeedsConfirmation
 from hotline.station import Station
 
 
@@ -99,6 +99,63 @@ def _refused(number: int, verb: str, report: PublishReport) -> Conflict:
     )
 
 
+def _listed(feeds: tuple[str, ...]) -> tuple[str, str]:
+    """The feeds named in English and in Chinese: ``2 feeds (Apple Podcasts, 小宇宙)``."""
+    if not feeds:
+        return "no feed", "任何订阅源"
+    noun = "feed" if len(feeds) == 1 else "feeds"
+    return (
+        f"{len(feeds)} {noun} ({', '.join(feeds)})",
+        f"{len(feeds)} 个订阅源（{'、'.join(feeds)}）",
+    )
+
+
+def _files(files: tuple[str, ...]) -> tuple[str, str]:
+    if not files:
+        return "no file", "无文件"
+    return ", ".join(files), "、".join(files)
+
+
+def withdrawal_question(number: int, title: str, copy: PublicCopy | ListingPreview) -> str:
+    """What withdrawing episode ``number`` takes away, as the question asking for a yes."""
+    feeds, _ = _listed(copy.feeds)
+    files, _ = _files(copy.files)
+    return (
+        f"withdrawing episode {number} {title} takes its item out of {feeds} and removes "
+        f"from public/: {files}; its guid is kept for `hotline episodes reinstate {number}`"
+    )
+
+
+def withdrawal_question_zh(number: int, title: str, copy: PublicCopy | ListingPreview) -> str:
+    """The desk's Chinese form of ``withdrawal_question``."""
+    _, feeds = _listed(copy.feeds)
+    _, files = _files(copy.files)
+    return (
+        f"撤下第{number}期《{title}》：从{feeds}中移除，"
+        f"并从 public/ 删除 {files}；GUID 保留，可恢复"
+    )
+
+
+def reinstatement_question(preview: ListingPreview) -> str:
+    """What reinstating an episode brings back, as the question asking for a yes."""
+    feeds, _ = _listed(preview.feeds)
+    files, _ = _files(preview.files)
+    return (
+        f"reinstating episode {preview.number} {preview.title} (withdrawn: {preview.reason}) "
+        f"lists it again in {feeds} with its old guid and puts back in public/: {files}"
+    )
+
+
+def reinstatement_question_zh(preview: ListingPreview) -> str:
+    """The desk's Chinese form of ``reinstatement_question``."""
+    _, feeds = _listed(preview.feeds)
+    _, files = _files(preview.files)
+    return (
+        f"恢复第{preview.number}期《{preview.title}》（撤下原因：{preview.reason}）："
+        f"以原 GUID 重新列入{feeds}，并恢复 public/ 中的 {files}"
+    )
+
+
 def withdraw_episode(
     *,
     station: Station,
@@ -106,6 +163,7 @@ def withdraw_episode(
     reason: str,
     now: datetime | None = None,
     allow_drop: bool = False,
+    confirm: bool = False,
 ) -> ListingOutcome:
     """Take episode ``number`` out of every feed and ``public/`` in one publish (docstring).
 
@@ -114,6 +172,8 @@ def withdraw_episode(
         now: the moment of the publish (which episodes are released) and of the withdrawal.
         allow_drop: let the publish go ahead even if other items would leave past
             ``feeds.max_drop_percent`` (the withdrawn one never counts).
+        confirm: False raises ``NeedsConfirmation`` naming the feeds and files that would
+            go, before anything is planned or written.
     """
     reason = withdrawal_reason(reason, required=True)
     facts: dict[str, object] = {}
@@ -121,7 +181,13 @@ def withdraw_episode(
     def check(session: Session) -> None:
         episode = withdrawable(session, number)
         facts.update(title=episode.title, guid=episode.guid)
-        facts["before"] = public_copy(station=station, number=number, guid=episode.guid)
+        before = public_copy(station=station, number=number, guid=episode.guid)
+        facts["before"] = before
+        if not confirm:
+            raise NeedsConfirmation(
+                withdrawal_question(number, episode.title, before),
+                zh=withdrawal_question_zh(number, episode.title, before),
+            )
 
     def record(session: Session) -> None:
         record_withdrawal(session=session, number=number, reason=reason, now=now)
@@ -140,9 +206,19 @@ def reinstate_episode(
     reason: str = "",
     now: datetime | None = None,
     allow_drop: bool = False,
+    confirm: bool = False,
 ) -> ListingOutcome:
-    """List withdrawn episode ``number`` again, with its guid, in one publish (docstring)."""
+    """List withdrawn episode ``number`` again, with its guid, in one publish (docstring).
+
+    ``confirm`` False raises ``NeedsConfirmation`` naming what would come back (a dry run
+    of the publish, ``reinstatement_preview``), before anything is written.
+    """
     reason = withdrawal_reason(reason, required=False)
+    if not confirm:
+        preview = reinstatement_preview(station=station, number=number, now=now)
+        raise NeedsConfirmation(
+            reinstatement_question(preview), zh=reinstatement_question_zh(preview)
+        )
     facts: dict[str, object] = {}
 
     def check(session: Session) -> None:

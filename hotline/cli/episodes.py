@@ -13,6 +13,8 @@ from episodes import catalogue, listing, schedule
 from hotline.cli.common import (
     EPISODE_ARGUMENT,
     JSON_OPTION,
+    YES_OPTION,
+    confirmed,
     echo,
     emit_json,
     expand_home,
@@ -313,13 +315,26 @@ def withdraw(
         "--allow-drop",
         help="Publish even if other items would leave past feeds.max_drop_percent.",
     ),
+    yes: bool = YES_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Take a published episode out of every feed and public/ in one publish; its guid stays."""
+    """Take a published episode out of every feed and public/ in one publish; its guid stays.
+
+    Asks first, naming the feeds and files that will go (``--yes`` for scripts).
+    """
     from feeds.withdraw import withdraw_episode
 
     station = station_from(ctx)
-    outcome = withdraw_episode(station=station, number=number, reason=reason, allow_drop=allow_drop)
+    outcome = confirmed(
+        lambda confirm: withdraw_episode(
+            station=station,
+            number=number,
+            reason=reason,
+            allow_drop=allow_drop,
+            confirm=confirm,
+        ),
+        yes=yes,
+    )
     if as_json:
         emit_json(_outcome_json(outcome, station))
         return
@@ -345,14 +360,25 @@ def reinstate(
         "--allow-drop",
         help="Publish even if other items would leave past feeds.max_drop_percent.",
     ),
+    yes: bool = YES_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List a withdrawn episode again, with the same guid, in one publish."""
+    """List a withdrawn episode again, with the same guid, in one publish.
+
+    Asks first, naming the feeds and files that will come back (``--yes`` for scripts).
+    """
     from feeds.withdraw import reinstate_episode
 
     station = station_from(ctx)
-    outcome = reinstate_episode(
-        station=station, number=number, reason=reason, allow_drop=allow_drop
+    outcome = confirmed(
+        lambda confirm: reinstate_episode(
+            station=station,
+            number=number,
+            reason=reason,
+            allow_drop=allow_drop,
+            confirm=confirm,
+        ),
+        yes=yes,
     )
     if as_json:
         emit_json(_outcome_json(outcome, station))
