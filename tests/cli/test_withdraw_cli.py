@@ -71,6 +71,7 @@ def snapshot(station: Station) -> dict[str, Any]:
     }
 
 
+@pytest.mark.both_databases
 def test_withdraw_then_reinstate_round_trip_keeps_the_guid(
     published: Station, cli: Callable[..., Any]
 ) -> None:

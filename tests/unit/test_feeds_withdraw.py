@@ -74,6 +74,7 @@ def test_diff_matches_items_by_guid_and_names_changed_fields() -> None:
     assert [i.guid for i in first.added] == ["a", "b", "c"] and not first.removed
 
 
+@pytest.mark.both_databases
 def test_withdrawal_asks_first_then_takes_everything_out_in_one_switch(ready: Station) -> None:
     shown = os.readlink(ready.public_dir)
     with pytest.raises(NeedsConfirmation) as asked:
