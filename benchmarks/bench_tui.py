@@ -20,7 +20,12 @@ call), not to the end of the test pilot's idle waits (each of those sleeps 20 ms
 - search keystroke: in 检索, the keystroke that completes a query (the query's last
   character, typed after the rest has been searched) to the first frame with its results;
 - search typed fast: a whole query typed at once to the frame with its results (a search
-  still running when a key arrives finishes first, then the newest text is searched).
+  still running when a key arrives finishes first, then the newest text is searched);
+- open the new-episode form: ``n`` on 排期 to the first frame with the form drawn, its
+  first field focused and its buttons on screen;
+- save it: ``ctrl+s`` on the filled form to the first frame with the form closed and the
+  status bar saying what was added (the episode is written in a worker; the list is read
+  again after that frame).
 
 The tab searches as you type with no debounce (``debounce ms`` in the table says so).
 Between measured steps the app settles (workers done, CPU idle), so steps don't overlap.
@@ -99,7 +104,15 @@ def add_transcripts(station: Station, count: int = TRANSCRIBED) -> int:
 
 SIZE = (140, 40)
 SEARCH_DEBOUNCE_MS = 0  # tui/screens/search.py searches at once; see its module docstring
-TARGETS_MS = {"launch": 1000.0, "tab switch": 100.0, "search keystroke": 150.0}
+TARGETS_MS = {
+    "launch": 1000.0,
+    "tab switch": 100.0,
+    "search keystroke": 150.0,
+    "open the new-episode form": 100.0,
+    "save it": 100.0,
+}
+FORMS = 3
+"""New-episode forms opened and saved per run."""
 
 
 class Frames:
@@ -146,20 +159,58 @@ def _searched(app, query: str) -> Callable[[], bool]:  # noqa: ANN001
     return done
 
 
+def _form_ready(app) -> Callable[[], bool]:  # noqa: ANN001
+    def ready() -> bool:
+        from tui.dialogs.episode_form import EpisodeForm
+
+        form = app.screen
+        if not isinstance(form, EpisodeForm) or not form.is_attached:
+            return False
+        buttons = form.query("#ok")
+        return (
+            bool(buttons)
+            and app.focused is form.input("number")
+            and buttons.first().region.bottom <= app.size.height - 1
+            and buttons.first().region.height > 0
+        )
+
+    return ready
+
+
+def _saved(app, title: str) -> Callable[[], bool]:  # noqa: ANN001
+    def done() -> bool:
+        from tui.dialogs.episode_form import EpisodeForm
+
+        bar = app.status_bar
+        return (
+            not isinstance(app.screen, EpisodeForm)
+            and bar is not None
+            and bar.message.startswith("已新建")
+            and bar.message.endswith(title)
+        )
+
+    return done
+
+
+NAMES = (
+    "launch",
+    "tab switch, first visit",
+    "tab switch",
+    "filter keystroke",
+    "search keystroke",
+    "search typed fast",
+    "open the new-episode form",
+    "save it",
+)
+
+
 async def one_run(station: Station) -> dict[str, list[float]]:
     from textual import events
     from textual.widgets import Input
 
     from tui.app import make_app
 
-    names = (
-        "launch",
-        "tab switch, first visit",
-        "tab switch",
-        "filter keystroke",
-        "search keystroke",
-        "search typed fast",
-    )
+    names = NAMES
     samples: dict[str, list[float]] = {k: [] for k in names}
     started = time.perf_counter()
     app = make_app(station)
@@ -214,6 +265,20 @@ async def one_run(station: Station) -> dict[str, list[float]]:
                 app._driver.send_message(events.Key(ch, ch))
             t0 = time.perf_counter()
             samples["search typed fast"].append(await frames.wait(pilot, t0))
+        await pilot.press("escape", "1")
+        await frames.wait(pilot, time.perf_counter())
+        for n in range(FORMS):
+            frames.expect(_form_ready(app))
+            t0 = time.perf_counter()
+            await pilot.press("n")
+            samples["open the new-episode form"].append(await frames.wait(pilot, t0))
+            form = app.screen
+            form.input("title").value = f"基准测试节目 {n}"  # number and air: the next free
+            await pilot.pause()
+            frames.expect(_saved(app, f"基准测试节目 {n}"))
+            t0 = time.perf_counter()
+            await pilot.press("ctrl+s")
+            samples["save it"].append(await frames.wait(pilot, t0))
     return samples
 
 
@@ -241,14 +306,7 @@ def main(argv: list[str] | None = None) -> None:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    names = [
-        "launch",
-        "tab switch, first visit",
-        "tab switch",
-        "filter keystroke",
-        "search keystroke",
-        "search typed fast",
-    ]
+    names = list(NAMES)
     figures = {}
     for name in names:
         values = [v for run in runs for v in run.get(name, [])]

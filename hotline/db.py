@@ -125,7 +125,7 @@ def _owner_only(url: str) -> None:
             with contextlib.suppress(OSError):
                 if candidate.stat().st_mode & 0o077:
                     candidate.chmod(0o600)
-        return  # an existing station: its header is there already
+        return
     except OSError:
         return  # a folder we cannot write: SQLite will say so when it opens
     os.close(fd)

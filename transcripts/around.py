@@ -35,6 +35,9 @@ class Line:
     start: float
     end: float
     text: str
+    """Normalised (simplified script, folded punctuation): what search matched."""
+    heard: str = ""
+    """As transcribed, before normalisation: what a reader is shown."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def transcript_window(
         episode=episode.number,
         title=episode.title,
         air_start=episode.air_start,
-        lines=[Line(s.id or 0, s.start, s.end, s.text_norm) for s in segments],
+        lines=[Line(s.id or 0, s.start, s.end, s.text_norm, s.text) for s in segments],
         hit=len(earlier),
         questions=answered_questions(session=session, episode_id=episode.id or 0),
     )

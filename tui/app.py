@@ -7,71 +7,14 @@ tabs are built while hidden, one at a time with a pause between (keys are handle
 between), and those whose rows are a quick read read them: pressing a tab's key, even
 the first time, then only shows it. A tab shown before its turn is built at once.
 
-Keys (the footer shows the current tab's; ``ctrl+p`` lists every action):
+Under the tabs, a status bar says what the last action did and to which row (in red when
+it was refused, in the domain's Chinese words); the key footer is below it and never
+covers it. Keys: the footer shows the current tab's (those that apply to the row under
+the cursor); ``ctrl+p`` lists them all; the README's key table is written from the
+bindings (``scripts/readme_keys.py``).
 
-=============  ===========================================================
-Key            Action
-=============  ===========================================================
-1–8            switch tab: 1 排期 2 嘉宾 3 听众 4 直播台 5 制作 6 检索 7 发布 8 转办
-ctrl+p         command palette: every action of the app and of this tab
-h              who changed the row under the cursor, and what (修改记录)
-q, ctrl+q      quit
-j/k, ↑/↓       move in a table; PgUp/PgDn a page (more rows load as you go)
-tab            next table or field
-/              filter (type; Enter or Esc returns to the table)
-Enter          open the row (排期: edit the episode)
-**排期**
-n              new episode (form checks as you type)
-e              edit title, topic, hosts, air time, length, description
-c              cancel the episode (asks first; open bookings are cancelled)
-r              reschedule (new air time)
-g              jump to an episode number
-t              generate the next K weekly episodes
-s              cycle the status filter
-**嘉宾**
-b              invite the member onto an episode (number, role)
-y / d / x      confirm / decline / cancel the booking under the bookings cursor
-a / o          mark appeared / no-show (after airing)
-r              sector report (界别出场统计)
-**听众**
-n              log a question (shows possible duplicates as you type)
-v              screen (审核)
-a              assign to an episode
-w              answered: member, time into the show (MM:SS), episode
-f              refer (转办) to a department
-c              resolve (办结; a referral closed early asks for the reason)
-b              call the listener back (回访) after an answer
-x              reject, with a reason
-u              mark duplicate of another question
-m              reveal / hide the listener's contact for this question
-s              cycle the status filter
-**直播台**
-s              start the show clock for the episode on the desk
-e              choose the episode on the desk (default: today's)
-n              log a caller: name, district, one-line summary (waiting)
-v              screen the caller under the cursor (审核)
-o              on air: stamps the show-clock offset and records the question
-d / x          end the call / drop the caller
-**制作**
-i              ingest a recording (file picker or path) for an episode
-r              run the job queue in a worker (progress bars stay live)
-o              run only the selected job
-t / c          retry / cancel the selected job
-l              the failed job's log
-g              refresh the job list
-**检索**
-/              back to the search field (type to search; Enter to results)
-Esc            from the field to the results; Enter opens the transcript there
-**发布**
-v              check every platform feed again (validation and problems)
-p              publish (asks first): write public/ and each platform feed
-**转办**
-s              cycle the view: followed, overdue, due soon, all (with closed)
-r              record the department's reply
-b              call the listener back (回访): closes the question when reached
-c              close the question early, with a reason
-d              department report (转办统计)
-=============  ===========================================================
+An unexpected exception, in a handler, a screen or a worker, does not end the desk: its
+traceback goes to the station's log (``hotline.logs``) and an error toast names the log.
 """
 
 from __future__ import annotations
@@ -84,16 +27,22 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Header, TabbedContent
+from textual.worker import WorkerFailed
 
+from hotline.errors import HotlineError
 from hotline.station import Station
 from hotline.timeutil import utcnow
+from tui.changes import failure_line
 from tui.collector import CollectorPause
 from tui.commands import HotlineCommands
+from tui.guard import Guarded
+from tui.keys import Key
 from tui.messages import ChangeDone, ChangeRefused, PageLoaded
 from tui.screens.base import HotlinePane
+from tui.shown import one_line
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
 
@@ -110,6 +59,10 @@ PANES: tuple[str, ...] = (
 """The tabs, in order (keys 1, 2, 3, …): ``module:class`` of a ``HotlinePane``."""
 
 Clock = Callable[[], datetime]
+TAB_KEYS_DOC = (
+    "switch tab: 1 排期 2 嘉宾 3 听众 4 直播台 5 制作 6 检索 7 发布 8 转办"
+    " (in a text field these keys type: Esc first)"
+)
 
 BUILD_AHEAD_PAUSE = 0.05
 """Seconds between building one hidden tab and the next: keys pressed meanwhile go first."""
@@ -124,7 +77,7 @@ def pane_classes(paths: tuple[str, ...] = PANES) -> list[type[HotlinePane]]:
     return classes
 
 
-class HotlineApp(App[None]):
+class HotlineApp(Guarded, App[None]):
     """政协热线 producers' desk."""
 
     CSS_PATH = "app.tcss"
@@ -132,13 +85,26 @@ class HotlineApp(App[None]):
     SUB_TITLE = "制作台"
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {HotlineCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "退出"),
-        Binding("ctrl+p", "command_palette", "命令", show=False, priority=True),
+        Key("q", "quit", "退出", show=False, doc="quit (also `ctrl+q`, even in a text field)"),
+        Key(
+            "ctrl+p",
+            "command_palette",
+            "命令",
+            show=False,
+            priority=True,
+            doc="command palette: every action of the app and of this tab that applies now",
+        ),
         *(
-            Binding(str(n), f"show_tab({n - 1})", f"切换到第{n}个标签", show=False)
+            Key(str(n), f"show_tab({n - 1})", f"切换到第{n}个标签", show=False, doc=TAB_KEYS_DOC)
             for n in range(1, len(PANES) + 1)
         ),
-        Binding("h", "history", "修改记录", show=False),
+        Key(
+            "h",
+            "history",
+            "修改记录",
+            show=False,
+            doc="history of the row under the cursor: who changed what, when (修改记录)",
+        ),
     ]
 
     def __init__(self, station: Station, *, clock: Clock = utcnow) -> None:
@@ -146,10 +112,12 @@ class HotlineApp(App[None]):
         self.station = station
         self.now = clock
         self.panes = pane_classes()
-        self.sub_title = f"制作台 · {station.root.name}"
+        self.sub_title = f"制作台 · {one_line(station.root.name)}"
         self._building_ahead = False
         self._collector = CollectorPause()
         self._status_bar: StatusBar | None = None
+        self.failures: list[BaseException] = []
+        """Unexpected exceptions caught while the desk ran (each logged and toasted)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -271,22 +239,55 @@ class HotlineApp(App[None]):
         return self._status_bar
 
     def report(self, text: str, *, error: bool = False) -> None:
-        """Show an outcome in the status bar (and as a notification when refused)."""
+        """Show an outcome in the status bar: what was done, or in red why not."""
         if self.status_bar is not None:
             self.status_bar.say(text, error=error)
-        if error:
-            self.notify(text, title="未执行", severity="error", markup=False)
 
     def show_count(self, text: str, *, pane: HotlinePane | None = None) -> None:
         """Show a list's size in the status bar (from ``pane`` only while it is the one shown)."""
         if self.status_bar is not None and (pane is None or pane is self.active_pane):
             self.status_bar.count(text)
 
+    def outcome(self, message: ChangeDone | ChangeRefused) -> None:
+        """Say what a change did, or why it was refused (a failure gets a toast as well)."""
+        if isinstance(message, ChangeDone):
+            self.report(message.text)
+            return
+        self.report(message.text, error=True)
+        if message.error is not None and not isinstance(message.error, HotlineError):
+            # Not a refusal but a failure (already logged): a toast too, it names the log.
+            self.failures.append(message.error)
+            self.notify(message.text, title="出错了", severity="error", markup=False, timeout=15)
+
     def on_change_done(self, message: ChangeDone) -> None:
-        self.report(message.text)
+        self.outcome(message)  # from a widget that is not a tab (the tabs say it themselves)
 
     def on_change_refused(self, message: ChangeRefused) -> None:
-        self.report(message.text, error=True)
+        self.outcome(message)
+
+    # ------------------------------------------------------------ what must never end the desk
+
+    def failed(self, exc: BaseException, *, context: str = "desk") -> None:
+        """An unexpected exception: log its traceback, name the log in a toast and the
+        status bar, and carry on."""
+        self.failures.append(exc)
+        line = failure_line(exc, root=self.station.root, context=context)
+        self.report(line, error=True)
+        self.notify(line, title="出错了", severity="error", markup=False, timeout=15)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's own handler ends the app on an exception in a worker or a timer (the
+        # desk's widgets catch their handlers' own: tui.guard). The desk logs it, says
+        # where, and goes on: one broken action must not close a producer's desk minutes
+        # before air. Before the desk is up there is no desk to go on with.
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if not self.is_running or self._exit_renderables or not self.screen_stack:
+            super()._handle_exception(error)
+            return
+        try:
+            self.failed(cause)
+        except Exception:  # the screen itself is broken: Textual's handler, then
+            super()._handle_exception(error)
 
 
 def make_app(station: Station, *, clock: Clock = utcnow) -> HotlineApp:

@@ -36,13 +36,19 @@ class ChangeDone(Message):
     text: str
     select: str | None = None
     """The row key to put the cursor on after the reload, if any."""
+    change: Any = None
+    """The ``tui.changes.Change`` that was run (its form closes now)."""
 
 
 @dataclass
 class ChangeRefused(Message):
-    """A domain change refused; ``text`` is the domain error's one-line message."""
+    """A change (or a read) refused or failed; ``text`` is the one line the desk shows."""
 
     text: str
+    error: BaseException | None = None
+    """The domain error (or the unexpected exception, already logged)."""
+    change: Any = None
+    """The ``tui.changes.Change`` refused: its form stays open; a confirmation repeats it."""
 
 
 @dataclass

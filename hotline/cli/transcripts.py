@@ -117,7 +117,7 @@ def _show_around(ctx: typer.Context, number: int, moment: float, as_json: bool) 
                         "start": line.start,
                         "end": line.end,
                         "timestamp": format_offset(line.start),
-                        "text": line.text,
+                        "text": line.heard or line.text,
                         "hit": i == window.hit,
                     }
                     for i, line in enumerate(window.lines)
@@ -136,7 +136,7 @@ def _show_around(ctx: typer.Context, number: int, moment: float, as_json: bool) 
     )
     echo(f"第{number}期 around {format_offset(moment)}: {landed}")
     for i, line in enumerate(window.lines):
-        text = line.text
+        text = line.heard or line.text  # as said; the word's span is in that text
         if i == window.hit and landing.span is not None:
             a, b = landing.span
             text = f"{text[:a]}【{text[a:b]}】{text[b:]}"

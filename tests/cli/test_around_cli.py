@@ -69,7 +69,7 @@ def test_around_a_moment_lands_on_the_word_said_then(
     assert shown.stdout.startswith(
         "第999期 around 00:01:05: the word 【養老】 at 00:01:05 (65.00 s)"
     )
-    assert "→ 00:01:04  今天谈【养老】服务" in shown.stdout
+    assert "→ 00:01:04  今天谈【養老】服务" in shown.stdout  # as said, not as searched
     assert "问题 1 回答于 00:01:01 (first word at 00:01:01): 老楼加装电梯怎么申请？" in shown.stdout
 
     untimed = cli("transcripts", "show", 999, "--around", "1:10", "--json").json()

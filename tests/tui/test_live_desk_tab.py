@@ -11,6 +11,8 @@ from textual.widgets import DataTable, Label, TabbedContent
 from hotline.models import Booking, Call, Member, Question, ShowClock
 from hotline.station import Station
 from tui.app import HotlineApp, make_app
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.member_picker import MemberPicker
 
 SIZE = (140, 40)
 AIR_1000 = datetime(2025, 6, 7, 3, 0, tzinfo=UTC)  # Saturday 11:00 in Shanghai
@@ -129,22 +131,27 @@ async def test_refusals_show_the_domain_reason_and_change_nothing(
         await pilot.press("enter")
         await settle(pilot)
 
-        await pilot.press("d")  # a waiting caller cannot be ended
+        await pilot.press("d")  # a waiting caller cannot be ended: not offered, says why
         await settle(pilot)
-        assert "`done` is not allowed; allowed: screen, drop" in text_of(
-            live_app, "#status-message"
-        )
+        assert text_of(live_app, "#status-message") == "来电 #1 等候，不能结束通话"
+        # Nor put on air before it is screened: refused before the picker opens.
+        await pilot.press("o")
+        await settle(pilot)
+        assert not isinstance(live_app.screen, MemberPicker)
+        assert text_of(live_app, "#status-message") == "来电 #1 等候，不能上直播"
 
         await pilot.press("v")
         await settle(pilot)
-        await pilot.press("o")  # the clock has not started
-        await pilot.press("enter")
+        await pilot.press("o")  # the clock has not started: said before the picker opens
         await settle(pilot)
-        assert "has not been started" in text_of(live_app, "#status-message")
+        assert not isinstance(live_app.screen, MemberPicker)
+        assert text_of(live_app, "#status-message") == "第1000期还没开始计时：先按 s 开始计时"
 
         await pilot.press("s")
         await settle(pilot)
         await pilot.press("s")  # a second start asks first; n keeps the first start
+        assert isinstance(live_app.screen, ConfirmDialog)
+        assert live_app.screen.question.endswith("已上直播的时间点不变。")
         await pilot.press("n")
         await settle(pilot)
 

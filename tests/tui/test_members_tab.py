@@ -1,14 +1,17 @@
 """嘉宾: members, searching, booking a member onto an episode and moving the booking along;
-refused bookings show the domain's reason and change nothing; the sector report."""
+refused bookings show the domain's reason, keep the dialog open and change nothing; the
+booking keys act only on the booking shown, and only the moves it allows are offered;
+the sector report."""
 
 from __future__ import annotations
 
 from sqlmodel import select
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from hotline.models import Booking, Episode
 from hotline.station import Station
 from tui.app import HotlineApp
+from tui.dialogs.prompt import PromptDialog
 from tui.dialogs.sector_report import SectorReportDialog
 from tui.widgets.paged_table import PagedTable
 
@@ -17,6 +20,10 @@ SIZE = (140, 40)
 
 def members(app: HotlineApp) -> PagedTable:
     return app.query_one("#members-table", PagedTable)
+
+
+def footer_keys(app: HotlineApp) -> set[str]:
+    return {key.key for key in app.query("FooterKey") if key.display}
 
 
 def booking_rows(app: HotlineApp) -> list[list[object]]:
@@ -80,8 +87,8 @@ async def test_book_confirm_and_decline(app: HotlineApp, desk: Station, settle, 
         assert app.status_bar.message == "第1001期 陈静：已婉拒"
 
 
-async def test_refused_bookings_say_why_and_change_nothing(
-    app: HotlineApp, desk: Station, settle
+async def test_refused_bookings_say_why_keep_the_dialog_and_change_nothing(
+    app: HotlineApp, desk: Station, settle, type_text
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_members(pilot, settle)
@@ -90,13 +97,24 @@ async def test_refused_bookings_say_why_and_change_nothing(
         await settle(pilot)
         await pilot.press("enter", "enter")
         await settle(pilot)
-        assert app.status_bar.message == "王伟 (#1) is already booked on episode 1000 (confirmed)"
-        # 张敏 is inactive.
-        await pilot.press("j", "j", "b")
+        refused = "王伟（#1）已在第1000期的嘉宾名单上（已确认）"
+        assert app.status_bar.message == refused
+        assert isinstance(app.screen, PromptDialog)  # still open: try another episode
+        assert str(app.screen.query_one("#error-episode", Label).content) == refused
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "1001")
+        await pilot.press("ctrl+s")
         await settle(pilot)
-        await pilot.press("enter", "enter")
+        assert not isinstance(app.screen, PromptDialog)
+        assert booking(desk, 1001, 1).status == "invited"
+        # 张敏 is inactive: not offered, and the key says why before any dialog.
+        await pilot.press("j", "j")
         await settle(pilot)
-        assert app.status_bar.message == "member #3 张敏 is inactive"
+        assert "b" not in footer_keys(app)
+        await pilot.press("b")
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
+        assert app.status_bar.message == "张敏 已不在任，不能邀请"
         assert booking(desk, 1000, 3) is None
         # A guest limit of one: 1000 is full.
         desk.settings.bookings.guest_limit = 1
@@ -104,23 +122,53 @@ async def test_refused_bookings_say_why_and_change_nothing(
         await settle(pilot)
         await pilot.press("enter", "enter")
         await settle(pilot)
-        assert app.status_bar.message == "episode 1000 is at its guest limit (1 of 1 booked)"
+        assert app.status_bar.message == "第1000期嘉宾已满（已约 1 位，上限 1 位）"
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press("escape")
         assert booking(desk, 1000, 4) is None
 
 
-async def test_appeared_only_after_airing(app: HotlineApp, desk: Station, settle) -> None:
+async def test_only_the_moves_the_booking_allows_are_offered(
+    app: HotlineApp, desk: Station, settle
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_members(pilot, settle)
-        await pilot.press("a")  # 王伟 on 1000, which airs on Saturday
+        # 王伟 on 1000, confirmed, airing on Saturday: decline and cancel, not confirm
+        # again, and appeared / no-show only once it has aired.
+        assert {"d", "x"} <= footer_keys(app)
+        assert not {"y", "a", "o"} & footer_keys(app)
+        await pilot.press("a")
         await settle(pilot)
-        assert app.status_bar.message == (
-            "episode 1000 has not aired yet; mark appeared after it airs"
-        )
+        assert app.status_bar.message == "第1000期还没播出：播出后才能标为已出场"
         assert booking(desk, 1000, 1).status == "confirmed"
         await pilot.press("x")
         await settle(pilot)
         assert booking(desk, 1000, 1).status == "cancelled"
         assert booking_rows(app)[0][4] == "已取消"
+        assert app.status_bar.message == "第1000期 王伟：已取消邀请"
+        assert not {"y", "d", "x"} & footer_keys(app)
+        # 李娜 appeared on 999: nothing is left to do with that booking.
+        await pilot.press("j")
+        await settle(pilot)
+        assert not {"y", "d", "x", "a", "o"} & footer_keys(app)
+        titles = [title for title, *_ in app.palette_actions()]
+        assert "嘉宾：邀请上节目" in titles and "嘉宾：确认" not in titles
+
+
+async def test_a_booking_key_never_reaches_a_booking_not_on_screen(
+    app: HotlineApp, desk: Station, settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_members(pilot, settle)
+        pane = app.query_one("#members")
+        # The cursor moves to 李娜: until her bookings are in, none is shown, and
+        # y/d/x have nothing to act on (王伟's booking, shown a moment ago, is left alone).
+        members(app).move_cursor(row=1)
+        await pilot.press("x")
+        await settle(pilot)
+        assert booking(desk, 1000, 1).status == "confirmed"
+        assert pane.bookings_of == "2"
+        assert "李娜" in str(app.query_one("#bookings-title", Label).content)
 
 
 async def test_sector_report_as_a_table(app: HotlineApp, settle) -> None:

@@ -171,12 +171,14 @@ async def test_retry_cancel_and_the_log_of_a_failed_job(
         await pilot.press("t")
         await settle(pilot)
         assert table.get_row_at(0)[3] == "排队"
-        await pilot.press("t")  # a queued job cannot be retried: the domain says why
+        # A queued job is not offered for a retry: the key says why.
+        assert "t" not in {key.key for key in app.query("FooterKey") if key.display}
+        await pilot.press("t")
         await settle(pilot)
-        assert "only failed, cancelled or skipped jobs can be retried" in status_message(app)
+        assert status_message(app) == "任务 1 排队：只有失败或已取消的任务可以重试"
 
         await pilot.press("i")
         await pilot.press(*"1001", "enter", *"/no/such.wav", "enter")
-        assert "is not a file" in str(app.screen.query_one("#ingest-error", Label).content)
+        assert "不是文件" in str(app.screen.query_one("#ingest-error", Label).content)
         await pilot.press("escape")
         assert not app.screen.query("#ingest-error")

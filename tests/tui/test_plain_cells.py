@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.console import Console
 from rich.padding import Padding
 from rich.style import Style
@@ -12,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.renderables.styled import Styled
 from textual.widgets import DataTable
 
+from tui.shown import fit
 from tui.widgets.plain_cells import plain_cell_line
 from tui.widgets.steady_table import SteadyTable
 
@@ -50,6 +52,35 @@ def test_a_plain_cell_is_laid_out_as_rich_lays_it_out(
     lines = plain_cell_line(cell, width, padding, pre, post)
     if lines is not None:
         assert lines == rich_lines(cell, width, padding, pre, post)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=TEXT,
+    width=st.integers(min_value=1, max_value=40),
+    padding=st.integers(min_value=0, max_value=2),
+    pre=STYLES,
+    post=STYLES,
+)
+def test_a_cell_too_wide_for_its_column_ends_with_an_ellipsis_as_rich_cuts_it(
+    text: str, width: int, padding: int, pre: Style, post: Style
+) -> None:
+    cell = Text(text, no_wrap=True, overflow="ellipsis", end="")
+    lines = plain_cell_line(cell, width, padding, pre, post)
+    if lines is not None:
+        assert lines == rich_lines(cell, width, padding, pre, post)
+        drawn = "".join(segment.text for segment in lines[0])
+        if cell_len(text) > width - 2 * padding:
+            assert drawn.rstrip().endswith("…")
+
+
+def test_a_cut_never_splits_a_wide_character() -> None:
+    style = Style(color="red")
+    cell = Text("社会福利和社会保障界", no_wrap=True, overflow="ellipsis", end="")
+    (line,) = plain_cell_line(cell, 10, 1, style, style)
+    assert "".join(segment.text for segment in line) == " 社会福 … "
+    assert fit("社会福利和社会保障界", 9) == "社会福利…"
+    assert fit("短", 9) == "短"
 
 
 def test_text_that_does_not_fit_or_is_not_plain_is_left_to_rich() -> None:

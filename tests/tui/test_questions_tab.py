@@ -10,6 +10,8 @@ from textual.widgets import Label
 from hotline.models import Question
 from hotline.station import Station
 from tui.app import HotlineApp
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.prompt import PromptDialog
 from tui.widgets.paged_table import PagedTable
 
 SIZE = (140, 40)
@@ -17,6 +19,10 @@ SIZE = (140, 40)
 
 def table(app: HotlineApp) -> PagedTable:
     return app.query_one("#questions-table", PagedTable)
+
+
+def footer_keys(app: HotlineApp) -> set[str]:
+    return {key.key for key in app.query("FooterKey") if key.display}
 
 
 def keys(app: HotlineApp) -> list[str]:
@@ -116,11 +122,19 @@ async def test_screen_assign_answer_resolve(
         await settle(pilot)
         assert question(desk, 1).status == "screened"
         assert app.status_bar.message == "问题 #1：已审核"
+        # Screened: not offered again, nor answered before it is assigned; the key says
+        # why, before any form opens.
+        assert "v" not in footer_keys(app) and "w" not in footer_keys(app)
         await pilot.press("v")
         await settle(pilot)
-        assert app.status_bar.message == (
-            "question 1 is screened: cannot screen it; allowed: assign, refer, reject, duplicate"
+        assert (
+            app.status_bar.message
+            == "问题 #1 已审核，不能审核（现在可以：分配、转办、拒绝、标为重复）"
         )
+        await pilot.press("w")
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
+        assert app.status_bar.message.startswith("问题 #1 已审核，不能记录回答")
         await pilot.press("a")
         await type_text(pilot, "1000")
         await pilot.press("enter")
@@ -133,13 +147,22 @@ async def test_screen_assign_answer_resolve(
         await type_text(pilot, "75:00")  # past the end of a 60-minute episode
         await pilot.press("enter", "enter")
         await settle(pilot)
-        assert app.status_bar.message == (
-            "answer time 01:15:00 is past the end of episode 1000 (01:00:00)"
-        )
+        past = "回答时间 01:15:00 超出第1000期的长度（01:00:00）"
+        assert app.status_bar.message == past
         assert question(desk, 1).status == "assigned"
-        await pilot.press("w")
-        await type_text(pilot, "王伟")
-        await pilot.press("enter")
+        # The form is still open with what was typed; the time is the field marked.
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.values() == {"member": "王伟", "at": "75:00", "episode": "1000"}
+        assert str(app.screen.query_one("#error-at", Label).content) == past
+        assert app.focused is app.screen.input("at")
+        # An unknown member is marked at the member field.
+        app.screen.input("member").value = "赵六"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert str(app.screen.query_one("#error-member", Label).content) == ("没有名叫“赵六”的委员")
+        app.screen.input("member").value = "王伟"
+        app.screen.input("at").focus()
+        await pilot.press("ctrl+u")
         await type_text(pilot, "12:30")
         await pilot.press("enter", "enter")
         await settle(pilot)
@@ -149,10 +172,20 @@ async def test_screen_assign_answer_resolve(
             1,
             750.0,
         )
-        assert app.status_bar.message == "问题 #1：已回答（12:30）"
+        assert app.status_bar.message == "问题 #1：王伟 已回答（12:30）"
+        # Resolving is final: it asks first, naming the question.
         await pilot.press("c")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "#1" in app.screen.question and app.screen.question.endswith(
+            "不能再分配、回答或转办。"
+        )
+        await pilot.press("n")
+        await settle(pilot)
+        assert question(desk, 1).status == "answered"
+        await pilot.press("c", "y")
         await settle(pilot)
         assert question(desk, 1).status == "resolved"
+        assert app.status_bar.message == "问题 #1：已办结"
 
 
 async def test_refer_reject_and_final_states(
@@ -177,13 +210,16 @@ async def test_refer_reject_and_final_states(
         assert question(desk, 1).status == "new"
         await pilot.press("escape")
         await pilot.press("x")
+        # The form says that rejecting is final before it is saved.
+        warning = str(app.screen.query_one("#form-warning", Label).content)
+        assert warning == "拒绝后这个问题就结束了：不能再审核、分配或回答。"
         await type_text(pilot, "与节目无关")
         await pilot.press("enter")
         await settle(pilot)
         rejected = question(desk, 1)
         assert (rejected.status, rejected.reject_reason) == ("rejected", "与节目无关")
+        assert app.status_bar.message == "问题 #1：已拒绝（与节目无关）"
+        assert not {"v", "a", "w", "f", "c", "x", "u"} & footer_keys(app)
         await pilot.press("c")
         await settle(pilot)
-        assert app.status_bar.message == (
-            "question 1 is rejected: cannot resolve it; it is final, no moves are allowed"
-        )
+        assert app.status_bar.message == "问题 #1 已拒绝，不能办结（已结束，不能再处理）"

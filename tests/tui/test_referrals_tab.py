@@ -15,6 +15,7 @@ from tests.tui.conftest import NOW
 from tui.app import HotlineApp
 from tui.dialogs.department_report import DepartmentReportDialog
 from tui.dialogs.history_dialog import HistoryDialog
+from tui.dialogs.prompt import PromptDialog
 from tui.widgets.paged_table import PagedTable
 
 SIZE = (140, 40)
@@ -63,7 +64,10 @@ async def test_overdue_first_then_reply_and_call_back(
         await pilot.press("b")  # a call-back before the reply is refused, with the reason
         await pilot.press("enter", "enter")
         await settle(pilot)
-        assert "has no reply yet" in app.status_bar.message
+        assert app.status_bar.message == "问题 #2 的转办 #1 尚无部门答复，请先登记答复"
+        assert isinstance(app.screen, PromptDialog)  # the refused form stays open
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("r")
         await type_text(pilot, "已安排暑期托管试点")
         await pilot.press("enter", "enter")

@@ -1,5 +1,6 @@
 """排期: the producer drives the schedule from the keyboard; the database and the screen
-show the result, and every refusal leaves the database as it was."""
+show the result, every action answers in the status bar, a refused form stays open with
+what was typed, and every refusal leaves the database as it was."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from textual.widgets import Input, Label
 from hotline.models import Booking, Episode
 from hotline.station import Station
 from tui.app import HotlineApp
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.prompt import PromptDialog
 from tui.widgets.paged_table import PagedTable
 
 SIZE = (140, 40)
@@ -16,6 +19,11 @@ SIZE = (140, 40)
 
 def table(app: HotlineApp) -> PagedTable:
     return app.query_one("#schedule-table", PagedTable)
+
+
+def footer_keys(app: HotlineApp) -> set[str]:
+    """The keys the footer offers now."""
+    return {key.key for key in app.query("FooterKey") if key.display}
 
 
 def keys(app: HotlineApp) -> list[str]:
@@ -35,6 +43,11 @@ def count(station: Station) -> int:
 
 def field_error(app: HotlineApp, name: str) -> str:
     return str(app.screen.query_one(f"#error-{name}", Label).content)
+
+
+def marked(app: HotlineApp, name: str) -> bool:
+    """The form shows field ``name`` as refused."""
+    return app.screen.query_one(f"#field-{name}", Input).has_class("-invalid")
 
 
 async def test_opens_on_the_next_episode_newest_first(app: HotlineApp, settle) -> None:
@@ -71,16 +84,22 @@ async def test_filter_by_text_and_status(app: HotlineApp, settle, type_text) -> 
 async def test_jump_to_an_episode_number(app: HotlineApp, settle, type_text) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("g")
+        await pilot.press("colon")
         await type_text(pilot, "998")
         await pilot.press("enter")
         await settle(pilot)
         assert table(app).selected_key == "998"
-        await pilot.press("g")
+        assert app.status_bar.message == "已跳到第998期"
+        await pilot.press("colon")
         await type_text(pilot, "5")
         await pilot.press("enter")
         await settle(pilot)
-        assert app.status_bar.message == "episode 5 does not exist"
+        # Refused: the dialog stays open with the number typed, the reason under it.
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.input("number").value == "5"
+        assert field_error(app, "number") == "第5期不存在" and marked(app, "number")
+        assert app.status_bar.message == "第5期不存在"
+        assert app.status_bar.is_error
 
 
 async def test_new_episode_is_added(app: HotlineApp, desk: Station, settle, type_text) -> None:
@@ -137,22 +156,34 @@ async def test_taken_number_and_overlap_are_refused_and_change_nothing(
         await type_text(pilot, "重复的期号")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.status_bar.message == (
-            "episode 1000 already exists (2025-06-07 11:00 第1000期：暑期托管服务); "
-            "numbers are never reused"
-        )
-        await pilot.press("n")
-        await pilot.press("enter")
-        await type_text(pilot, "撞车的节目")
-        app.screen.query_one("#field-air", Input).focus()
+        taken = "第1000期已存在（2025-06-07 11:00 第1000期：暑期托管服务），期号不能重复使用"
+        assert app.status_bar.message == taken
+        # The form is still open, everything typed still there, the number marked.
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.values()["title"] == "重复的期号"
+        assert field_error(app, "number") == taken and marked(app, "number")
+        assert app.focused is app.screen.input("number")
+        # Fix the number, move the air time onto 1000's slot: refused at the air time.
+        await pilot.press("ctrl+u")
+        app.screen.input("air").focus()
         await pilot.pause()
         await type_text(pilot, "2025-06-07 11:30")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.status_bar.message == (
-            "air time 2025-06-07 11:30 overlaps episode 1000 (2025-06-07 11:00, 60 min)"
-        )
+        overlap = "播出时间 2025-06-07 11:30 与第1000期（2025-06-07 11:00，60 分钟）冲突"
+        assert app.status_bar.message == overlap
+        assert field_error(app, "air") == overlap and marked(app, "air")
+        assert app.screen.values()["title"] == "重复的期号"
         assert count(desk) == 5
+        # A free slot: saved, the form closes, the status bar says what was done.
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "2025-06-28 11:00")
+        assert not marked(app, "air")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
+        assert count(desk) == 6
+        assert app.status_bar.message == "已新建第1003期 2025-06-28 11:00 重复的期号"
 
 
 async def test_enter_opens_the_episode_to_edit(
@@ -174,7 +205,7 @@ async def test_enter_opens_the_episode_to_edit(
         edited = episode(desk, 1000)
         assert edited.title == "第1000期：暑期安全"
         assert edited.air_start.astimezone(desk.tz).strftime("%H:%M") == "14:00"
-        assert app.status_bar.message == "已保存第1000期"
+        assert app.status_bar.message == "已保存第1000期（标题、播出时间）"
         assert table(app).get_row("1000")[3] == "第1000期：暑期安全"
 
 
@@ -193,9 +224,10 @@ async def test_edit_with_a_refused_air_time_changes_nothing(
         await type_text(pilot, "2025-05-31 15:00")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.status_bar.message == (
-            "episode 999 is already published: it cannot be rescheduled"
-        )
+        refused = "第999期已播出，不能改期"
+        assert app.status_bar.message == refused
+        assert field_error(app, "air") == refused
+        assert app.screen.values()["title"] == "第999期：医保异地结算（重播）"
         assert episode(desk, 999).title == "第999期：医保异地结算"
 
 
@@ -205,9 +237,14 @@ async def test_cancel_asks_then_cancels_with_the_bookings(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("c")
+        # The question names the episode and what goes with it, then what cannot be undone.
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "第1000期《第1000期：暑期托管服务》" in app.screen.question
+        assert "王伟" in app.screen.question and app.screen.question.endswith("也不会再用。")
         await pilot.press("n")  # no: nothing happens
         await settle(pilot)
         assert episode(desk, 1000).status == "confirmed"
+        assert app.status_bar.message == "未执行：选择了“否”"
         await pilot.press("c", "y")
         await settle(pilot)
         assert episode(desk, 1000).status == "cancelled"
@@ -216,9 +253,13 @@ async def test_cancel_asks_then_cancels_with_the_bookings(
         assert "confirmed" not in statuses and "cancelled" in statuses
         assert app.status_bar.message == "已取消第1000期，取消邀请 1 人"
         assert table(app).get_row("1000")[2] == "已取消"
-        await pilot.press("c", "y")
+        # A cancelled episode is not offered for cancelling: the key says why, asks nothing.
+        assert "c" not in footer_keys(app)
+        await pilot.press("c")
         await settle(pilot)
-        assert app.status_bar.message == "episode 1000 is already cancelled"
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert app.status_bar.message == "第1000期已取消，不能取消"
+        assert app.status_bar.is_error
 
 
 async def test_reschedule(app: HotlineApp, desk: Station, settle, type_text) -> None:
@@ -245,5 +286,5 @@ async def test_generate_the_next_episodes(app: HotlineApp, desk: Station, settle
             "第1004期",
             "第1005期",
         ]
-        assert app.status_bar.message == "已排出 3 期：第1003–1005期"
+        assert app.status_bar.message == "已排出 3 期：第1003–1005期（2025-06-28 至 2025-07-12）"
         assert keys(app)[:3] == ["1005", "1004", "1003"]

@@ -101,7 +101,11 @@ async def test_typing_searches_newest_first_with_highlights_and_opens_the_transc
         lines = screen.query_one("#transcript-table", DataTable)
         assert lines.row_count == 5
         assert lines.cursor_row == 2  # the hit, with its neighbours around it
-        assert "異" not in str(lines.get_row_at(2)[1]) and "医保" in str(lines.get_row_at(2)[1])
+        # As transcribed (醫, full-width punctuation), the terms found in it highlighted.
+        hit = lines.get_row_at(2)[1]
+        assert hit.plain == "退休人员异地就医，醫保怎么结算？"
+        marked = [hit.plain[span.start : span.end] for span in hit.spans if span.style != "bold"]
+        assert marked == ["异地", "结算"]
         questions = screen.query_one("#transcript-questions", DataTable)
         assert questions.get_row_at(0)[:3] == ["00:12:30", "孙先生", "李娜"]
 
@@ -132,3 +136,30 @@ async def test_refused_and_empty_queries(app: HotlineApp, archive: Station, sett
         pane.field.value = ""
         await wait_for_search(pilot, settle, before)
         assert summary(app) == ""
+
+
+async def test_the_transcript_wraps_long_lines_and_shows_them_whole(
+    app: HotlineApp, desk: Station, settle
+) -> None:
+    long = "，".join(f"第{n}句：老旧小区加装电梯要一楼住户同意，补贴按户发放" for n in range(1, 9))
+    with desk.session() as session:
+        cues = [Cue(0.0, 8.0, "开场。"), Cue(10.0, 60.0, long + "。"), Cue(70.0, 75.0, "再见。")]
+        save_transcript(session=session, episode=998, segments=cues, source="import")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(key_of(app, "search"))
+        await settle(pilot)
+        pane = app.query_one(SearchPane)
+        before = pane.generation
+        pane.field.value = "补贴"
+        await wait_for_search(pilot, settle, before)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TranscriptScreen)
+        lines = screen.query_one("#transcript-table", DataTable)
+        assert lines.get_row_at(1)[1].plain == long + "。"
+        # The row is as tall as its text needs at this width: every character is drawn.
+        assert lines.rows[lines.coordinate_to_cell_key((1, 0)).row_key].height >= 5
+        drawn = "".join(strip.text.replace(" ", "") for strip in screen._compositor.render_strips())
+        assert "第8句：老旧小区加装电梯要一楼住户同意，补贴按户发放。" in drawn.replace("│", "")

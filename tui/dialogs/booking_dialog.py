@@ -2,14 +2,14 @@
 
 The role may be typed in Chinese (嘉宾/专家/官员) or as the CLI spells it (guest/expert/
 official). Overlaps, the guest limit and inactive members are refused by the domain when
-the booking is saved, with the CLI's message.
+the booking is saved, with the CLI's message; the dialog stays open to try another episode.
 """
 
 from __future__ import annotations
 
 from episodes.bookings import check_role
 from tui.dialogs.episode_form import parse_int
-from tui.dialogs.prompt import Field, PromptDialog
+from tui.dialogs.prompt import Field, PromptDialog, Save
 from tui.labels import ROLE
 
 ROLE_BY_LABEL = {label: value for value, label in ROLE.items()}
@@ -24,7 +24,7 @@ def role_value(text: str) -> str:
 class BookingDialog(PromptDialog):
     """Returns ``{"episode": …, "role": …}`` as typed, or None."""
 
-    def __init__(self, member_text: str, episode: str = "") -> None:
+    def __init__(self, member_text: str, episode: str = "", *, on_save: Save | None = None) -> None:
         super().__init__(
             f"邀请 {member_text} 上节目",
             [
@@ -34,8 +34,10 @@ class BookingDialog(PromptDialog):
                     episode,
                     "1001",
                     lambda t: parse_int(t, what="episode number"),
+                    ("episode",),
                 ),
-                Field("role", "角色（嘉宾/专家/官员）", ROLE["guest"], "", role_value),
+                Field("role", "角色（嘉宾/专家/官员）", ROLE["guest"], "", role_value, ("role",)),
             ],
             submit_label="邀请",
+            on_save=on_save,
         )

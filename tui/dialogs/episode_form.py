@@ -2,7 +2,7 @@
 checks ``hotline episodes add/edit/reschedule`` apply, and refused with the same words.
 
 What only the database can tell (a taken number, an overlapping air time) is checked when
-the form is saved; the schedule tab shows that refusal and changes nothing.
+the form is saved; the form stays open with the refusal under the field it concerns.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from episodes.schedule import air_time, check_duration, check_number, clean_hosts
 from hotline.errors import InvalidInput
 from hotline.text import clean_text
-from tui.dialogs.prompt import Field, PromptDialog
+from tui.dialogs.prompt import Field, PromptDialog, Save
 
 _HOST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 
@@ -27,7 +27,7 @@ def parse_int(value: str, *, what: str) -> int:
     """A whole number typed in a field, or ``InvalidInput`` naming the field."""
     text = value.strip()
     if not re.fullmatch(r"[+-]?\d+", text):
-        raise InvalidInput(f"{what} {value!r} is not a whole number")
+        raise InvalidInput(f"{what} {value!r} is not a whole number", zh=f"“{value}”不是整数")
     return int(text)
 
 
@@ -50,6 +50,7 @@ def episode_fields(tz: ZoneInfo, values: dict[str, str] | None = None, *, new: b
             v.get("title", ""),
             "第1001期：…",
             lambda t: clean_text(t, field="title", max_length=200, required=True),
+            ("title",),
         ),
         Field(
             "topic",
@@ -57,6 +58,7 @@ def episode_fields(tz: ZoneInfo, values: dict[str, str] | None = None, *, new: b
             v.get("topic", ""),
             "养老、医保…",
             lambda t: clean_text(t, field="topic", max_length=200),
+            ("topic",),
         ),
         Field(
             "hosts",
@@ -64,14 +66,23 @@ def episode_fields(tz: ZoneInfo, values: dict[str, str] | None = None, *, new: b
             v.get("hosts", ""),
             "李明、王芳",
             lambda t: clean_hosts(split_hosts(t)),
+            ("host",),
         ),
-        Field("air", "播出时间", v.get("air", ""), "YYYY-MM-DD HH:MM（空 = 下一个空档）", air),
+        Field(
+            "air",
+            "播出时间",
+            v.get("air", ""),
+            "YYYY-MM-DD HH:MM（空 = 下一个空档）",
+            air,
+            ("air time", "rescheduled", "aired"),
+        ),
         Field(
             "duration",
             "时长（分钟）",
             v.get("duration", ""),
             "60",
             lambda t: t.strip() and check_duration(parse_int(t, what="duration")),
+            ("duration",),
         ),
         Field(
             "description",
@@ -79,16 +90,35 @@ def episode_fields(tz: ZoneInfo, values: dict[str, str] | None = None, *, new: b
             v.get("description", ""),
             "",
             lambda t: clean_text(t, field="description", max_length=4000, multiline=True),
+            ("description",),
         ),
     ]
     if new:
-        fields.insert(0, Field("number", "期号（空 = 下一期）", v.get("number", ""), "", number))
+        fields.insert(
+            0,
+            Field(
+                "number",
+                "期号（空 = 下一期）",
+                v.get("number", ""),
+                "",
+                number,
+                ("episode number", "already exists", "numbers would pass"),
+            ),
+        )
     return fields
 
 
 class EpisodeForm(PromptDialog):
     """The episode form; returns the typed values (``dict``) or None when cancelled."""
 
-    def __init__(self, tz: ZoneInfo, values: dict[str, str] | None = None, *, new: bool) -> None:
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        values: dict[str, str] | None = None,
+        *,
+        new: bool,
+        on_save: Save | None = None,
+    ) -> None:
         title = "新建节目" if new else f"编辑第{(values or {}).get('number', '')}期"
-        super().__init__(title, episode_fields(tz, values, new=new), submit_label="保存")
+        fields = episode_fields(tz, values, new=new)
+        super().__init__(title, fields, submit_label="保存", on_save=on_save)

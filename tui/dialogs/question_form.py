@@ -17,8 +17,10 @@ from episodes.duplicates import PossibleDuplicate
 from episodes.question_edit import check_public_text
 from episodes.questions import check_channel
 from hotline.text import clean_text
-from tui.dialogs.prompt import Field, PromptDialog
+from tui.dialogs.prompt import Field, PromptDialog, Save
 from tui.labels import CHANNEL
+from tui.shown import one_line
+from tui.widgets.data_label import DataLabel
 
 CHANNEL_BY_LABEL = {label: value for value, label in CHANNEL.items()}
 Hints = Callable[[str], Sequence[PossibleDuplicate]]
@@ -33,7 +35,7 @@ def channel_value(text: str) -> str:
 def hint_text(hints: Sequence[PossibleDuplicate]) -> str:
     if not hints:
         return ""
-    lines = [f"  #{h.id}  相似度 {h.similarity:.2f}  {h.snippet}" for h in hints]
+    lines = [f"  #{h.id}  相似度 {h.similarity:.2f}  {one_line(h.snippet)}" for h in hints]
     return "\n".join(["可能重复的未办问题（保存后可按 u 标为重复）：", *lines])
 
 
@@ -41,7 +43,7 @@ class QuestionForm(PromptDialog):
     """Returns the typed values (text, channel, name, contact, district, topic, public title)
     or None."""
 
-    def __init__(self, hints: Hints) -> None:
+    def __init__(self, hints: Hints, *, on_save: Save | None = None) -> None:
         super().__init__(
             "登记听众来信/来电",
             [
@@ -53,6 +55,7 @@ class QuestionForm(PromptDialog):
                     lambda t: clean_text(
                         t, field="question text", max_length=2000, multiline=True, required=True
                     ),
+                    ("question text",),
                 ),
                 Field(
                     "channel",
@@ -60,6 +63,7 @@ class QuestionForm(PromptDialog):
                     CHANNEL["phone"],
                     "",
                     channel_value,
+                    ("channel",),
                 ),
                 Field(
                     "name",
@@ -98,11 +102,12 @@ class QuestionForm(PromptDialog):
                 ),
             ],
             submit_label="登记",
+            on_save=on_save,
         )
         self.hints = hints
 
     def compose_extra(self) -> ComposeResult:
-        yield Label("", id="duplicate-hint", markup=False)
+        yield DataLabel("", id="duplicate-hint")
 
     @on(Input.Changed, "#field-text")
     def _text_changed(self, event: Input.Changed) -> None:

@@ -6,36 +6,38 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
 
 from episodes.reports import SectorReport
+from tui.dialogs.base import DeskDialog
+from tui.widgets.desk_table import Col, DeskTable
 
 
-class SectorReportDialog(ModalScreen[None]):
-    """Shows a ``SectorReport``; Escape or q closes it."""
+class SectorReportDialog(DeskDialog[None]):
+    """Shows a ``SectorReport``; Esc or q closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "关闭")]
+    DIALOG_CLASSES = "wide"
+    SCROLLS = False
 
     def __init__(self, report: SectorReport) -> None:
-        super().__init__(classes="dialog-screen")
+        scope = f"{report.year}年" if report.year else "全部年份"
+        super().__init__(f"界别出场统计（{scope}，共 {report.total_appearances} 次出场，少者在前）")
         self.report = report
 
-    def compose(self) -> ComposeResult:
-        scope = f"{self.report.year}年" if self.report.year else "全部年份"
-        with Vertical(classes="dialog wide"):
-            yield Label(
-                f"界别出场统计（{scope}，共 {self.report.total_appearances} 次出场，少者在前）",
-                classes="dialog-title",
-                markup=False,
-            )
-            table: DataTable[str] = DataTable(id="sector-table", cursor_type="row")
-            yield table
+    def compose_body(self) -> ComposeResult:
+        yield DeskTable(
+            [
+                Col("界别"),
+                Col("委员", keep=True),
+                Col("在任", keep=True),
+                Col("出场", keep=True),
+                Col("占比", keep=True),
+            ],
+            id="sector-table",
+        )
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("界别", "委员", "在任", "出场", "占比")
+        table = self.query_one(DeskTable)
         for r in self.report.rows:
             table.add_row(
                 r.sector,
@@ -46,6 +48,3 @@ class SectorReportDialog(ModalScreen[None]):
                 key=r.sector,
             )
         table.focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label, TextArea
+from textual.widgets import TextArea
+
+from tui.dialogs.base import DeskDialog
+from tui.shown import lines
 
 
-class TextViewDialog(ModalScreen[None]):
-    """Shows ``text`` under ``title``; Escape closes."""
+class TextViewDialog(DeskDialog[None]):
+    """Shows ``text`` under ``title``; Esc closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "关闭")]
+    DIALOG_CLASSES = "log"
+    SCROLLS = False
 
     def __init__(self, title: str, text: str) -> None:
-        super().__init__(classes="dialog-screen")
-        self.title_text = title
+        super().__init__(title)
         self.text = text
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog log"):
-            yield Label(self.title_text, classes="dialog-title", markup=False)
-            yield TextArea(self.text, read_only=True, id="text-view", soft_wrap=True)
+    def compose_body(self) -> ComposeResult:
+        yield TextArea(lines(self.text), read_only=True, id="text-view", soft_wrap=True)
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)

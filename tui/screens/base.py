@@ -6,6 +6,13 @@ tab title), a ``PANE_ID``, ``BINDINGS`` whose descriptions are its actions, its 
 ``compose_tab`` (built after launch, while the app is idle, or when first shown if that
 comes first), their setup in ``tab_built``, and optionally ``preload`` to read its rows
 while still hidden; adding it to ``tui.app.PANES`` is the one line that puts it in the app.
+
+What the row under the cursor allows decides which actions are offered: a tab says in
+``why_not(action)`` why an action does not apply (in Chinese), and such an action leaves
+the footer and the command palette; its key, pressed anyway, says why in the status bar
+instead of opening a form that would be refused once filled. Changes go through
+``change``/``run_change`` (``tui.changes``): a form stays open until its change is done,
+a domain question (``NeedsConfirmation``) is asked and the change repeated on yes.
 """
 
 from __future__ import annotations
@@ -16,13 +23,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlmodel import Session
+from textual import events
+from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, TabPane
 
-from hotline.errors import HotlineError
+from hotline.errors import HotlineError, NeedsConfirmation
 from hotline.station import Station
+from tui.changes import Change, Form, Outcome, describe, failure_line
+from tui.dialogs.confirm import ConfirmDialog
+from tui.guard import Guarded
 from tui.messages import ChangeDone, ChangeRefused, PageLoaded
 from tui.widgets.paged_table import PagedTable
 
@@ -30,7 +42,10 @@ if TYPE_CHECKING:
     from tui.app import HotlineApp
 
 
-class HotlinePane(TabPane):
+NOT_DONE = "未执行：选择了“否”"
+
+
+class HotlinePane(Guarded, TabPane):
     """A tab of the producers' desk. Subclasses set ``LABEL``, ``PANE_ID`` and ``BINDINGS``."""
 
     LABEL: ClassVar[str] = ""
@@ -91,11 +106,44 @@ class HotlinePane(TabPane):
         return self.hotline.now()
 
     def actions(self) -> list[Binding]:
-        """This tab's actions (the bindings with a description), for the command palette."""
-        return [b for b in self._bindings_list() if b.description]
+        """This tab's actions that apply now (bindings with a description), for the palette."""
+        return [
+            b
+            for b in self._bindings_list()
+            if b.description and self.why_not(*_action_and_parameters(b.action)) is None
+        ]
 
     def _bindings_list(self) -> list[Binding]:
         return [b for b in self.BINDINGS if isinstance(b, Binding)]
+
+    # ------------------------------------------------------------ what the row allows
+
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Why ``action`` does not apply to the row under the cursor now (None: it does).
+
+        Subclasses answer for their own actions, in Chinese, for the status bar.
+        """
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.why_not(action, parameters) is None
+
+    def state_changed(self) -> None:
+        """The row under the cursor (or what it allows) changed: offer the right keys."""
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.state_changed()
+
+    def on_key(self, event: events.Key) -> None:
+        # A key of this tab whose action does not apply to the row: say why, do nothing.
+        for binding in self._bindings_list():
+            if event.key in binding.key.split(","):
+                reason = self.why_not(*_action_and_parameters(binding.action))
+                if reason is not None:
+                    event.stop()
+                    self.hotline.report(reason, error=True)
+                return
 
     # ------------------------------------------------------------ the tab's life
 
@@ -151,50 +199,124 @@ class HotlinePane(TabPane):
     # ------------------------------------------------------------ database work off the UI thread
 
     def change(
-        self, work: Callable[[Session], str | tuple[str, str]], *, select: str | None = None
+        self,
+        work: Callable[..., Outcome],
+        *,
+        select: str | None = None,
+        form: Form | None = None,
     ) -> None:
         """Run ``work`` (one domain change) in one transaction in a thread worker.
 
-        ``work`` returns what it did, in words (or words and the row key to select); a
-        ``HotlineError`` rolls the transaction back and its message is reported as the
-        refusal, exactly as the CLI prints it.
+        ``work(session)`` returns what it did, in words (or words and the row key to
+        select); a ``HotlineError`` rolls the transaction back and is reported as the
+        refusal, in the desk's words (``for_desk``). ``form``, if given, stays open until
+        the change is done (see ``tui.changes``).
         """
+        self.run_change(Change(work, select, form))
+
+    def run_change(self, change: Change) -> None:
+        """Run ``change`` in a thread worker; its outcome comes back as a message."""
         station = self.station
 
         def run() -> None:
             try:
                 with station.session() as session:
-                    done = work(session)
+                    text, chosen = change.run(session)
             except HotlineError as exc:
-                self.post_message(ChangeRefused(str(exc)))
+                self.post_message(ChangeRefused(describe(exc), exc, change))
+            except Exception as exc:  # a bug, the disk, the database: logged, one line
+                line = failure_line(exc, root=station.root, context=f"desk: {self.LABEL}")
+                self.post_message(ChangeRefused(line, exc, change))
             else:
-                text, chosen = done if isinstance(done, tuple) else (done, select)
-                self.post_message(ChangeDone(text, chosen))
+                self.post_message(ChangeDone(text, chosen, change))
 
         self.run_worker(run, thread=True, group="change")
 
-    def read(self, work: Callable[[Session], Any], then: Callable[[Any], None]) -> None:
-        """Run a read in a thread worker and hand its result to ``then`` on the UI thread."""
+    def read(
+        self,
+        work: Callable[[Session], Any],
+        then: Callable[[Any], None],
+        *,
+        form: Form | None = None,
+    ) -> None:
+        """Run a read in a thread worker and hand its result to ``then`` on the UI thread.
+
+        A refusal goes to the status bar, and to ``form`` (which stays open) if given.
+        """
         station = self.station
+
+        def refuse(text: str, exc: BaseException) -> None:
+            self.post_message(ChangeRefused(text, exc))
+            if form is not None:
+                self.app.call_from_thread(form.refused, exc, text)
 
         def run() -> None:
             try:
                 with station.session() as session:
                     result = work(session)
             except HotlineError as exc:
-                self.post_message(ChangeRefused(str(exc)))
+                refuse(describe(exc), exc)
+            except Exception as exc:
+                refuse(failure_line(exc, root=station.root, context=f"desk: {self.LABEL}"), exc)
             else:
                 self.app.call_from_thread(then, result)
 
         self.run_worker(run, thread=True, group="read")
 
     def on_change_done(self, message: ChangeDone) -> None:
-        self.reload(message.select)  # the message bubbles on to the app's status bar
+        # Said here, not when the message has bubbled up to the app: the status line and
+        # the closing form then reach the screen in the same frame.
+        message.stop()
+        self.hotline.outcome(message)
+        change = message.change
+        if isinstance(change, Change) and change.form is not None:
+            change.form.saved()
+        self.reload(message.select)
+
+    def on_change_refused(self, message: ChangeRefused) -> None:
+        message.stop()
+        change, error = message.change, message.error
+        if not isinstance(change, Change):
+            self.hotline.outcome(message)  # a read
+            return
+        if isinstance(error, NeedsConfirmation) and change.confirmable and not change.confirmed:
+            form = change.form  # a question, not a refusal
+
+            def declined() -> None:
+                if form is not None:
+                    form.refused(None, NOT_DONE)
+
+            self.confirm(error.for_desk, lambda: self.run_change(change.approved()), declined)
+            return
+        self.hotline.outcome(message)
+        if change.form is not None:
+            change.form.refused(error, message.text)
+
+    def confirm(
+        self,
+        question: str,
+        then: Callable[[], object],
+        otherwise: Callable[[], object] | None = None,
+        *,
+        yes: str = "是",
+    ) -> None:
+        """Ask ``question`` (the whole text, in a dialog); run ``then`` on yes."""
+
+        def answered(approved: bool | None) -> None:
+            if approved:
+                then()
+                return
+            self.hotline.report(NOT_DONE)
+            if otherwise is not None:
+                otherwise()
+
+        self.app.push_screen(ConfirmDialog(question, yes=yes), answered)
 
     def on_page_loaded(self, message: PageLoaded) -> None:
         if message.error:
             self.post_message(ChangeRefused(message.error))
         self.hotline.show_count(self.count_text(), pane=self)
+        self.state_changed()
 
     # ------------------------------------------------------------ keys every tab shares
 
@@ -214,8 +336,7 @@ class HotlinePane(TabPane):
             self.focus_main()
 
 
-def cursor_key(table: DataTable) -> str | None:
-    """The row key under ``table``'s cursor, or None for an empty table."""
-    if table.row_count == 0:
-        return None
-    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+def _action_and_parameters(action: str) -> tuple[str, tuple[object, ...]]:
+    """``"move('confirm')"`` → ``("move", ("confirm",))`` (a binding's action string)."""
+    _, name, parameters = parse(action)
+    return name, parameters

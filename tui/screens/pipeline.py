@@ -17,7 +17,7 @@ from typing import ClassVar
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar
@@ -30,15 +30,22 @@ from hotline.station import Station
 from hotline.timeutil import local_text
 from tui.dialogs.ingest_dialog import IngestDialog
 from tui.dialogs.text_view import TextViewDialog
+from tui.keys import Key
 from tui.labels import JOB_KIND, JOB_STATUS, label
 from tui.messages import JobFinished, JobProgress, JobStarted, RunEnded
-from tui.screens.base import HotlinePane, cursor_key
+from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_table import Col, DeskTable
 
 JOB_ROWS = 500
 """The newest jobs shown (a station accumulates three per episode)."""
 PROGRESS_EVERY = 0.1
 """At most ten progress messages a second per job reach the UI."""
 STATUS_COLUMN, PROGRESS_COLUMN, MESSAGE_COLUMN = 3, 4, 7
+RETRYABLE = ("failed", "cancelled", "skipped")
+"""Statuses ``t`` is offered for (the job queue says the last word)."""
+FINISHED = ("done", "cancelled", "skipped")
+"""Statuses ``c`` is not offered for: nothing left to cancel."""
 
 
 def job_label(kind: str, episode: int | None) -> str:
@@ -100,13 +107,20 @@ class PipelinePane(HotlinePane):
     LABEL = "制作"
     PANE_ID = "pipeline"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "ingest", "导入录音"),
-        Binding("r", "run_queue", "运行队列"),
-        Binding("o", "run_selected", "只运行所选"),
-        Binding("t", "retry", "重试"),
-        Binding("c", "cancel_job", "取消任务"),
-        Binding("l", "show_log", "错误日志"),
-        Binding("g", "refresh", "刷新"),
+        Key(
+            "i", "ingest", "导入录音", doc="ingest a recording (file picker or path) for an episode"
+        ),
+        Key(
+            "r",
+            "run_queue",
+            "运行队列",
+            doc="run the job queue in a worker (progress bars stay live)",
+        ),
+        Key("o", "run_selected", "只运行所选", doc="run only the selected job"),
+        Key("t", "retry", "重试", doc="retry / cancel the selected job"),
+        Key("c", "cancel_job", "取消任务", doc="retry / cancel the selected job"),
+        Key("l", "show_log", "错误日志", doc="the selected job's log"),
+        Key("f5", "refresh", "刷新", doc="read the job list again"),
     ]
 
     def __init__(self, *, key: str = "") -> None:
@@ -117,20 +131,29 @@ class PipelinePane(HotlinePane):
         self.stop = threading.Event()
 
     def compose_tab(self) -> ComposeResult:
-        yield Label("空闲", id="pipeline-summary", classes="search-summary", markup=False)
+        yield DataLabel("空闲", id="pipeline-summary", classes="search-summary")
         yield Vertical(id="job-progress")
-        yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="jobs-detail", classes="detail", markup=False)
-
-    def tab_built(self) -> None:
-        self.table.add_columns("任务", "类型", "期号", "状态", "进度", "尝试", "创建", "消息")
+        yield DeskTable(
+            [
+                Col("任务", keep=True),
+                Col("类型", keep=True),
+                Col("期号", keep=True),
+                Col("状态", keep=True),
+                Col("进度", keep=True),
+                Col("尝试", keep=True),
+                Col("创建", keep=True),
+                Col("消息"),
+            ],
+            id="jobs-table",
+        )
+        yield DataLabel("", id="jobs-detail", classes="detail")
 
     def on_unmount(self) -> None:
         self.stop.set()  # a running job goes back to the queue at its next beat
 
     @property
-    def table(self) -> DataTable[str]:
-        return self.query_one("#jobs-table", DataTable)
+    def table(self) -> DeskTable:
+        return self.query_one("#jobs-table", DeskTable)
 
     @property
     def running(self) -> bool:
@@ -175,13 +198,14 @@ class PipelinePane(HotlinePane):
         if keep in self.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self.hotline.show_count(self.count_text(), pane=self)
+        self.state_changed()
 
     def count_text(self) -> str:
         queued = sum(1 for r in self.rows.values() if r.job.status == "queued")
         return f"排队 {queued} / 最近 {len(self.rows)} 个任务"
 
     def selected_key(self) -> str | None:
-        return cursor_key(self.table)
+        return self.table.selected_key
 
     def selected(self) -> jobs.JobRow | None:
         key = self.selected_key()
@@ -198,7 +222,10 @@ class PipelinePane(HotlinePane):
         text = ""
         if row is not None:
             job = row.job
-            text = f"任务 {job.id} {job_label(job.kind, row.episode_number)}：{job.message}"
+            text = (
+                f"任务 {job.id} {job_label(job.kind, row.episode_number)} "
+                f"{label(JOB_STATUS, job.status)}：{job.message}"
+            )
             if job.error:
                 text += f"\n{job.error.splitlines()[0]}（按 l 看完整日志）"
         self.query_one("#jobs-detail", Label).update(text)
@@ -207,7 +234,7 @@ class PipelinePane(HotlinePane):
 
     def on_job_started(self, message: JobStarted) -> None:
         bar = ProgressBar(total=1.0, show_eta=False, id=f"job-bar-{message.job_id}")
-        row = Horizontal(Label(message.label, markup=False), bar, classes="job-bar")
+        row = Horizontal(DataLabel(message.label), bar, classes="job-bar")
         row.id = f"job-row-{message.job_id}"
         self.query_one("#job-progress", Vertical).mount(row)
         self._set_cell(message.job_id, STATUS_COLUMN, label(JOB_STATUS, "running"))
@@ -235,6 +262,24 @@ class PipelinePane(HotlinePane):
         self.reload()
 
     # ------------------------------------------------------------ actions
+
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action in ("run_queue", "run_selected") and self.running:
+            return "已有任务在运行：等它结束，或取消它"
+        if action not in ("run_selected", "retry", "cancel_job", "show_log"):
+            return None
+        row = self.selected()
+        if row is None:
+            return "没有选中的任务"
+        status = row.job.status
+        shown = f"任务 {row.job.id} {label(JOB_STATUS, status)}"
+        if action == "run_selected" and status != "queued":
+            return f"{shown}：只有排队的任务可以运行（按 t 重试）"
+        if action == "retry" and status not in RETRYABLE:
+            return f"{shown}：只有失败或已取消的任务可以重试"
+        if action == "cancel_job" and status in FINISHED:
+            return f"{shown}：已经结束，没有可取消的"
+        return None
 
     def _run(self, kind: str | None = None, episode: int | None = None) -> None:
         if self.running:
@@ -266,12 +311,9 @@ class PipelinePane(HotlinePane):
     def action_ingest(self) -> None:
         row = self.selected()
         default = str(row.episode_number or "") if row else ""
-        self.app.push_screen(IngestDialog(episode=default), self._ingest)
+        self.app.push_screen(IngestDialog(episode=default, on_save=self._ingest))
 
-    def _ingest(self, chosen: tuple[int, Path] | None) -> None:
-        if chosen is None:
-            return
-        number, source = chosen
+    def _ingest(self, form: IngestDialog, number: int, source: Path) -> None:
         station = self.station
 
         def work(session: Session) -> str:
@@ -281,7 +323,7 @@ class PipelinePane(HotlinePane):
             queued = "、".join(label(JOB_KIND, kind) for _, kind in result.queued)
             return f"第{number}期录音已导入 {result.raw_path}；已排队：{queued or '无'}"
 
-        self.change(work)
+        self.change(work, form=form)
 
     def _job_change(self, work, verb: str) -> None:  # noqa: ANN001 - (session, id) -> Job
         row = self.selected()
@@ -289,9 +331,8 @@ class PipelinePane(HotlinePane):
             return
         job_id = row.job.id
         assert job_id is not None
-        self.change(
-            lambda session: work(session=session, job_id=job_id) and f"任务 {job_id}：{verb}"
-        )
+        what = f"任务 {job_id} {job_label(row.job.kind, row.episode_number)}：{verb}"
+        self.change(lambda session: work(session=session, job_id=job_id) and what)
 
     def action_retry(self) -> None:
         self._job_change(jobs.retry, "已重新排队（按 r 运行）")
@@ -301,6 +342,7 @@ class PipelinePane(HotlinePane):
 
     def action_refresh(self) -> None:
         self.reload()
+        self.hotline.report("任务列表已刷新")
 
     def action_show_log(self) -> None:
         row = self.selected()

@@ -13,14 +13,17 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
 from hotline.errors import HotlineError
-from tui.dialogs.confirm import ConfirmDialog
+from tui.changes import describe, failure_line
+from tui.keys import Key
 from tui.messages import FeedsChecked
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_table import Col, DeskTable
 
 if TYPE_CHECKING:
     from feeds.publish import PublishReport
@@ -80,8 +83,18 @@ class PublishPane(HotlinePane):
     LABEL = "发布"
     PANE_ID = "publish"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "publish", "发布"),
-        Binding("v", "validate", "重新检查"),
+        Key(
+            "p",
+            "publish",
+            "发布",
+            doc="publish (asks first, naming what it writes): public/ and each platform feed",
+        ),
+        Key(
+            "v",
+            "validate",
+            "重新检查",
+            doc="check every platform feed again (validation and problems)",
+        ),
     ]
 
     def __init__(self, *, key: str = "") -> None:
@@ -91,12 +104,21 @@ class PublishPane(HotlinePane):
         self.rows: list[FeedRow] = []
 
     def compose_tab(self) -> ComposeResult:
-        yield Label("", id="feeds-where", classes="feeds-where", markup=False)
-        yield DataTable(id="feeds-table", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="feed-problems", markup=False)
+        yield DataLabel("", id="feeds-where", classes="feeds-where")
+        yield DeskTable(
+            [
+                Col("平台"),
+                Col("文件"),
+                Col("节目", keep=True),
+                Col("大小", keep=True),
+                Col("更新时间", keep=True),
+                Col("状态", keep=True),
+            ],
+            id="feeds-table",
+        )
+        yield DataLabel("", id="feed-problems")
 
     def tab_built(self) -> None:
-        self.table.add_columns("平台", "文件", "节目", "大小", "更新时间", "状态")
         settings = self.station.settings.feeds
         self.query_one("#feeds-where", Label).update(
             f"订阅源文件：{self.station.public_dir / 'feeds'}\n"
@@ -104,8 +126,8 @@ class PublishPane(HotlinePane):
         )
 
     @property
-    def table(self) -> DataTable[str]:
-        return self.query_one("#feeds-table", DataTable)
+    def table(self) -> DeskTable:
+        return self.query_one("#feeds-table", DeskTable)
 
     def main_widget(self) -> Widget:
         return self.table
@@ -137,7 +159,11 @@ class PublishPane(HotlinePane):
                 report = run_publish(station=station, now=now) if publish else None
                 feeds = validate_feeds(station=station)
             except HotlineError as exc:
-                self.post_message(FeedsChecked(text=str(exc), error=True))
+                self.post_message(FeedsChecked(text=describe(exc), error=True))
+                return
+            except Exception as exc:  # logged with its traceback; the desk goes on
+                line = failure_line(exc, root=station.root, context="desk: 发布")
+                self.post_message(FeedsChecked(text=line, error=True))
                 return
             rows = feed_rows(feeds, report)
             if report is not None:
@@ -147,6 +173,7 @@ class PublishPane(HotlinePane):
                 self.post_message(FeedsChecked(rows, f"检查完毕：{bad} 个订阅源需要处理"))
 
         self.query_one("#feed-problems", Label).update("发布中…" if publish else "检查中…")
+        self.state_changed()
         self.run_worker(run, thread=True, group="publish", exclusive=True)
 
     def on_feeds_checked(self, message: FeedsChecked) -> None:
@@ -154,6 +181,7 @@ class PublishPane(HotlinePane):
         self.hotline.report(message.text, error=message.error)
         if message.feeds or not message.error:
             self.show(message.feeds)
+        self.state_changed()
 
     def show(self, rows: list[FeedRow]) -> None:
         self.rows = rows
@@ -193,11 +221,19 @@ class PublishPane(HotlinePane):
 
     # ------------------------------------------------------------ keys
 
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action in ("publish", "validate") and self.busy:
+            return "正在发布或检查，请稍候"
+        return None
+
     def action_validate(self) -> None:
         self._work(publish=False)
 
     def action_publish(self) -> None:
-        self.app.push_screen(
-            ConfirmDialog("发布：写入 public/ 并更新各平台订阅源？"),
-            lambda yes: yes and self._work(publish=True),
+        platforms = "、".join(r.label for r in self.rows) or "各平台"
+        question = (
+            f"发布到 {self.station.public_dir}：写入已制作节目的音频、文字稿和章节，"
+            f"并更新 {platforms} 的订阅源。新发布的节目会出现在听众的播客应用里："
+            "发布后不能撤回。"
         )
+        self.confirm(question, lambda: self._work(publish=True), yes="发布")

@@ -2,11 +2,12 @@
 
 ``n`` logs a question in one form and shows the open questions it may repeat; the
 lifecycle moves (screen, assign, answer, refer, resolve, reject, duplicate) and the
-call-back (回访) are one key each, refused with the domain's reason when the lifecycle
-does not allow them. Referring asks for a known department (naming the near ones as you
-type) and an optional due date.
-Listener contacts are masked (138****5678) unless revealed, on purpose, for the
-question under the cursor with ``m``.
+call-back (回访) are one key each, offered only when the question's status allows them (a
+key pressed anyway says why, before any form). Referring asks for a known department
+(naming the near ones as you type) and an optional due date. The final moves say what
+they close first: resolve asks (a referral closed before its reply and call-back asks
+why), reject and duplicate name it in their form. Listener contacts are masked
+(138****5678) unless revealed, on purpose, for the question under the cursor with ``m``.
 """
 
 from __future__ import annotations
@@ -17,33 +18,44 @@ from typing import ClassVar
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label
 
+from episodes import lookup, referrals, views
 from episodes import questions as domain
-from episodes import referrals, views
 from episodes.departments import get_department
 from episodes.duplicates import PossibleDuplicate, find_possible_duplicates
 from episodes.questions import QuestionView
 from hotline.models import QuestionStatus
 from hotline.text import clean_text, mask_contact
 from hotline.timeutil import local_text, parse_date
+from tui.changes import in_field
 from tui.dialogs.episode_form import parse_int
 from tui.dialogs.prompt import Field, PromptDialog
 from tui.dialogs.question_form import QuestionForm, channel_value
+from tui.keys import Key
 from tui.labels import ALL, CALLBACK_OUTCOME, CHANNEL, QUESTION_STATUS, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
 from tui.screens.referrals import outcome_value
+from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, *(s.value for s in QuestionStatus))
 CONTACT_COLUMN = 6
-
-
-def _episode(text: str) -> int:
-    return parse_int(text, what="episode number")
+Q = QuestionStatus
+# action → (the status it moves the question to, what it is called at the desk)
+MOVES: dict[str, tuple[QuestionStatus, str]] = {
+    "screen_question": (Q.screened, "审核"),
+    "assign": (Q.assigned, "分配"),
+    "answer": (Q.answered, "记录回答"),
+    "refer": (Q.referred, "转办"),
+    "resolve": (Q.resolved, "办结"),
+    "reject": (Q.rejected, "拒绝"),
+    "duplicate": (Q.duplicate, "标为重复"),
+}
 
 
 class QuestionsPane(HotlinePane):
@@ -52,19 +64,55 @@ class QuestionsPane(HotlinePane):
     LABEL = "听众"
     PANE_ID = "questions"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_question", "登记"),
-        Binding("v", "screen_question", "审核"),
-        Binding("a", "assign", "分配"),
-        Binding("w", "answer", "已回答"),
-        Binding("f", "refer", "转办"),
-        Binding("c", "resolve", "办结"),
-        Binding("b", "callback", "回访"),
-        Binding("x", "reject", "拒绝"),
-        Binding("u", "duplicate", "标为重复"),
-        Binding("m", "reveal", "显示联系方式"),
-        Binding("s", "cycle_status", "状态筛选"),
-        Binding("slash", "filter", "搜索"),
-        Binding("escape", "back_to_table", "返回列表", show=False),
+        Key(
+            "n",
+            "new_question",
+            "登记",
+            doc="log a question (shows possible duplicates as you type)",
+        ),
+        Key("v", "screen_question", "审核", doc="screen (审核)"),
+        Key("a", "assign", "分配", doc="assign to an episode"),
+        Key("w", "answer", "已回答", doc="answered: member, time into the show (MM:SS), episode"),
+        Key(
+            "f",
+            "refer",
+            "转办",
+            doc="refer (转办) to a department (near names as you type) and a due date",
+        ),
+        Key(
+            "c",
+            "resolve",
+            "办结",
+            doc="resolve (办结; asks first; closing a referral early asks why)",
+        ),
+        Key(
+            "b",
+            "callback",
+            "回访",
+            doc="call the listener back (回访): satisfied, partly, unsatisfied, unreachable",
+        ),
+        Key("x", "reject", "拒绝", doc="reject, with a reason (the form says it is final)"),
+        Key(
+            "u",
+            "duplicate",
+            "标为重复",
+            doc="mark duplicate of another question (the form says it is final)",
+        ),
+        Key(
+            "m",
+            "reveal",
+            "显示联系方式",
+            doc="reveal / hide the listener's contact for this question",
+        ),
+        Key("s", "cycle_status", "按状态", doc="cycle the status filter"),
+        Key("slash", "filter", "搜索", doc="search the question text"),
+        Key(
+            "escape",
+            "back_to_table",
+            "返回列表",
+            show=False,
+            doc="from the search back to the table",
+        ),
     ]
 
     def __init__(self, *, key: str = "") -> None:
@@ -81,19 +129,19 @@ class QuestionsPane(HotlinePane):
             yield Label(f"状态：{ALL}", id="questions-status", classes="filter-status")
         yield PagedTable(
             [
-                ("编号", 6),
-                ("收到时间", 16),
-                ("渠道", 4),
-                ("状态", 6),
-                ("期号", 6),
-                ("听众", 8),
-                ("联系方式", 13),
-                ("话题", 8),
-                ("问题", None),
+                Col("编号", keep=True),
+                Col("收到时间", keep=True),
+                Col("渠道", keep=True),
+                Col("状态", keep=True),
+                Col("期号", keep=True),
+                Col("听众"),
+                Col("联系方式"),
+                Col("话题"),
+                Col("问题"),
             ],
             id="questions-table",
         )
-        yield Label("", id="questions-detail", classes="detail", markup=False)
+        yield DataLabel("", id="questions-detail", classes="detail")
 
     @property
     def table(self) -> PagedTable:
@@ -138,7 +186,7 @@ class QuestionsPane(HotlinePane):
                     q.listener_name,
                     self.contact(key, q.listener_contact),
                     q.topic,
-                    " ".join(q.text.split())[:60],
+                    " ".join(q.text.split())[:200],  # the detail line shows all of it
                 )
                 rows.append((key, cells))
             return rows, page.total
@@ -185,10 +233,28 @@ class QuestionsPane(HotlinePane):
         key = self.table.selected_key
         return self.questions.get(key) if key else None
 
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action not in MOVES and action != "reveal":
+            return None
+        view = self.selected()
+        if view is None:
+            return "没有选中的问题"
+        if action == "reveal":
+            return None
+        target, name = MOVES[action]
+        status = QuestionStatus(view.question.status)
+        if target in domain.LIFECYCLE[status]:
+            return None
+        shown = f"问题 #{view.question.id} {label(QUESTION_STATUS, status)}"
+        allowed = "、".join(MOVE_NAMES[t] for t in domain.LIFECYCLE[status] if t in MOVE_NAMES)
+        then = f"（现在可以：{allowed}）" if allowed else "（已结束，不能再处理）"
+        return f"{shown}，不能{name}{then}"
+
     def action_cycle_status(self) -> None:
         self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
         shown = label(QUESTION_STATUS, self.status) if self.status else ALL
         self.query_one("#questions-status", Label).update(f"状态：{shown}")
+        self.hotline.report(f"听众：只看{shown}" if self.status else "听众：显示全部状态")
         self.refilter()
 
     def action_reveal(self) -> None:
@@ -203,6 +269,8 @@ class QuestionsPane(HotlinePane):
             (row, CONTACT_COLUMN), self.contact(key, view.question.listener_contact)
         )
         self._show_detail(key)
+        shown = "显示" if key in self.revealed else "隐藏"
+        self.hotline.report(f"问题 #{key}：已{shown}听众联系方式")
 
     def action_new_question(self) -> None:
         station, now = self.station, self.now()
@@ -211,18 +279,18 @@ class QuestionsPane(HotlinePane):
             with station.session() as session:
                 return find_possible_duplicates(session=session, text=text, received_at=now)
 
-        self.app.push_screen(QuestionForm(hints), self._add)
+        self.app.push_screen(QuestionForm(hints, on_save=self._add))
 
-    def _add(self, values: dict[str, str] | None) -> None:
-        if values is None:
-            return
+    def _add(self, form: PromptDialog, values: dict[str, str]) -> None:
         received = self.now().replace(microsecond=0)  # the desk's clock, as tests set it
 
         def work(session: Session) -> tuple[str, str]:
+            with in_field("channel"):
+                channel = channel_value(values["channel"])
             question, hints = domain.add_question(
                 session=session,
                 text=values["text"],
-                channel=channel_value(values["channel"]),
+                channel=channel,
                 listener_name=values["name"],
                 listener_contact=values["contact"],
                 district=values["district"],
@@ -237,30 +305,55 @@ class QuestionsPane(HotlinePane):
                 text += f"；可能重复：{similar}（按 u 标为重复）"
             return text, str(question.id)
 
-        self.change(work)
+        self.change(work, form=form)
 
-    def _move(self, work: Callable[[Session, int], str]) -> None:
-        """Apply ``work(session, question id)`` to the question under the cursor."""
-        view = self.selected()
-        if view is None or view.question.id is None:
-            return
-        question = view.question.id
+    def _move(
+        self,
+        work: Callable[[Session, int], str],
+        *,
+        question: int | None = None,
+        form: PromptDialog | None = None,
+    ) -> None:
+        """Apply ``work(session, question id)`` to ``question`` (default: the one under the
+        cursor; a dialog passes the one it was opened on)."""
+        if question is None:
+            view = self.selected()
+            if view is None or view.question.id is None:
+                return
+            question = view.question.id
         self.change(
-            lambda session: f"问题 #{question}：{work(session, question)}", select=str(question)
+            lambda session: f"问题 #{question}：{work(session, question)}",
+            select=str(question),
+            form=form,
         )
 
     def _ask(
-        self, title: str, fields: list[Field], work: Callable[[dict[str, str], Session, int], str]
+        self,
+        title: str,
+        fields: list[Field],
+        work: Callable[[dict[str, str], Session, int], str],
+        *,
+        submit: str = "确定",
+        warning: str = "",
     ) -> None:
         """Ask for the move's details, then apply ``work(values, session, question id)``."""
-        if self.selected() is None:
+        view = self.selected()
+        if view is None:
             return
+        question = view.question.id
 
-        def then(values: dict[str, str] | None) -> None:
-            if values is not None:
-                self._move(lambda session, question: work(values, session, question))
+        def save(form: PromptDialog, values: dict[str, str]) -> None:
+            self._move(lambda session, q: work(values, session, q), question=question, form=form)
 
-        self.app.push_screen(PromptDialog(title, fields), then)
+        summary = _summary(view)
+        dialog = PromptDialog(
+            f"{title}：问题 #{question} {summary}",
+            fields,
+            submit_label=submit,
+            warning=warning,
+            on_save=save,
+        )
+        self.app.push_screen(dialog)
 
     def action_screen_question(self) -> None:
         def work(session: Session, question: int) -> str:
@@ -274,39 +367,63 @@ class QuestionsPane(HotlinePane):
         default = str(view.episode_number or "") if view else ""
 
         def work(values: dict[str, str], session: Session, question: int) -> str:
-            number = _episode(values["episode"])
+            with in_field("episode"):
+                number = _episode(values["episode"])
+                lookup.get_episode(session, number)
             domain.assign(session=session, question=question, episode=number)
             return f"已分配到第{number}期"
 
-        self._ask("分配到节目", [Field("episode", "期号", default, "1001", _episode)], work)
+        field = Field("episode", "期号", default, "1001", _episode, ("episode",))
+        self._ask("分配到节目", [field], work, submit="分配")
 
     def action_answer(self) -> None:
         view = self.selected()
         assigned = str(view.episode_number or "") if view else ""
         fields = [
-            Field("member", "回答的委员（编号或姓名）", "", "#42", _required("member")),
+            Field(
+                "member",
+                "回答的委员（编号或姓名）",
+                "",
+                "#42",
+                _required("member"),
+                ("member",),
+            ),
             Field(
                 "at",
                 "节目中的时间（MM:SS，可空）",
                 "",
                 "12:30",
                 _optional(domain.parse_answer_offset),
+                ("answer time",),
             ),
-            Field("episode", "期号（空 = 已分配的那期）", assigned, "", _optional(_episode)),
+            Field(
+                "episode",
+                "期号（空 = 已分配的那期）",
+                assigned,
+                "",
+                _optional(_episode),
+                ("episode",),
+            ),
         ]
 
         def work(values: dict[str, str], session: Session, question: int) -> str:
+            with in_field("member"):
+                member = lookup.get_member(session, values["member"].strip())
+            with in_field("episode"):
+                number = _episode(values["episode"]) if values["episode"].strip() else None
+                if number is not None:
+                    lookup.get_episode(session, number)
             moved = domain.answer(
                 session=session,
                 question=question,
-                member=values["member"],
+                member=member.id or 0,
                 at=values["at"].strip() or None,
-                episode=_episode(values["episode"]) if values["episode"].strip() else None,
+                episode=number,
             )
             when = domain.offset_text(moved.answer_offset)
-            return "已回答" + (f"（{when}）" if when else "")
+            return f"{member.name} 已回答" + (f"（{when}）" if when else "")
 
-        self._ask("记录回答", fields, work)
+        self._ask("记录回答", fields, work, submit="记录")
 
     def action_refer(self) -> None:
         station = self.station
@@ -335,30 +452,56 @@ class QuestionsPane(HotlinePane):
 
         days = settings.referrals.working_days
         fields = [
-            Field("to", "转办部门（名称或编号）", "", "市民政局", known),
-            Field("due", f"答复期限（YYYY-MM-DD，空 = {days} 个工作日）", "", "", due),
+            Field("to", "转办部门（名称或编号）", "", "市民政局", known, ("department",)),
+            Field(
+                "due",
+                f"答复期限（YYYY-MM-DD，空 = {days} 个工作日）",
+                "",
+                "",
+                due,
+                ("due date", "due"),
+            ),
         ]
-        self._ask("转办", fields, work)
+        self._ask("转办", fields, work, submit="转办")
 
     def action_resolve(self) -> None:
         view = self.selected()
-        if view is None or view.question.status != QuestionStatus.referred:
-
-            def work(session: Session, question: int) -> str:
-                domain.resolve(session=session, question=question)
+        if view is None:
+            return
+        if view.question.status == QuestionStatus.referred:
+            # Closed by a call-back after the department's reply; before that, say why.
+            def early(values: dict[str, str], session: Session, question: int) -> str:
+                domain.resolve(session=session, question=question, reason=values["reason"])
                 return "已办结"
 
-            self._move(work)
+            check = _required("reason", 200)
+            field = Field(
+                "reason",
+                "提前办结的理由（尚未答复或回访）",
+                "",
+                "听众来电告知已解决",
+                check,
+                ("reason",),
+            )
+            self._ask(
+                "办结",
+                [field],
+                early,
+                submit="办结",
+                warning="办结后这个问题就结束了，不能再分配、回答或转办。",
+            )
             return
+        question = (
+            f"办结问题 #{view.question.id}（{_summary(view)}）？"
+            "办结后这个问题就结束了，不能再分配、回答或转办。"
+        )
 
-        def early(values: dict[str, str], session: Session, question: int) -> str:
-            domain.resolve(session=session, question=question, reason=values["reason"])
+        def work(session: Session, question: int) -> str:
+            domain.resolve(session=session, question=question)
             return "已办结"
 
-        # Closed by a call-back after the department's reply; before that, say why.
-        check = _required("reason", 200)
-        field = Field("reason", "提前办结的理由（尚未答复或回访）", "", "听众来电告知已解决", check)
-        self._ask("办结", [field], early)
+        question_id = view.question.id
+        self.confirm(question, lambda: self._move(work, question=question_id), yes="办结")
 
     def action_callback(self) -> None:
         def work(values: dict[str, str], session: Session, question: int) -> str:
@@ -374,18 +517,22 @@ class QuestionsPane(HotlinePane):
 
         outcomes = "、".join(CALLBACK_OUTCOME.values())
         fields = [
-            Field("outcome", f"回访结果（{outcomes}）", "满意", "满意", outcome_value),
+            Field(
+                "outcome", f"回访结果（{outcomes}）", "满意", "满意", outcome_value, ("outcome",)
+            ),
             Field("note", "回访记录（可空）", "", "听众表示满意", None),
         ]
-        self._ask("回访听众", fields, work)
+        self._ask("回访听众", fields, work, submit="回访")
 
     def action_reject(self) -> None:
         def work(values: dict[str, str], session: Session, question: int) -> str:
             domain.reject(session=session, question=question, reason=values["reason"])
-            return "已拒绝"
+            return f"已拒绝（{values['reason'].strip()}）"
 
         check = _required("reject reason", 200)
-        self._ask("拒绝", [Field("reason", "理由", "", "与节目无关", check)], work)
+        field = Field("reason", "理由", "", "与节目无关", check, ("reason",))
+        warning = "拒绝后这个问题就结束了：不能再审核、分配或回答。"
+        self._ask("拒绝", [field], work, submit="拒绝", warning=warning)
 
     def action_duplicate(self) -> None:
         view = self.selected()
@@ -393,13 +540,29 @@ class QuestionsPane(HotlinePane):
         hint = next((h for h in self.last_hints if view and h.id != view.question.id), None)
 
         def work(values: dict[str, str], session: Session, question: int) -> str:
-            original = _question_id(values["of"])
+            with in_field("of"):
+                original = _question_id(values["of"])
+                lookup.get_question(session, original)
             domain.mark_duplicate(session=session, question=question, of=original)
             return f"标为 #{original} 的重复"
 
         default = str(hint.id) if hint else ""
-        field = Field("of", "重复于问题编号", default, "", _question_id)
-        self._ask("标为重复", [field], work)
+        field = Field("of", "重复于问题编号", default, "", _question_id, ("original", "duplicate"))
+        warning = "标为重复后这个问题就结束了，由原问题代为处理，不能再改。"
+        self._ask("标为重复", [field], work, submit="标为重复", warning=warning)
+
+
+MOVE_NAMES = {target: name for target, name in MOVES.values()}
+
+
+def _summary(view: QuestionView) -> str:
+    """The question's text, short, for a dialog's title (the detail line shows it all)."""
+    text = " ".join(view.question.text.split())
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _episode(text: str) -> int:
+    return parse_int(text, what="episode number")
 
 
 def _question_id(text: str) -> int:

@@ -17,7 +17,7 @@ from typing import ClassVar
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label
 
@@ -29,9 +29,11 @@ from hotline.text import clean_text
 from hotline.timeutil import local_text
 from tui.dialogs.department_report import DepartmentReportDialog
 from tui.dialogs.prompt import Field, PromptDialog
+from tui.keys import Key
 from tui.labels import CALLBACK_OUTCOME, REFERRAL_STATUS, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
+from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
 
@@ -79,13 +81,34 @@ class ReferralsPane(HotlinePane):
     LABEL = "转办"
     PANE_ID = "referrals"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reply", "登记答复"),
-        Binding("b", "callback", "回访"),
-        Binding("c", "close", "提前办结"),
-        Binding("d", "report", "部门统计"),
-        Binding("s", "cycle_view", "切换视图"),
-        Binding("slash", "filter", "搜索"),
-        Binding("escape", "back_to_table", "返回列表", show=False),
+        Key("r", "reply", "登记答复", doc="record the department's reply (text, date)"),
+        Key(
+            "b",
+            "callback",
+            "回访",
+            doc="call the listener back (回访); reaching them closes the question",
+        ),
+        Key("c", "close", "提前办结", doc="close the question early, with the reason"),
+        Key(
+            "d",
+            "report",
+            "部门统计",
+            doc="department report (转办统计): on time, overdue, days to reply, satisfaction",
+        ),
+        Key(
+            "s",
+            "cycle_view",
+            "切换视图",
+            doc="cycle the view: followed, overdue, due soon, all (with closed)",
+        ),
+        Key("slash", "filter", "搜索", doc="search the referrals"),
+        Key(
+            "escape",
+            "back_to_table",
+            "返回列表",
+            show=False,
+            doc="from the search back to the table",
+        ),
     ]
 
     def __init__(self, *, key: str = "") -> None:
@@ -102,14 +125,14 @@ class ReferralsPane(HotlinePane):
             yield Label(f"视图：{self.view.label}", id="referrals-view", classes="filter-status")
         yield PagedTable(
             [
-                ("编号", 6),
-                ("问题", 6),
-                ("部门", 20),
-                ("转办日期", 10),
-                ("答复期限", 10),
-                ("状态", 12),
-                ("话题", 8),
-                ("问题内容", None),
+                Col("编号", keep=True),
+                Col("问题", keep=True),
+                Col("部门"),
+                Col("转办日期", keep=True),
+                Col("答复期限", keep=True),
+                Col("状态", keep=True),
+                Col("话题"),
+                Col("问题内容"),
             ],
             id="referrals-table",
         )
@@ -164,7 +187,7 @@ class ReferralsPane(HotlinePane):
                     referrals.due_day(r.due_at, tz).isoformat(),
                     state_label(r, self),
                     r.topic,
-                    " ".join(r.text.split())[:60],
+                    r.text,
                 )
                 rows.append((key, cells))
             return rows, total
@@ -224,11 +247,10 @@ class ReferralsPane(HotlinePane):
         if row is None:
             return
 
-        def then(values: dict[str, str] | None) -> None:
-            if values is not None:
-                self.change(lambda session: work(session, values, row), select=str(row.id))
+        def save(form: PromptDialog, values: dict[str, str]) -> None:
+            self.change(lambda session: work(session, values, row), select=str(row.id), form=form)
 
-        self.app.push_screen(PromptDialog(title, fields), then)
+        self.app.push_screen(PromptDialog(title, fields, on_save=save))
 
     def action_reply(self) -> None:
         tz = self.station.tz

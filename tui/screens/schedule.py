@@ -2,7 +2,9 @@
 
 Filter by title/topic text and by status, jump to an episode number, add or edit an
 episode in a form that checks as you type, generate the next K weekly episodes, cancel
-or reschedule. Each change is one domain call in one transaction, in a worker.
+(after saying what it cancels) or reschedule. Each change is one domain call in one
+transaction, in a worker; its form stays open until it is done. Cancel and reschedule
+are offered only for an episode that can still be cancelled or moved.
 """
 
 from __future__ import annotations
@@ -12,20 +14,24 @@ from typing import ClassVar
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label
 
 from episodes import schedule, views
+from episodes.lifecycle import TRANSITIONS
 from episodes.listing import EpisodeView
 from hotline.models import EpisodeStatus
 from hotline.timeutil import local_text
-from tui.dialogs.confirm import ConfirmDialog
+from tui.changes import in_field
 from tui.dialogs.episode_form import EpisodeForm, parse_int, split_hosts
 from tui.dialogs.prompt import Field, PromptDialog
-from tui.labels import ALL, EPISODE_STATUS, label
+from tui.keys import Key
+from tui.labels import ALL, BOOKING_STATUS, EPISODE_STATUS, ROLE, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
+from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
 STATUS_CYCLE: tuple[str | None, ...] = (None, *(s.value for s in EpisodeStatus))
@@ -37,15 +43,41 @@ class SchedulePane(HotlinePane):
     LABEL = "排期"
     PANE_ID = "schedule"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_episode", "新建"),
-        Binding("e", "edit_episode", "编辑"),
-        Binding("c", "cancel_episode", "取消节目"),
-        Binding("r", "reschedule", "改期"),
-        Binding("g", "goto", "跳到期号"),
-        Binding("t", "generate", "排后续K期"),
-        Binding("s", "cycle_status", "状态筛选"),
-        Binding("slash", "filter", "筛选"),
-        Binding("escape", "back_to_table", "返回列表", show=False),
+        Key(
+            "n",
+            "new_episode",
+            "新建",
+            doc="new episode (the form checks as you type; it stays open until saved)",
+        ),
+        Key(
+            "e",
+            "edit_episode",
+            "编辑",
+            doc="edit title, topic, hosts, air time, length, description",
+        ),
+        Key(
+            "c",
+            "cancel_episode",
+            "取消节目",
+            doc="cancel the episode (asks first, naming the guests whose invitations go with it)",
+        ),
+        Key("r", "reschedule", "改期", doc="reschedule (new air time)"),
+        Key("colon", "goto", "跳到期号", key_display=":", doc="jump to an episode number"),
+        Key("t", "generate", "续排几期", doc="generate the next K weekly episodes"),
+        Key("s", "cycle_status", "按状态", doc="cycle the status filter"),
+        Key(
+            "slash",
+            "filter",
+            "筛选",
+            doc="filter by title or topic (type; Enter or Esc returns to the table)",
+        ),
+        Key(
+            "escape",
+            "back_to_table",
+            "返回列表",
+            show=False,
+            doc="from the filter back to the table",
+        ),
     ]
 
     def __init__(self, *, key: str = "") -> None:
@@ -59,10 +91,16 @@ class SchedulePane(HotlinePane):
             yield Input(placeholder="/ 按标题或话题筛选", id="schedule-filter", classes="filter")
             yield Label(f"状态：{ALL}", id="schedule-status", classes="filter-status")
         yield PagedTable(
-            [("期号", 6), ("播出时间", 16), ("状态", 6), ("标题", 36), ("嘉宾", None)],
+            [
+                Col("期号", keep=True),
+                Col("播出时间", keep=True),
+                Col("状态", keep=True),
+                Col("标题"),
+                Col("嘉宾"),
+            ],
             id="schedule-table",
         )
-        yield Label("", id="schedule-detail", classes="detail", markup=False)
+        yield DataLabel("", id="schedule-detail", classes="detail")
 
     @property
     def table(self) -> PagedTable:
@@ -130,9 +168,17 @@ class SchedulePane(HotlinePane):
         if view is None:
             detail.update("")
             return
+        when = local_text(view.air_start, self.station.tz)
         parts = [
-            f"第{view.number}期  {view.duration_minutes}分钟  主持：{'、'.join(view.hosts or [])}"
+            f"第{view.number}期 {when} {label(EPISODE_STATUS, view.status)}  {view.title}",
+            f"{view.duration_minutes}分钟  主持：{'、'.join(view.hosts or [])}",
         ]
+        if view.guests:
+            guests = "、".join(
+                f"{g.name}（{label(ROLE, g.role)}，{label(BOOKING_STATUS, g.status)}）"
+                for g in view.guests
+            )
+            parts.append(f"嘉宾：{guests}")
         if view.topic:
             parts.append(f"话题：{view.topic}")
         if view.description:
@@ -149,41 +195,62 @@ class SchedulePane(HotlinePane):
         key = self.table.selected_key
         return self.views.get(key) if key else None
 
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action not in ("edit_episode", "cancel_episode", "reschedule"):
+            return None
+        view = self.selected()
+        if view is None:
+            return "没有选中的节目"
+        status = EpisodeStatus(view.status)
+        shown = f"第{view.number}期{label(EPISODE_STATUS, view.status)}"
+        if action == "cancel_episode" and EpisodeStatus.cancelled not in TRANSITIONS[status]:
+            return f"{shown}，不能取消"
+        if action == "reschedule" and status not in schedule.RESCHEDULABLE:
+            return f"{shown}，不能改期"
+        return None
+
     def action_cycle_status(self) -> None:
         self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
         shown = label(EPISODE_STATUS, self.status) if self.status else ALL
         self.query_one("#schedule-status", Label).update(f"状态：{shown}")
+        self.hotline.report(f"排期：只看{shown}" if self.status else "排期：显示全部状态")
         self.refilter()
 
     def action_new_episode(self) -> None:
-        self.app.push_screen(EpisodeForm(self.station.tz, new=True), self._add)
+        self.app.push_screen(EpisodeForm(self.station.tz, new=True, on_save=self._add))
 
-    def _add(self, values: dict[str, str] | None) -> None:
-        if values is None:
-            return
+    def _add(self, form: PromptDialog, values: dict[str, str]) -> None:
         station, now = self.station, self.now()
 
         def work(session: Session) -> tuple[str, str]:
+            with in_field("number"):
+                number = (
+                    parse_int(values["number"], what="episode number")
+                    if values["number"].strip()
+                    else None
+                )
+            with in_field("duration"):
+                duration = (
+                    parse_int(values["duration"], what="duration")
+                    if values["duration"].strip()
+                    else None
+                )
             episode = schedule.add_episode(
                 session=session,
                 settings=station.settings,
-                number=parse_int(values["number"], what="episode number")
-                if values["number"].strip()
-                else None,
+                number=number,
                 title=values["title"],
                 air=values["air"].strip() or None,
                 topic=values["topic"],
                 hosts=split_hosts(values["hosts"]) or None,
                 description=values["description"],
-                duration_minutes=parse_int(values["duration"], what="duration")
-                if values["duration"].strip()
-                else None,
+                duration_minutes=duration,
                 now=now,
             )
             when = local_text(episode.air_start, station.tz)
             return f"已新建第{episode.number}期 {when} {episode.title}", str(episode.number)
 
-        self.change(work)
+        self.change(work, form=form)
 
     def action_edit_episode(self) -> None:
         view = self.selected()
@@ -199,13 +266,15 @@ class SchedulePane(HotlinePane):
             "duration": str(view.duration_minutes),
             "description": view.description,
         }
-        self.app.push_screen(
-            EpisodeForm(tz, values, new=False), lambda new: self._save(view, values, new)
-        )
 
-    def _save(self, view: EpisodeView, old: dict[str, str], new: dict[str, str] | None) -> None:
-        if new is None:
-            return
+        def save(form: PromptDialog, new: dict[str, str]) -> None:
+            self._save(form, view, values, new)
+
+        self.app.push_screen(EpisodeForm(tz, values, new=False, on_save=save))
+
+    def _save(
+        self, form: PromptDialog, view: EpisodeView, old: dict[str, str], new: dict[str, str]
+    ) -> None:
         station, now, number = self.station, self.now(), view.number
 
         def changed(name: str) -> str | None:
@@ -216,6 +285,8 @@ class SchedulePane(HotlinePane):
             # reschedule leaves the text unchanged too.
             hosts = changed("hosts")
             duration = changed("duration")
+            with in_field("duration"):
+                minutes = parse_int(duration, what="duration") if duration else None
             schedule.edit_episode(
                 session=session,
                 settings=station.settings,
@@ -224,26 +295,40 @@ class SchedulePane(HotlinePane):
                 topic=changed("topic"),
                 hosts=split_hosts(hosts) if hosts is not None else None,
                 description=changed("description"),
-                duration_minutes=parse_int(duration, what="duration") if duration else None,
+                duration_minutes=minutes,
             )
             if changed("air") is not None:
-                schedule.reschedule_episode(
-                    session=session,
-                    settings=station.settings,
-                    number=number,
-                    air=new["air"],
-                    now=now,
-                )
-            return f"已保存第{number}期"
+                with in_field("air"):
+                    schedule.reschedule_episode(
+                        session=session,
+                        settings=station.settings,
+                        number=number,
+                        air=new["air"],
+                        now=now,
+                    )
+            names = [FIELD_NAMES[name] for name in FIELD_NAMES if changed(name) is not None]
+            what = "、".join(names) if names else "没有改动"
+            return f"已保存第{number}期（{what}）"
 
-        self.change(work, select=str(number))
+        self.change(work, select=str(number), form=form)
 
     def action_cancel_episode(self) -> None:
         view = self.selected()
         if view is None:
             return
-        question = f"取消第{view.number}期《{view.title}》？已邀请和已确认的嘉宾也会一并取消。"
-        self.app.push_screen(ConfirmDialog(question), lambda yes: yes and self._cancel(view.number))
+        when = local_text(view.air_start, self.station.tz)
+        open_guests = [g.name for g in view.guests if g.status in ("invited", "confirmed")]
+        names = "、".join(open_guests)
+        guests = (
+            f"已邀请和已确认的 {len(open_guests)} 位嘉宾（{names}）会一并取消邀请。"
+            if open_guests
+            else "这期没有待出场的嘉宾。"
+        )
+        question = (
+            f"取消第{view.number}期《{view.title}》（{when}）？{guests}"
+            "取消后这一期不能恢复，期号也不会再用。"
+        )
+        self.confirm(question, lambda: self._cancel(view.number), yes="取消节目")
 
     def _cancel(self, number: int) -> None:
         def work(session: Session) -> str:
@@ -265,67 +350,84 @@ class SchedulePane(HotlinePane):
             lambda t: schedule.air_time(t, tz),
         )
 
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-
+        def save(form: PromptDialog, values: dict[str, str]) -> None:
             def work(session: Session) -> str:
-                episode = schedule.reschedule_episode(
-                    session=session,
-                    settings=station.settings,
-                    number=view.number,
-                    air=values["air"],
-                    now=now,
-                )
+                with in_field("air"):
+                    episode = schedule.reschedule_episode(
+                        session=session,
+                        settings=station.settings,
+                        number=view.number,
+                        air=values["air"],
+                        now=now,
+                    )
                 return f"第{episode.number}期改到 {local_text(episode.air_start, tz)}"
 
-            self.change(work, select=str(view.number))
+            self.change(work, select=str(view.number), form=form)
 
-        self.app.push_screen(PromptDialog(f"第{view.number}期改期", [field]), done)
+        title = f"第{view.number}期《{view.title}》改期"
+        self.app.push_screen(PromptDialog(title, [field], submit_label="改期", on_save=save))
 
     def action_goto(self) -> None:
         field = Field("number", "期号", "", "1000", lambda t: parse_int(t, what="episode number"))
-        self.app.push_screen(PromptDialog("跳到期号", [field]), self._goto)
+        self.app.push_screen(
+            PromptDialog("跳到期号", [field], submit_label="跳到", on_save=self._goto)
+        )
 
-    def _goto(self, values: dict[str, str] | None) -> None:
-        if values is None:
-            return
+    def _goto(self, form: PromptDialog, values: dict[str, str]) -> None:
         number = parse_int(values["number"], what="episode number")
         text, status = self.filter_text, self.status
 
         def where(session: Session) -> int | None:
-            return views.episode_position(session=session, number=number, text=text, status=status)
+            with in_field("number"):
+                return views.episode_position(
+                    session=session, number=number, text=text, status=status
+                )
 
         def go(index: int | None) -> None:
             if index is None:
-                self.hotline.report(f"第{number}期不在当前筛选结果中", error=True)
-            else:
-                self.table.jump(index, str(number))
-                self.table.focus()
+                form.refused(None, f"第{number}期不在当前筛选结果中")
+                return
+            form.saved()
+            self.table.jump(index, str(number))
+            self.table.focus()
+            self.hotline.report(f"已跳到第{number}期")
 
-        self.read(where, go)
+        self.read(where, go, form=form)
 
     def action_generate(self) -> None:
-        field = Field(
-            "count",
-            "排几期",
-            "4",
-            "",
-            lambda t: parse_int(t, what="count"),
+        field = Field("count", "排几期", "4", "", lambda t: parse_int(t, what="count"))
+        dialog = PromptDialog(
+            "按每周时段排出后续节目", [field], submit_label="排期", on_save=self._generate
         )
-        self.app.push_screen(PromptDialog("按每周时段排出后续节目", [field]), self._generate)
+        self.app.push_screen(dialog)
 
-    def _generate(self, values: dict[str, str] | None) -> None:
-        if values is None:
-            return
+    def _generate(self, form: PromptDialog, values: dict[str, str]) -> None:
         count = parse_int(values["count"], what="count")
         station, now = self.station, self.now()
 
         def work(session: Session) -> tuple[str, str]:
-            created = schedule.generate_episodes(
-                session=session, settings=station.settings, count=count, now=now
+            with in_field("count"):
+                created = schedule.generate_episodes(
+                    session=session, settings=station.settings, count=count, now=now
+                )
+            first, last = created[0], created[-1]
+            tz = station.tz
+            text = (
+                f"已排出 {len(created)} 期：第{first.number}–{last.number}期"
+                f"（{local_text(first.air_start, tz, '%Y-%m-%d')} 至 "
+                f"{local_text(last.air_start, tz, '%Y-%m-%d')}）"
             )
-            first, last = created[0].number, created[-1].number
-            return f"已排出 {len(created)} 期：第{first}–{last}期", str(first)
+            return text, str(first.number)
 
-        self.change(work)
+        self.change(work, form=form)
+
+
+FIELD_NAMES = {
+    "title": "标题",
+    "topic": "话题",
+    "hosts": "主持",
+    "air": "播出时间",
+    "duration": "时长",
+    "description": "简介",
+}
+"""The episode form's fields by name, as the status bar names what was saved."""

@@ -16,15 +16,20 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label
 
 from hotline.errors import HotlineError
 from hotline.timeutil import format_offset, local_text
+from tui.changes import describe, failure_line
+from tui.keys import Key
 from tui.messages import SearchDone
 from tui.screens.base import HotlinePane
 from tui.screens.transcript import HIT_STYLE, TranscriptScreen
+from tui.shown import one_line
+from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_table import Col, DeskTable
 from tui.widgets.paged_table import FIRST_DRAW
 
 LIMIT = 200
@@ -32,8 +37,8 @@ LIMIT = 200
 
 
 def snippet_text(snippet: str, spans: list[tuple[int, int]]) -> Text:
-    """The snippet as Rich text with the matched spans highlighted."""
-    text = Text(snippet)
+    """The snippet as Rich text (never markup) with the matched spans highlighted."""
+    text = Text(one_line(snippet), end="")
     for start, end in spans:
         text.stylize(HIT_STYLE, start, end)
     return text
@@ -45,8 +50,19 @@ class SearchPane(HotlinePane):
     LABEL = "检索"
     PANE_ID = "search"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "搜索"),
-        Binding("escape", "to_results", "结果列表", show=False),
+        Key(
+            "slash",
+            "focus_search",
+            "搜索",
+            doc="back to the search field (type to search; Enter to the results)",
+        ),
+        Key(
+            "escape",
+            "to_results",
+            "结果列表",
+            show=False,
+            doc="from the field to the results; Enter opens the transcript there",
+        ),
     ]
 
     def __init__(self, *, key: str = "") -> None:
@@ -66,18 +82,20 @@ class SearchPane(HotlinePane):
             id="search-input",
             classes="filter",
         )
-        yield Label("", id="search-summary", classes="search-summary", markup=False)
-        yield DataTable(id="search-table", cursor_type="row", zebra_stripes=True)
-
-    def tab_built(self) -> None:
-        self.table.add_column("期号", width=6)
-        self.table.add_column("播出日期", width=10)
-        self.table.add_column("时间", width=8)
-        self.table.add_column("片段")
+        yield DataLabel("", id="search-summary", classes="search-summary")
+        yield DeskTable(
+            [
+                Col("期号", keep=True),
+                Col("播出日期", keep=True),
+                Col("时间", keep=True),
+                Col("片段"),
+            ],
+            id="search-table",
+        )
 
     @property
-    def table(self) -> DataTable[object]:
-        return self.query_one("#search-table", DataTable)
+    def table(self) -> DeskTable:
+        return self.query_one("#search-table", DeskTable)
 
     @property
     def field(self) -> Input:
@@ -127,7 +145,10 @@ class SearchPane(HotlinePane):
                 with station.session() as session:
                     result = search(session=session, query=query, limit=LIMIT)
             except HotlineError as exc:
-                self.post_message(SearchDone(generation, error=str(exc)))
+                self.post_message(SearchDone(generation, error=describe(exc)))
+            except Exception as exc:  # logged with its traceback; the desk goes on
+                line = failure_line(exc, root=station.root, context="desk: 检索")
+                self.post_message(SearchDone(generation, error=line))
             else:
                 self.post_message(SearchDone(generation, result))
 
@@ -146,6 +167,7 @@ class SearchPane(HotlinePane):
         table.clear()
         if message.error:
             summary.update(message.error)
+            self.hotline.report(message.error, error=True)
             return
         result = message.result
         self.terms = list(result.terms)

@@ -1,7 +1,8 @@
 """``DomainCheck``: an Input validator that runs a domain check and shows its refusal as is.
 
 Forms validate as the producer types with the very functions the CLI calls, so a field
-is refused with the same reason ``hotline …`` would print.
+is refused with the same reason ``hotline …`` would print (its Chinese line where the
+domain gives one).
 """
 
 from __future__ import annotations
@@ -25,5 +26,5 @@ class DomainCheck(Validator):
         try:
             self.check(value)
         except HotlineError as exc:
-            return self.failure(str(exc), value)
+            return self.failure(exc.for_desk, value)
         return self.success()

@@ -6,24 +6,23 @@ the next one when the cursor comes within a quarter page of the last loaded row,
 table over 50 000 questions holds a few hundred rows until the user scrolls. ``jump``
 reads up to a far row in one query. A newer ``load`` makes older pages stale: their
 results are dropped by generation number. A re-read that brings exactly the rows the table
-holds leaves them as they are: nothing is measured or drawn again.
+holds leaves them as they are: nothing is measured or drawn again. ``G`` reads the rest
+of the list and goes to its last row.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-from textual.binding import Binding, BindingType
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import get_current_worker
 
 from hotline.errors import HotlineError
 from tui.messages import PageLoaded, TableRow
-from tui.widgets.steady_table import SteadyTable
+from tui.widgets.desk_table import Col, DeskTable
 
 Source = Callable[[int, int], tuple[list[TableRow], int]]
 """Reads ``limit`` rows from ``offset``; returns them and the total that match."""
@@ -31,40 +30,22 @@ FIRST_DRAW = 50
 """Rows of a page added before the first frame; the rest follow right after it."""
 
 
-class PagedTable(SteadyTable):
+class PagedTable(DeskTable):
     """A row-cursor table whose rows come from a ``Source`` one page at a time."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "下移", show=False),
-        Binding("k", "cursor_up", "上移", show=False),
-    ]
-
-    def __init__(
-        self, columns: Sequence[tuple[str, int | None]], *, page_size: int = 100, **kwargs: Any
-    ) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+    def __init__(self, columns: Sequence[Col], *, page_size: int = 100, **kwargs: Any) -> None:
+        super().__init__(columns, **kwargs)
         self.page_size = page_size
         self.total = 0
         self.fetching = False
         self.shown = 0
         """The generation (count of ``load`` calls) whose rows the table holds."""
-        self._column_spec = list(columns)
         self._source: Source | None = None
         self._generation = 0
         self._rows: list[TableRow] | None = []
         """The rows as read, in table order (None once a cell was changed in place)."""
-
-    def on_mount(self) -> None:
-        for label, width in self._column_spec:
-            self.add_column(label, width=width)
-
-    @property
-    def selected_key(self) -> str | None:
-        """The key of the row under the cursor, if there is one."""
-        if self.row_count == 0:
-            return None
-        row = min(self.cursor_row, self.row_count - 1)
-        return self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+        self._to_end = False
+        """``G`` was pressed: once the rest of the list is in, the cursor goes to its end."""
 
     def load(self, source: Source, *, at_least: int = 0, select: str | None = None) -> None:
         """Replace the rows with the first page of ``source`` (or up to row ``at_least``)."""
@@ -87,6 +68,13 @@ class PagedTable(SteadyTable):
             self.move_cursor(row=index)
         elif self._source is not None:
             self._fetch(self.row_count, index - self.row_count + self.page_size, select=key)
+
+    def action_scroll_bottom(self) -> None:
+        if self.row_count < self.total and self._source is not None:
+            self._to_end = True
+            self._fetch(self.row_count, self.total - self.row_count, select=None)
+        else:
+            super().action_scroll_bottom()
 
     def _fetch(self, offset: int, limit: int, *, select: str | None, replace: bool = False) -> None:
         source, generation = self._source, self._generation
@@ -162,6 +150,9 @@ class PagedTable(SteadyTable):
 
     def _all_in(self) -> None:
         self.fetching = False
+        if self._to_end:
+            self._to_end = False
+            self.move_cursor(row=self.row_count - 1)
         if not self.is_on_screen:  # a tab read ahead of use: ready its first screen meanwhile
             self.read_rows_ahead(FIRST_DRAW)
 

@@ -8,7 +8,9 @@ the first time. For such a cell the outcome is fixed: the left padding, the text
 blank cells up to the column's width and the right padding, each in the one style Rich
 would give them. ``plain_cell_line`` builds exactly that and says ``None`` for anything
 else (styled or marked-up text, tabs, several lines, text wider than its column, other
-renderables), which the table then draws through Rich as before.
+renderables), which the table then draws through Rich as before. A cell that asks for an
+ellipsis (``overflow="ellipsis"``, as every plain cell of a ``DeskTable`` does) and is
+wider than its column is cut to it here, ending with "…", as Rich would cut it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+
+from tui.shown import fit
 
 _PLAIN_LAYOUT = (None, "default", "left")
 """Justify values under which one fitting line of text is drawn flush left, unpadded by Rich."""
@@ -34,15 +38,20 @@ def plain_cell_line(
     """
     if type(cell) is not Text or cell.spans or cell.style or not pre_style:
         return None  # (a null pre style leaves the text unstyled in Rich: never in a table)
-    if cell.justify not in _PLAIN_LAYOUT or cell.overflow not in (None, "fold"):
+    if cell.justify not in _PLAIN_LAYOUT or cell.overflow not in (None, "fold", "ellipsis"):
         return None
     text = cell.plain
     if "\n" in text or "\t" in text:
         return None
     room = width - 2 * padding
-    fill = room - cell_len(text)
-    if room <= 0 or fill < 0:
+    if room <= 0:
         return None
+    fill = room - cell_len(text)
+    if fill < 0:
+        if cell.overflow != "ellipsis":
+            return None
+        text = fit(text, room)
+        fill = room - cell_len(text)
     # Rich gives every piece the pre style, the (empty) text style and the post style.
     style = pre_style + Style.null()
     if post_style:

@@ -1,0 +1,102 @@
+"""An unexpected exception — in a worker, in a key's handler, inside a change — never ends
+the desk: its traceback goes to the station's log, a toast and the status bar name the
+log, the database is unchanged, and the desk goes on answering keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from episodes import schedule, views
+from hotline.logs import station_log_path
+from hotline.models import Episode
+from hotline.station import Station
+from tui.app import HotlineApp
+from tui.screens.schedule import SchedulePane
+
+SIZE = (100, 30)
+
+
+def toasts(app: HotlineApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def logged(station: Station) -> str:
+    path = station_log_path(station.root)
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+async def test_a_failing_worker_is_logged_and_the_desk_goes_on(
+    app: HotlineApp, desk: Station, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_: Any) -> None:
+        raise RuntimeError("页读取坏了")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(views, "episode_page", broken)
+        await pilot.press("s")  # the status filter re-reads the list in a worker
+        await settle(pilot)
+        assert app.is_running
+        log = str(station_log_path(desk.root))
+        assert any("RuntimeError: 页读取坏了" in t and log in t for t in toasts(app))
+        assert "页读取坏了" in logged(desk) and "Traceback" in logged(desk)
+        monkeypatch.undo()
+        await pilot.press("s")  # and the desk still answers
+        await settle(pilot)
+        assert app.status_bar.message == "排期：只看已确认"
+        assert len(app.failures) == 1
+        app.failures.clear()  # expected: the fixture fails a test that leaves any
+
+
+async def test_a_failing_key_handler_is_logged_and_the_desk_goes_on(
+    app: HotlineApp, desk: Station, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: SchedulePane) -> None:
+        raise KeyError("没有这个键")
+
+    monkeypatch.setattr(SchedulePane, "action_generate", broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.failures[0], KeyError)
+        assert "没有这个键" in logged(desk)
+        assert app.status_bar.is_error and str(station_log_path(desk.root)) in (
+            app.status_bar.message
+        )
+        await pilot.press("n")  # still at work
+        await pilot.press("escape")
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+        app.failures.clear()
+
+
+async def test_a_change_that_fails_changes_nothing_and_says_where_the_log_is(
+    app: HotlineApp, desk: Station, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = schedule.cancel_episode
+
+    def disk_full(*, session: Any, number: int) -> Any:
+        real(session=session, number=number)  # changed in the transaction, then:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(schedule, "cancel_episode", disk_full)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert app.is_running
+        message = app.status_bar.message
+        assert message.startswith("出错了（OSError: [Errno 28] No space left on device）")
+        assert str(station_log_path(desk.root)) in message and app.status_bar.is_error
+        assert any("No space left" in t for t in toasts(app))
+        assert isinstance(app.failures.pop(), OSError)
+    with desk.session() as session:
+        status = session.exec(select(Episode.status).where(Episode.number == 1000)).one()
+    assert status == "confirmed"  # rolled back
+    assert Path(station_log_path(desk.root)).stat().st_mode & 0o077 == 0  # owner only
