@@ -160,15 +160,16 @@ async def test_publish_shows_what_it_will_do_before_asking(
         await pilot.press("p")
         await settle(pilot)
         asked = question(app)
-        assert "新增 第4期《第4期：老旧小区加装电梯》" in asked
-        assert "修改 第1期《第1期：社区养老服务（更正）》（title" in asked
-        assert "Apple Podcasts" in asked and "小宇宙" in asked
+        assert "各平台订阅源（5 个）：新增 第4期；修改 第1期（title" in asked
         assert "public/ 文件：新增 " in asked
         await pilot.press("n")
         await settle(pilot)
         assert (published.public_dir / "feeds/apple.xml").read_bytes() == shown
-        summary = str(app.query_one("#feed-problems", Label).content)
-        assert summary.startswith("发布预览（尚未写入）") and "新增 第4期" in summary
+        summary = str(app.query_one("#feed-problems", Label).content)  # in full on the tab
+        assert summary.startswith("发布预览（尚未写入）")
+        assert "新增 第4期《第4期：老旧小区加装电梯》" in summary
+        assert "修改 第1期《第1期：社区养老服务（更正）》（title" in summary
+        assert "Apple Podcasts" in summary and "小宇宙" in summary
 
         await pilot.press("p")
         await settle(pilot)

@@ -272,7 +272,7 @@ class PublishPane(HotlinePane):
         question = "\n".join(
             [
                 f"发布到 {self.station.public_dir}：",
-                *lines,
+                *preview_lines(preview, short=True),
                 "新发布的节目会出现在听众的播客应用里。",
             ]
         )
