@@ -22,7 +22,14 @@ from hotline.history import HistoryEntry, read_history
 from hotline.models import Department, Episode, Member, table_of
 
 SUBJECTS = ("episode", "question", "member", "department")
-ACTIONS_ZH = {"insert": "新建", "update": "修改", "delete": "删除"}
+ACTIONS_ZH = {
+    "insert": "新建",
+    "update": "修改",
+    "delete": "删除",
+    "withdraw": "撤下",
+    "reinstate": "恢复上线",
+}
+WITHDRAWAL_FIELDS = ("withdrawn_at", "withdrawal_reason")
 
 
 @dataclass(frozen=True)
@@ -110,12 +117,29 @@ def _value_text(field: str, value: Any, tz: ZoneInfo) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
+def action_of(entry: HistoryEntry) -> str:
+    """The recorded action, or ``withdraw`` / ``reinstate`` for an episode's withdrawal."""
+    if entry.entity == "episode" and entry.action == "update" and "withdrawn_at" in entry.changes:
+        return "reinstate" if entry.changes["withdrawn_at"][1] is None else "withdraw"
+    return entry.action
+
+
 def summary(entry: HistoryEntry, tz: ZoneInfo) -> str:
-    """One line for a change: ``status: assigned → referred; referral_department: ∅ → 市民政局``."""
+    """One line for a change: ``status: assigned → referred; referral_department: ∅ → 市民政局``.
+
+    A withdrawal reads ``withdrawn from every feed: REASON`` (a reinstatement likewise).
+    """
     if entry.action == "delete":
         return "deleted"
     parts = []
+    action = action_of(entry)
+    if action in ("withdraw", "reinstate"):
+        reason = entry.changes.get("withdrawal_reason", [None, None])[1] or ""
+        said = "withdrawn from every feed" if action == "withdraw" else "listed in the feeds again"
+        parts.append(f"{said}: {reason}" if reason else said)
     for field, (old, new) in entry.changes.items():
+        if action != entry.action and field in WITHDRAWAL_FIELDS:
+            continue
         if entry.action == "insert":
             parts.append(f"{field}: {_value_text(field, new, tz)}")
         else:
@@ -163,7 +187,7 @@ def history_of(
             entity=e.entity,
             entity_id=e.entity_id,
             what=names[(e.entity, e.entity_id)],
-            action=e.action,
+            action=action_of(e),
             changes=e.changes,
             summary=summary(e, tz),
         )

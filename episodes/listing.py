@@ -58,6 +58,8 @@ _COLUMNS = (
     _episode.audio_path,
     _episode.audio_bytes,
     _episode.audio_seconds,
+    _episode.withdrawn_at,
+    _episode.withdrawal_reason,
 )
 
 
@@ -94,7 +96,14 @@ class EpisodeView:
     audio_path: str | None
     audio_bytes: int | None
     audio_seconds: float | None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str = ""
     guests: list[Guest] = field(default_factory=list)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as lists show it: ``withdrawn`` while withdrawn from the feeds."""
+        return "withdrawn" if self.withdrawn_at is not None else self.status
 
     def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
         """The stable ``--json`` form; times in ISO 8601 with the station's offset."""
@@ -110,6 +119,9 @@ class EpisodeView:
             "guests": [g.as_json() for g in self.guests],
             "guid": self.guid,
             "published_at": local_iso(self.published_at, tz),
+            "withdrawn": None
+            if self.withdrawn_at is None
+            else {"at": local_iso(self.withdrawn_at, tz), "reason": self.withdrawal_reason},
             "audio": {
                 "path": self.audio_path,
                 "bytes": self.audio_bytes,

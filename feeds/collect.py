@@ -1,8 +1,9 @@
 """Which episodes a feed lists, read from the database in a few queries, with guids fixed.
 
-An episode is listed when it is mastered (its master file exists) and released: its
-explicit release time, or else the end of its air slot, has passed. Its item guid is
-assigned the first time it is listed and never changes afterwards.
+An episode is listed when it is mastered (its master file exists), released (its
+explicit release time, or else the end of its air slot, has passed) and not withdrawn
+(``episodes.withdrawal``). Its item guid is assigned the first time it is listed and
+never changes afterwards, withdrawn or not.
 
 What is read here is the station's own text; ``feeds.plan`` makes it public (masking
 contacts) before anything is written.
@@ -80,6 +81,8 @@ class Collected:
     """Mastered episodes whose master file is gone (one line each)."""
     missing_numbers: set[int] = field(default_factory=set)
     """The numbers of those episodes."""
+    withdrawn: set[int] = field(default_factory=set)
+    """Mastered episodes withdrawn from the feeds (``hotline episodes withdraw``)."""
 
 
 def release_time(episode: Any) -> datetime:
@@ -111,11 +114,27 @@ _EPISODE_COLUMNS = (
     Episode.master_offset,
     Episode.tags_fingerprint,
     Episode.hosts,
+    Episode.withdrawn_at,
 )
 
 
-def collect(*, session: Session, station: Station, now: datetime) -> Collected:
-    """The released, mastered episodes, oldest first; assigns guids to new ones (flushes)."""
+def collect(
+    *,
+    session: Session,
+    station: Station,
+    now: datetime,
+    withdraw: frozenset[int] = frozenset(),
+    reinstate: frozenset[int] = frozenset(),
+    assign_guids: bool = True,
+) -> Collected:
+    """The released, mastered episodes, oldest first; assigns guids to new ones (flushes).
+
+    Args:
+        withdraw: episodes to leave out as withdrawn, whatever the database says yet.
+        reinstate: withdrawn episodes to list again, whatever the database says yet.
+        assign_guids: False for a preview: a new episode gets a random guid that is not
+            stored (a publish would store another), and nothing is written.
+    """
     found = Collected()
     candidates = session.exec(
         select(*_EPISODE_COLUMNS)
@@ -126,6 +145,11 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
     folders = {"": str(station.root.resolve())}
     ready: list[tuple[Any, Path]] = []
     for episode in candidates:
+        if episode.number in withdraw or (
+            episode.withdrawn_at is not None and episode.number not in reinstate
+        ):
+            found.withdrawn.add(episode.number)
+            continue
         when = release_time(episode)
         try:
             master = _inside(station, episode.audio_path or "", folders)
@@ -156,6 +180,7 @@ def collect(*, session: Session, station: Station, now: datetime) -> Collected:
         if new:
             # Random, not derived from number or URL: those may change, the guid may not.
             guid = str(uuid.uuid4())
+        if new and assign_guids:
             stored = session.get(Episode, episode.id)
             assert stored is not None
             stored.guid = guid

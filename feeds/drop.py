@@ -4,7 +4,8 @@ Items leave a feed for good reasons (a withdrawn episode) and for bad ones: mast
 missing after a move or a partial restore, a release time set by mistake. Apps drop
 what leaves the feed, so a publish that would remove more than ``feeds.max_drop_percent``
 of the items published now is refused, saying how many and why, unless the caller
-allows it (``hotline publish --allow-drop``).
+allows it (``hotline publish --allow-drop``). Episodes a producer withdrew
+(``hotline episodes withdraw``) leave deliberately: they are reported, never counted.
 """
 
 from __future__ import annotations
@@ -61,9 +62,12 @@ class Dropped:
     """Items published now."""
     reasons: dict[str, list[int | None]]
     """Why → the episode numbers (None: no longer in the database)."""
+    withdrawn: tuple[int, ...] = ()
+    """Episodes leaving because a producer withdrew them: deliberate, not counted."""
 
     @property
     def count(self) -> int:
+        """Items leaving by accident, perhaps: what the guard counts."""
         return sum(len(numbers) for numbers in self.reasons.values())
 
     def describe(self) -> str:
@@ -93,12 +97,15 @@ def dropped_items(
         )
     }
     reasons: dict[str, list[int | None]] = defaultdict(list)
+    withdrawn: list[int] = []
     for guid in sorted(gone):
         if guid not in rows:
             reasons["no longer in the database"].append(None)
             continue
         number, status = rows[guid]
-        if number in missing:
+        if number in found.withdrawn:
+            withdrawn.append(number)
+        elif number in missing:
             reasons["whose master file is missing"].append(number)
         elif number in waiting:
             reasons["whose release time is ahead again"].append(number)
@@ -106,12 +113,17 @@ def dropped_items(
             reasons[f"now {status}"].append(number)
         else:
             reasons["beyond a platform's item limit"].append(number)
-    return Dropped(len(published), dict(reasons))
+    return Dropped(len(published), dict(reasons), tuple(sorted(withdrawn)))
+
+
+def over_limit(dropped: Dropped, *, limit_percent: float) -> bool:
+    """True when more than ``limit_percent`` of the items published now would leave."""
+    return bool(dropped.total) and dropped.count * 100 > limit_percent * dropped.total
 
 
 def check_drop(dropped: Dropped, *, limit_percent: float, allow: bool) -> None:
     """Refuse (``NeedsConfirmation``) when ``dropped`` is over the limit and not allowed."""
-    if allow or not dropped.total or dropped.count * 100 <= limit_percent * dropped.total:
+    if allow or not over_limit(dropped, limit_percent=limit_percent):
         return
     share = dropped.count * 100 / dropped.total
     raise NeedsConfirmation(

@@ -6,6 +6,10 @@ public titles or topics), re-tags masters whose tags went stale, writes out tran
 that exist only in the database, and lists each file of the tree (``Asset``) with the
 feed items that point at them. Nothing under ``public/`` is touched: validation and the
 drop guard look at the plan, and only a plan that passes is written (``feeds.publish``).
+
+A plan for a preview (``dry_run``, ``hotline publish --dry-run``) writes nothing at all:
+new guids are not stored, stale masters are only named, and transcripts stored only in
+the database are rendered from a temporary folder.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import tempfile
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -100,22 +105,75 @@ def plan_publish(
     current: Path | None,
     current_is_generation: bool,
     previous_base: str | None,
+    withdraw: frozenset[int] = frozenset(),
+    reinstate: frozenset[int] = frozenset(),
+    dry_run: bool = False,
 ) -> PublishPlan:
-    """Decide the next public tree; see the module docstring."""
+    """Decide the next public tree; see the module docstring.
+
+    ``withdraw`` and ``reinstate`` are episodes to plan as withdrawn or listed again
+    before the database says so (``feeds.publish.ListingChange``).
+    """
+    with ExitStack() as stack:
+        folder = station.transcripts_dir
+        if dry_run:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hotline-")))
+        return _plan(
+            station=station,
+            base_url=base_url,
+            profiles=profiles,
+            now=now,
+            sessions=sessions,
+            current=current,
+            current_is_generation=current_is_generation,
+            previous_base=previous_base,
+            withdraw=withdraw,
+            reinstate=reinstate,
+            dry_run=dry_run,
+            out_folder=folder,
+        )
+
+
+def _plan(
+    *,
+    station: Station,
+    base_url: str,
+    profiles: list[Profile],
+    now: datetime,
+    sessions: Sessions,
+    current: Path | None,
+    current_is_generation: bool,
+    previous_base: str | None,
+    withdraw: frozenset[int],
+    reinstate: frozenset[int],
+    dry_run: bool,
+    out_folder: Path,
+) -> PublishPlan:
+    """``plan_publish``, stored-only transcripts written out to ``out_folder``."""
     names = set(os.listdir(station.transcripts_dir)) if station.transcripts_dir.is_dir() else set()
     with sessions() as session:
-        found = collect(session=session, station=station, now=now)
+        found = collect(
+            session=session,
+            station=station,
+            now=now,
+            withdraw=withdraw,
+            reinstate=reinstate,
+            assign_guids=not dry_run,
+        )
         redact = station_redactor(session)
         only_stored = [
             r.number
             for r in found.releases
             if r.stored_transcript and not has_station_files(names, r.number)
         ]
-        written_out = write_out_stored(
-            session=session, folder=station.transcripts_dir, numbers=only_stored
-        )
+        written_out = write_out_stored(session=session, folder=out_folder, numbers=only_stored)
+    folders = {}
     if written_out:
-        names = set(os.listdir(station.transcripts_dir))
+        if out_folder == station.transcripts_dir:
+            names = set(os.listdir(station.transcripts_dir))
+        else:
+            folders = dict.fromkeys(written_out, out_folder)
+            names |= set(os.listdir(out_folder))
     moved = previous_base is not None and previous_base != base_url
     settings = station.settings.feeds
     show, artwork, cover = show_info(
@@ -136,11 +194,16 @@ def plan_publish(
     if cover is not None:
         plan.add(cover)
     plan.retagged, skipped = retag_stale(
-        station=station, releases=found.releases, redact=redact, sessions=sessions
+        station=station,
+        releases=found.releases,
+        redact=redact,
+        sessions=sessions,
+        dry_run=dry_run,
     )
     plan.notes += skipped
     for release in found.releases:
-        plan.episodes.append(_episode(station, plan, release, names, redact))
+        folder = folders.get(release.number, station.transcripts_dir)
+        plan.episodes.append(_episode(station, plan, release, names, redact, folder))
     return plan
 
 
@@ -191,6 +254,7 @@ def _episode(
     release: Release,
     names: set[str],
     redact: Redactor,
+    transcripts_dir: Path,
 ) -> FeedEpisode:
     """One release's assets (added to ``plan``) and its feed item."""
     base = plan.base_url
@@ -200,7 +264,7 @@ def _episode(
     plan.add(Asset(audio, "audio", link=release.master, size=size))
     language = release.language or station.settings.show.language
     links: list[TranscriptLink] = []
-    source = find_source(station.transcripts_dir, names, release.number)
+    source = find_source(transcripts_dir, names, release.number)
     if source is not None and _transcripts(plan, source, redact):
         links = [
             TranscriptLink(public_url(base, source.relative(ext)), mime, language)

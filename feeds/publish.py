@@ -19,12 +19,19 @@ A publish is four steps, and only the last one is seen from outside:
 
 When nothing changed, no generation is written and every feed keeps its bytes and its
 ``lastBuildDate``. A lock keeps two publishes (workers, cron, desks) from interleaving.
+
+A publish may carry a change of which episodes the feeds list (``ListingChange``: an
+episode withdrawn or reinstated, ``feeds.withdraw``): it is checked under the lock,
+planned as if already made, and recorded in the database just before the switch, so a
+refused publish changes nothing and the switch shows the change everywhere at once.
+``feeds.preview`` runs the first two steps without writing anything.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,7 +91,9 @@ class PublishReport:
     notes: list[str] = field(default_factory=list)
     """What went out without something (an unreadable transcript), one line each."""
     dropped: int = 0
-    """Items in the feeds before that this publish removed."""
+    """Items in the feeds before that this publish removed (withdrawn ones included)."""
+    withdrawn: list[int] = field(default_factory=list)
+    """Withdrawn episodes the feeds leave out (``hotline episodes withdraw``)."""
     generation: str | None = None
     """The generation ``public`` shows after this publish (None: nothing was published yet)."""
     switched: bool = False
@@ -114,7 +123,7 @@ class _Feed:
 
 @dataclass
 class Checked:
-    """A plan that passed validation: the feeds to write and what feedparser accepted."""
+    """A checked plan: the feeds to write, what feedparser accepted, what would leave."""
 
     feeds: list[_Feed]
     accepted: Accepted | None
@@ -123,6 +132,8 @@ class Checked:
     """Assets that differ from the tree shown now."""
     stale: bool
     """The tree shown now holds files the plan does not."""
+    dropped: Dropped
+    """The published items the planned feeds leave out, and why."""
 
     @property
     def changes_anything(self) -> bool:
@@ -133,6 +144,23 @@ class Checked:
         return sorted(set().union(*(feed.numbers for feed in self.feeds)))
 
 
+@dataclass(frozen=True)
+class ListingChange:
+    """Episodes one publish takes out of the feeds or lists again, recorded as it switches.
+
+    ``check`` runs under the publish lock before planning and raises to refuse; the plan
+    treats ``withdraw`` as withdrawn and ``reinstate`` as listed; ``record`` writes the
+    change in one committed transaction once the new tree is written and before it is
+    switched to. A crash between the two leaves the database ahead of ``public``, and
+    the next publish catches up.
+    """
+
+    check: Callable[[Session], None]
+    record: Callable[[Session], None]
+    withdraw: frozenset[int] = frozenset()
+    reinstate: frozenset[int] = frozenset()
+
+
 def publish(
     *,
     station: Station,
@@ -140,6 +168,7 @@ def publish(
     now: datetime | None = None,
     sessions: Sessions | None = None,
     allow_drop: bool = False,
+    change: ListingChange | None = None,
 ) -> PublishReport:
     """Publish the station: plan, validate, write a generation, switch (module docstring).
 
@@ -151,6 +180,8 @@ def publish(
             the demo build passes its own open transaction).
         allow_drop: publish even when more than ``feeds.max_drop_percent`` of the items
             in the feeds now would go (otherwise ``NeedsConfirmation`` says how many, why).
+        change: an episode withdrawn or reinstated by this publish (``ListingChange``);
+            it is recorded only when the publish goes ahead.
     """
     base = check_base_url(base_url or station.settings.feeds.base_url)
     profiles = selected_profiles(list(station.settings.feeds.platforms))
@@ -159,6 +190,9 @@ def publish(
     tree = PublicTree(station.root)
     with tree.lock():
         tree.remove_leftovers()
+        if change is not None:
+            with sessions() as session:
+                change.check(session)
         current = tree.current()
         plan = plan_publish(
             station=station,
@@ -168,24 +202,28 @@ def publish(
             sessions=sessions,
             current=current,
             current_is_generation=tree.is_generation(current),
-            previous_base=_published_base(current, profiles[0]),
+            previous_base=published_base(current, profiles[0]),
+            withdraw=change.withdraw if change else frozenset(),
+            reinstate=change.reinstate if change else frozenset(),
         )
-        report = PublishReport(
-            base_url=base,
-            waiting=plan.found.waiting,
-            missing=plan.found.missing,
-            retagged=plan.retagged,
-            notes=plan.notes,
-            generation=current.name if tree.is_generation(current) else None,
-        )
+        report = new_report(plan, tree)
         checked = validate_plan(
             station=station, plan=plan, report=report, sessions=sessions, allow_drop=allow_drop
         )
         if checked is None:
             return report
+        generation = None
         if checked.changes_anything:
             generation = tree.new_generation()
             write_generation(generation, plan, checked, report)
+        if change is not None:
+            try:
+                with sessions() as session:
+                    change.record(session)
+            except BaseException:
+                tree.remove_leftovers()  # the generation written for it, never shown
+                raise
+        if generation is not None:
             tree.switch(generation)
             tree.remove_leftovers()
             report.generation, report.switched = generation.name, True
@@ -194,6 +232,41 @@ def publish(
     with sessions() as session:
         report.newly_published = mark_published(session=session, numbers=report.listed, now=now)
     return report
+
+
+def new_report(plan: PublishPlan, tree: PublicTree) -> PublishReport:
+    """The report of a publish of ``plan``, before its feeds are built."""
+    return PublishReport(
+        base_url=plan.base_url,
+        waiting=plan.found.waiting,
+        missing=plan.found.missing,
+        retagged=plan.retagged,
+        notes=plan.notes,
+        withdrawn=sorted(plan.found.withdrawn),
+        generation=plan.current.name if tree.is_generation(plan.current) else None,
+    )
+
+
+def check_plan(
+    *, station: Station, plan: PublishPlan, report: PublishReport, sessions: Sessions
+) -> Checked:
+    """Build every feed of ``plan``, check each changed one, and find what would leave.
+
+    A feed that fails its checks is marked failed in ``report``; nothing is refused and
+    nothing is written here (``validate_plan`` decides, ``feeds.preview`` only shows).
+    """
+    # Thousands of short-lived objects per episode, no cycles: see ``gc_paused``.
+    with gc_paused():
+        feeds = _build_feeds(station, plan, report)
+    accepted, keys = _validate(plan, feeds, station.public_dir)
+    with sessions() as session:
+        dropped = dropped_items(
+            session=session,
+            published=published_guids(plan.current, plan.profiles) or listed_before(session),
+            planned=set().union(*(feed.guids for feed in feeds)),
+            found=plan.found,
+        )
+    return Checked(feeds, accepted, keys, changed_assets(plan), bool(stale_files(plan)), dropped)
 
 
 def validate_plan(
@@ -207,30 +280,21 @@ def validate_plan(
     """Build every feed of ``plan`` and check it; None (problems in ``report``) when a feed fails.
 
     Raises ``NeedsConfirmation`` when the plan drops too many published items and
-    ``allow_drop`` is False. Writes nothing.
+    ``allow_drop`` is False (withdrawn episodes do not count). Writes nothing.
     """
-    # Thousands of short-lived objects per episode, no cycles: see ``gc_paused``.
-    with gc_paused():
-        feeds = _build_feeds(station, plan, report)
-    accepted, keys = _validate(plan, feeds, station.public_dir)
+    checked = check_plan(station=station, plan=plan, report=report, sessions=sessions)
     if not report.ok:
-        for feed in feeds:
+        for feed in checked.feeds:
             if feed.outcome.status == "written":
                 feed.outcome.status = "held"
         return None
-    with sessions() as session:
-        dropped = dropped_items(
-            session=session,
-            published=published_guids(plan.current, plan.profiles) or listed_before(session),
-            planned=set().union(*(feed.guids for feed in feeds)),
-            found=plan.found,
-        )
+    dropped = checked.dropped
     check_drop(dropped, limit_percent=station.settings.feeds.max_drop_percent, allow=allow_drop)
-    report.dropped = dropped.count
-    return Checked(feeds, accepted, keys, _changed_assets(plan), _stale_files(plan))
+    report.dropped = dropped.count + len(dropped.withdrawn)
+    return checked
 
 
-def _published_base(current: Path | None, profile: Profile) -> str | None:
+def published_base(current: Path | None, profile: Profile) -> str | None:
     """The base URL the feed shown now was published at (from its self link)."""
     if current is None:
         return None
@@ -349,16 +413,17 @@ def _same(asset: Asset, current: Path | None) -> bool:
     return files.is_current(dest, asset.data)
 
 
-def _changed_assets(plan: PublishPlan) -> set[str]:
+def changed_assets(plan: PublishPlan) -> set[str]:
     """The assets that differ from (or are missing in) the tree shown now."""
     return {rel for rel, asset in plan.assets.items() if not _same(asset, plan.current)}
 
 
-def _stale_files(plan: PublishPlan) -> bool:
-    """True when the tree shown now holds files the plan does not (an item dropped)."""
+def stale_files(plan: PublishPlan) -> list[str]:
+    """Files of the tree shown now that the plan leaves out (an item dropped), sorted."""
     if plan.current is None:
-        return False
+        return []
     planned = set(plan.assets) | {profile.relative_path for profile in plan.profiles}
+    stale = []
     for folder in ("audio", "transcripts", "chapters", "images", "feeds"):
         try:
             names = os.listdir(plan.current / folder)
@@ -366,8 +431,8 @@ def _stale_files(plan: PublishPlan) -> bool:
             continue
         for name in names:
             if not name.startswith(".") and f"{folder}/{name}" not in planned:
-                return True
-    return False
+                stale.append(f"{folder}/{name}")
+    return sorted(stale)
 
 
 def write_generation(
@@ -449,10 +514,15 @@ __all__ = [
     "Checked",
     "Dropped",
     "FeedOutcome",
+    "ListingChange",
     "PublishReport",
+    "changed_assets",
+    "check_plan",
     "mark_published",
     "masked",
+    "new_report",
     "publish",
+    "stale_files",
     "validate_plan",
     "write_generation",
 ]

@@ -29,11 +29,12 @@ def retag_stale(
     releases: Sequence[Release],
     redact: Callable[[str], str],
     sessions: Sessions,
+    dry_run: bool = False,
 ) -> tuple[list[int], list[str]]:
     """Re-tag the masters of ``releases`` whose tags are stale; return (numbers, notes).
 
     A master that cannot be re-tagged (replaced on disk meanwhile, unreadable cover) is
-    published as it is, with a note saying why.
+    published as it is, with a note saying why. ``dry_run`` only names the stale ones.
     """
     candidates = [r for r in releases if r.tags_fingerprint is not None]
     if not candidates:
@@ -63,6 +64,9 @@ def retag_stale(
         )
         wanted = tags_fingerprint(tags)
         if wanted == release.tags_fingerprint:
+            continue
+        if dry_run:
+            done.append(release.number)
             continue
         try:
             size = retag_master(release.master, tags, expected_bytes=release.audio_bytes)

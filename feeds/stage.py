@@ -11,7 +11,8 @@ def publish_stage(ctx: StageContext) -> str:
     """Run the station's publish; the episode is listed once it is released.
 
     An episode whose release time is still ahead stays as it is (the job is done: a later
-    ``hotline publish`` lists it when the time comes). Failed feeds fail the job with
+    ``hotline publish`` lists it when the time comes); a withdrawn one stays out of the
+    feeds (its new master or transcript waits for its reinstatement). Failed feeds fail the job with
     every problem in its error.
     """
     from feeds.publish import publish
@@ -31,6 +32,11 @@ def publish_stage(ctx: StageContext) -> str:
         return (
             f"published: {listed} episode{'s' if listed != 1 else ''} in "
             f"{feeds} feed{'s' if feeds != 1 else ''}"
+        )
+    if number in report.withdrawn:
+        return (
+            f"episode {number} is withdrawn: no feed lists it until "
+            f"`hotline episodes reinstate {number}`"
         )
     for waiting, when in report.waiting:
         if waiting == number:

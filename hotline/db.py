@@ -40,6 +40,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0006",
     "0010",
     "0011",
+    "0012",
 )
 SCHEMA_HEAD = KNOWN_REVISIONS[-1]
 

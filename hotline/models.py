@@ -191,6 +191,11 @@ class Episode(_Table, table=True):
     guid: str | None = Field(default=None, max_length=200, unique=True)
     release_at: datetime | None = _time()
     published_at: datetime | None = _time()
+    withdrawn_at: datetime | None = _time()
+    """When the episode was withdrawn from every feed (``hotline episodes withdraw``); None
+    while feeds may list it. A withdrawn episode keeps its guid for its reinstatement."""
+    withdrawal_reason: str = Field(default="", max_length=500)
+    """Why it was last withdrawn or reinstated, as the producer said (kept for the history)."""
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, nullable=False)
 

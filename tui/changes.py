@@ -74,6 +74,9 @@ class Change:
     form: Form | None = None
     confirmed: bool = False
     """Run with ``confirm=True``: the producer said yes to the domain's question."""
+    own_transactions: bool = False
+    """The work opens its own transactions (a publish: ``feeds.withdraw``), so it is run
+    with no session (``None``) and never waits on a transaction the desk holds open."""
 
     @property
     def confirmable(self) -> bool:
@@ -87,7 +90,7 @@ class Change:
         """The same change, to run again with ``confirm=True``."""
         return replace(self, confirmed=True)
 
-    def run(self, session: Session) -> tuple[str, str | None]:
+    def run(self, session: Session | None) -> tuple[str, str | None]:
         """Do the work in ``session``; returns (what was done, the row key to select)."""
         done = self.work(session, confirm=True) if self.confirmed else self.work(session)
         return done if isinstance(done, tuple) else (done, self.select)

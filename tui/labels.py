@@ -14,6 +14,7 @@ EPISODE_STATUS = {
     "transcribed": "已转写",
     "published": "已发布",
     "cancelled": "已取消",
+    "withdrawn": "已撤下",
 }
 BOOKING_STATUS = {
     "invited": "已邀请",

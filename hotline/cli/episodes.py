@@ -1,8 +1,10 @@
-"""``hotline episodes …``: list, show, add, edit, cancel, reschedule, generate, import."""
+"""``hotline episodes …``: list, show, add, edit, cancel, reschedule, generate, import,
+withdraw and reinstate."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -11,6 +13,8 @@ from episodes import catalogue, listing, schedule
 from hotline.cli.common import (
     EPISODE_ARGUMENT,
     JSON_OPTION,
+    YES_OPTION,
+    confirmed,
     echo,
     emit_json,
     expand_home,
@@ -20,7 +24,11 @@ from hotline.cli.common import (
 )
 from hotline.errors import InvalidInput
 from hotline.models import Episode
-from hotline.timeutil import local_text
+from hotline.timeutil import local_iso, local_text
+
+if TYPE_CHECKING:
+    from feeds.withdraw import ListingOutcome
+    from hotline.station import Station
 
 app = typer.Typer(help="The episode schedule: 排期.", no_args_is_help=True)
 
@@ -64,7 +72,7 @@ def list_(
             (
                 v.number,
                 local_text(v.air_start, tz),
-                v.status,
+                v.shown_status,
                 v.title,
                 "、".join(g.name for g in v.guests),
             )
@@ -97,6 +105,13 @@ def show(
         ("音频", f"{v.audio_path} {v.audio_bytes or 0} bytes" if v.audio_path else ""),
         ("GUID", v.guid or ""),
         ("发布", local_text(v.published_at, tz)),
+        (
+            "撤下",
+            f"{local_text(v.withdrawn_at, tz)}  {v.withdrawal_reason}"
+            f"（不在任何订阅源中；hotline episodes reinstate {v.number} 恢复）"
+            if v.withdrawn_at
+            else "",
+        ),
     ):
         if value:
             echo(f"{label}  {value}")
@@ -265,6 +280,135 @@ def import_(
         f"{result.aired} aired, {result.upcoming} upcoming; "
         f"{plural(result.bookings, 'guest booking')}"
     )
+
+
+def _outcome_json(outcome: ListingOutcome, station: Station) -> dict[str, Any]:
+    report = outcome.report
+    return {
+        "episode": outcome.number,
+        "title": outcome.title,
+        "guid": outcome.guid,
+        "reason": outcome.reason,
+        "before": {"feeds": list(outcome.before.feeds), "files": list(outcome.before.files)},
+        "after": {"feeds": list(outcome.after.feeds), "files": list(outcome.after.files)},
+        "generation": report.generation,
+        "switched": report.switched,
+        "newly_published": report.newly_published,
+        "missing_masters": report.missing,
+        "waiting": [
+            {"episode": n, "release_at": local_iso(when, station.tz)} for n, when in report.waiting
+        ],
+    }
+
+
+def _files_text(files: tuple[str, ...]) -> str:
+    return ", ".join(files) if files else "nothing"
+
+
+@app.command("withdraw")
+def withdraw(
+    ctx: typer.Context,
+    number: int = EPISODE_ARGUMENT,
+    reason: str = typer.Option(..., "--reason", help="Why it is withdrawn (for the history)."),
+    allow_drop: bool = typer.Option(
+        False,
+        "--allow-drop",
+        help="Publish even if other items would leave past feeds.max_drop_percent.",
+    ),
+    yes: bool = YES_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Take a published episode out of every feed and public/ in one publish; its guid stays.
+
+    Asks first, naming the feeds and files that will go (``--yes`` for scripts).
+    """
+    from feeds.withdraw import withdraw_episode
+
+    station = station_from(ctx)
+    outcome = confirmed(
+        lambda confirm: withdraw_episode(
+            station=station,
+            number=number,
+            reason=reason,
+            allow_drop=allow_drop,
+            confirm=confirm,
+        ),
+        yes=yes,
+    )
+    if as_json:
+        emit_json(_outcome_json(outcome, station))
+        return
+    gone = outcome.before
+    feeds = (
+        f"{plural(len(gone.feeds), 'feed')} ({', '.join(gone.feeds)})" if gone.feeds else "no feed"
+    )
+    echo(
+        f"withdrew episode {outcome.number} {outcome.title} from {feeds}; "
+        f"removed from public/: {_files_text(gone.files)}"
+    )
+    echo(f"reason: {outcome.reason}; guid {outcome.guid} kept for `hotline episodes reinstate`")
+    _publish_lines(outcome, station)
+
+
+@app.command("reinstate")
+def reinstate(
+    ctx: typer.Context,
+    number: int = EPISODE_ARGUMENT,
+    reason: str = typer.Option("", "--reason", help="Why it comes back (for the history)."),
+    allow_drop: bool = typer.Option(
+        False,
+        "--allow-drop",
+        help="Publish even if other items would leave past feeds.max_drop_percent.",
+    ),
+    yes: bool = YES_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List a withdrawn episode again, with the same guid, in one publish.
+
+    Asks first, naming the feeds and files that will come back (``--yes`` for scripts).
+    """
+    from feeds.withdraw import reinstate_episode
+
+    station = station_from(ctx)
+    outcome = confirmed(
+        lambda confirm: reinstate_episode(
+            station=station,
+            number=number,
+            reason=reason,
+            allow_drop=allow_drop,
+            confirm=confirm,
+        ),
+        yes=yes,
+    )
+    if as_json:
+        emit_json(_outcome_json(outcome, station))
+        return
+    back = outcome.after
+    if back.feeds:
+        echo(
+            f"reinstated episode {outcome.number} {outcome.title} in "
+            f"{plural(len(back.feeds), 'feed')} ({', '.join(back.feeds)}) with guid "
+            f"{outcome.guid}; back in public/: {_files_text(back.files)}"
+        )
+    else:
+        echo(
+            f"reinstated episode {outcome.number} {outcome.title}, but no feed lists it yet "
+            "(see below); a later `hotline publish` lists it once it can be"
+        )
+    _publish_lines(outcome, station)
+
+
+def _publish_lines(outcome: ListingOutcome, station: Station) -> None:
+    report = outcome.report
+    if report.switched:
+        echo(f"public/ now shows generation {report.generation}")
+    if report.newly_published:
+        echo(f"also newly published: {', '.join(map(str, report.newly_published))}")
+    for number, when in report.waiting:
+        if number == outcome.number:
+            echo(f"episode {number} is released at {local_text(when, station.tz)}")
+    for line in report.missing:
+        echo(f"not listed: {line}")
 
 
 def register(root: typer.Typer) -> None:

@@ -64,6 +64,7 @@ def _report_json(report: PublishReport, station: Station) -> dict[str, Any]:
         "retagged": report.retagged,
         "notes": report.notes,
         "dropped": report.dropped,
+        "withdrawn": report.withdrawn,
         "generation": report.generation,
         "switched": report.switched,
     }
@@ -79,12 +80,22 @@ def publish(
         "--allow-drop",
         help="Publish even if more than feeds.max_drop_percent of the items in the feeds would go.",
     ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Only say what would change, per feed and file, and every problem; write nothing.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Write public/ in one step: audio, transcripts, chapters and a validated feed per platform."""
     from feeds.publish import publish as run_publish
 
     station = station_from(ctx)
+    if dry_run:
+        from hotline.cli.preview import show_preview
+
+        show_preview(station, base_url=base_url, allow_drop=allow_drop, as_json=as_json)
+        return
     report = run_publish(station=station, base_url=base_url, allow_drop=allow_drop)
     if as_json:
         emit_json(_report_json(report, station))
@@ -103,6 +114,8 @@ def publish(
         if report.switched:
             dropped = f"; {report.dropped} items left the feeds" if report.dropped else ""
             echo(f"public/ now shows generation {report.generation}{dropped}")
+        if report.withdrawn:
+            echo(f"withdrawn, not listed: {', '.join(map(str, report.withdrawn))}")
         if report.retagged:
             echo(f"masters re-tagged (not re-encoded): {', '.join(map(str, report.retagged))}")
         if report.newly_published:

@@ -26,6 +26,7 @@ JSON_KEYS = [
     "guests",
     "guid",
     "published_at",
+    "withdrawn",
     "audio",
 ]
 

@@ -116,8 +116,8 @@ def reader_home(tmp_path: Path) -> tuple[Path, Path]:
     recording.parent.mkdir(parents=True)
     wav = write_speech_wav(tmp_path / "studio.wav", 30.0)
     transcode(wav, recording)
-    models = tmp_path / "whisper"
-    models.mkdir()
+    models = home / ".cache" / "whisper"  # where the tour's `models convert` finds it
+    models.mkdir(parents=True)
     build_checkpoint(models / "small.pt")  # tiny random weights: words are noise
     return home, models
 
@@ -169,7 +169,11 @@ def test_every_tour_command_runs_as_written(
     assert "question 602 → answered at 12:30" in outputs["questions answer"]
     assert "done in" in outputs["process"] and "mastered 1200.mp3" in outputs["process"]
     assert "吴国军委员" in outputs["transcripts show"]  # episode 800's guest, whole lines
-    assert "restored ../backup into" in outputs["--station ../restored"]
+    assert "restored backup " in outputs["restore ../备份盘"]
+    assert "dry run: nothing was written" in outputs["publish --dry-run"]
+    assert "withdrew episode 1199 " in outputs["episodes withdraw"]
+    assert "reinstated episode 1199 " in outputs["episodes reinstate"]
+    assert "in 5 feeds" in outputs["episodes reinstate"]
 
 
 JSON_COMMANDS = (

@@ -59,11 +59,14 @@ async def test_publish_then_a_refused_feed_keeps_the_last_good_one(
         assert "not published yet" in text(app, "#feed-problems")
 
         await pilot.press("p")
+        await settle(pilot)  # the preview, then the question
         await pilot.press("n")  # asked first: no means nothing happens
         await settle(pilot)
         assert not (ready.public_dir / "feeds/generic.xml").exists()
 
-        await pilot.press("p", "y")
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         assert states(app) == dict.fromkeys(PROFILES, "通过")
         assert "已发布：3 期在订阅源中；新发布 第1、2、3期" in text(app, "#status-message")
@@ -77,7 +80,9 @@ async def test_publish_then_a_refused_feed_keeps_the_last_good_one(
         ff.use_cover(ready, size=800)  # too small for Apple and others, fine for Spotify
         with ready.session() as session:
             get_episode(session, 1).title = "更新后的标题"
-        await pilot.press("p", "y")
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         assert states(app) == {
             "generic": "发布失败",

@@ -204,15 +204,17 @@ class HotlinePane(Guarded, TabPane):
         *,
         select: str | None = None,
         form: Form | None = None,
+        own_transactions: bool = False,
     ) -> None:
         """Run ``work`` (one domain change) in one transaction in a thread worker.
 
         ``work(session)`` returns what it did, in words (or words and the row key to
         select); a ``HotlineError`` rolls the transaction back and is reported as the
         refusal, in the desk's words (``for_desk``). ``form``, if given, stays open until
-        the change is done (see ``tui.changes``).
+        the change is done (see ``tui.changes``). ``own_transactions``: ``work`` opens
+        its own (a publish does) and is given no session.
         """
-        self.run_change(Change(work, select, form))
+        self.run_change(Change(work, select, form, own_transactions=own_transactions))
 
     def run_change(self, change: Change) -> None:
         """Run ``change`` in a thread worker; its outcome comes back as a message."""
@@ -220,8 +222,11 @@ class HotlinePane(Guarded, TabPane):
 
         def run() -> None:
             try:
-                with station.session() as session:
-                    text, chosen = change.run(session)
+                if change.own_transactions:
+                    text, chosen = change.run(None)
+                else:
+                    with station.session() as session:
+                        text, chosen = change.run(session)
             except HotlineError as exc:
                 self.post_message(ChangeRefused(describe(exc), exc, change))
             except Exception as exc:  # a bug, the disk, the database: logged, one line

@@ -1,7 +1,9 @@
 """The 发布 tab: each platform's feed, its validation state and problems; publish; where.
 
 Opening the tab validates every feed on disk in a worker (the same checks as ``hotline
-feeds validate``). ``p`` publishes after asking (``hotline publish``, in a worker): a
+feeds validate``). ``p`` first previews the publish (``hotline publish --dry-run``, in a
+worker: per feed the items added, removed and changed, the files, every problem) and
+asks with that summary; on yes it publishes (``hotline publish``, in a worker): a
 feed that fails its platform's rules is not written, the last good one stays, and the
 tab shows that feed as failed with every problem. ``v`` validates again.
 """
@@ -21,11 +23,13 @@ from hotline.errors import HotlineError
 from tui.changes import describe, failure_line
 from tui.keys import Key
 from tui.messages import FeedsChecked
+from tui.publish_preview import preview_lines
 from tui.screens.base import HotlinePane
 from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
 
 if TYPE_CHECKING:
+    from feeds.preview import PublishPreview
     from feeds.publish import PublishReport
     from feeds.status import FeedFile
 
@@ -87,7 +91,7 @@ class PublishPane(HotlinePane):
             "p",
             "publish",
             "发布",
-            doc="publish (asks first, naming what it writes): public/ and each platform feed",
+            doc="publish (previews first: items added, removed, changed per feed, then asks)",
         ),
         Key(
             "v",
@@ -230,10 +234,46 @@ class PublishPane(HotlinePane):
         self._work(publish=False)
 
     def action_publish(self) -> None:
-        platforms = "、".join(r.label for r in self.rows) or "各平台"
-        question = (
-            f"发布到 {self.station.public_dir}：写入已制作节目的音频、文字稿和章节，"
-            f"并更新 {platforms} 的订阅源。新发布的节目会出现在听众的播客应用里："
-            "发布后不能撤回。"
+        # What the publish would do first (a dry run, writing nothing), then the question.
+        if self.busy:
+            self.hotline.report("正在发布或检查，请稍候", error=True)
+            return
+        self.busy = True
+        station, now = self.station, self.now()
+
+        def run() -> None:
+            from feeds.preview import preview_publish
+
+            try:
+                preview = preview_publish(station=station, now=now)
+            except HotlineError as exc:
+                self.post_message(FeedsChecked(text=describe(exc), error=True))
+                return
+            except Exception as exc:  # logged with its traceback; the desk goes on
+                line = failure_line(exc, root=station.root, context="desk: 发布预览")
+                self.post_message(FeedsChecked(text=line, error=True))
+                return
+            self.app.call_from_thread(self._ask, preview)
+
+        self.query_one("#feed-problems", Label).update("预览中…")
+        self.state_changed()
+        self.run_worker(run, thread=True, group="publish", exclusive=True)
+
+    def _ask(self, preview: PublishPreview) -> None:
+        self.busy = False
+        self.state_changed()
+        lines = preview_lines(preview)
+        summary = self.query_one("#feed-problems", Label)
+        summary.update("\n".join(["发布预览（尚未写入）：", *lines]))
+        summary.set_class(not preview.ok, "-bad")
+        if not preview.changes_anything and preview.ok:
+            self.hotline.report("没有需要发布的改动：各订阅源和 public/ 保持不变")
+            return
+        question = "\n".join(
+            [
+                f"发布到 {self.station.public_dir}：",
+                *preview_lines(preview, short=True),
+                "新发布的节目会出现在听众的播客应用里。",
+            ]
         )
         self.confirm(question, lambda: self._work(publish=True), yes="发布")

@@ -5,6 +5,11 @@ episode in a form that checks as you type, generate the next K weekly episodes, 
 (after saying what it cancels) or reschedule. Each change is one domain call in one
 transaction, in a worker; its form stays open until it is done. Cancel and reschedule
 are offered only for an episode that can still be cancelled or moved.
+
+A published episode can be withdrawn from every feed (``w``: a reason, then the domain's
+question naming the feeds and public files that go) and a withdrawn one reinstated with
+its guid (``u``: the question names what comes back); each is one publish
+(``feeds.withdraw``), run in a worker like any change.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from textual.widgets import DataTable, Input, Label
 from episodes import schedule, views
 from episodes.lifecycle import TRANSITIONS
 from episodes.listing import EpisodeView
+from episodes.withdrawal import withdrawal_reason
 from hotline.models import EpisodeStatus
 from hotline.timeutil import local_text
-from tui.changes import in_field
+from tui.changes import confirmed, in_field
 from tui.dialogs.episode_form import EpisodeForm, parse_int, split_hosts
 from tui.dialogs.prompt import Field, PromptDialog
 from tui.keys import Key
@@ -62,6 +68,19 @@ class SchedulePane(HotlinePane):
             doc="cancel the episode (asks first, naming the guests whose invitations go with it)",
         ),
         Key("r", "reschedule", "改期", doc="reschedule (new air time)"),
+        Key(
+            "w",
+            "withdraw_episode",
+            "撤下",
+            doc="withdraw a published episode from every feed and public/ "
+            "(asks for a reason, then names the feeds and files that go)",
+        ),
+        Key(
+            "u",
+            "reinstate_episode",
+            "恢复上线",
+            doc="reinstate a withdrawn episode with its guid (asks first, naming what comes back)",
+        ),
         Key("colon", "goto", "跳到期号", key_display=":", doc="jump to an episode number"),
         Key("t", "generate", "续排几期", doc="generate the next K weekly episodes"),
         Key("s", "cycle_status", "按状态", doc="cycle the status filter"),
@@ -143,7 +162,7 @@ class SchedulePane(HotlinePane):
                 rows.append(
                     (
                         str(v.number),
-                        (v.number, when, label(EPISODE_STATUS, v.status), v.title, guests),
+                        (v.number, when, label(EPISODE_STATUS, v.shown_status), v.title, guests),
                     )
                 )
             return rows, page.total
@@ -183,6 +202,9 @@ class SchedulePane(HotlinePane):
             parts.append(f"话题：{view.topic}")
         if view.description:
             parts.append(f"简介：{view.description}")
+        if view.withdrawn_at is not None:
+            when = local_text(view.withdrawn_at, self.station.tz)
+            parts.append(f"{when} 已从所有订阅源撤下：{view.withdrawal_reason}（u 恢复上线）")
         detail.update("\n".join(parts))
 
     @on(DataTable.RowSelected, "#schedule-table")
@@ -196,11 +218,13 @@ class SchedulePane(HotlinePane):
         return self.views.get(key) if key else None
 
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
-        if action not in ("edit_episode", "cancel_episode", "reschedule"):
+        if action not in LISTING_ACTIONS + ("edit_episode", "cancel_episode", "reschedule"):
             return None
         view = self.selected()
         if view is None:
             return "没有选中的节目"
+        if action in LISTING_ACTIONS:
+            return _listing_refusal(action, view)
         status = EpisodeStatus(view.status)
         shown = f"第{view.number}期{label(EPISODE_STATUS, view.status)}"
         if action == "cancel_episode" and EpisodeStatus.cancelled not in TRANSITIONS[status]:
@@ -367,6 +391,66 @@ class SchedulePane(HotlinePane):
         title = f"第{view.number}期《{view.title}》改期"
         self.app.push_screen(PromptDialog(title, [field], submit_label="改期", on_save=save))
 
+    def action_withdraw_episode(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+        station, now, number = self.station, self.now(), view.number
+        field = Field(
+            "reason",
+            "撤下原因（记入历史）",
+            "",
+            "例如：嘉宾口误，数据待核实",
+            lambda text: withdrawal_reason(text, required=True),
+            subjects=("reason",),
+        )
+
+        def save(form: PromptDialog, values: dict[str, str]) -> None:
+            def work(_session: Session | None, *, confirm: bool = False) -> str:
+                from feeds.withdraw import withdraw_episode
+
+                outcome = withdraw_episode(
+                    station=station,
+                    number=number,
+                    reason=values["reason"],
+                    now=now,
+                    **confirmed(confirm),
+                )
+                gone = outcome.before
+                return (
+                    f"已撤下第{number}期：移出 {len(gone.feeds)} 个订阅源，"
+                    f"删除 {len(gone.files)} 个公开文件；GUID 保留，可用 u 恢复"
+                )
+
+            self.change(work, select=str(number), form=form, own_transactions=True)
+
+        dialog = PromptDialog(
+            f"撤下第{number}期《{view.title}》",
+            [field],
+            submit_label="撤下",
+            warning="从所有订阅源和 public/ 中移除，确认前会列出具体的订阅源和文件。",
+            on_save=save,
+        )
+        self.app.push_screen(dialog)
+
+    def action_reinstate_episode(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+        station, now, number = self.station, self.now(), view.number
+
+        def work(_session: Session | None, *, confirm: bool = False) -> str:
+            from feeds.withdraw import reinstate_episode
+
+            outcome = reinstate_episode(
+                station=station, number=number, now=now, **confirmed(confirm)
+            )
+            if not outcome.after.feeds:
+                return f"已恢复第{number}期，但暂未列入订阅源（缺母带或未到发布时间）"
+            return f"已恢复第{number}期：重新列入 {len(outcome.after.feeds)} 个订阅源，GUID 不变"
+
+        self.change(work, select=str(number), own_transactions=True)
+
     def action_goto(self) -> None:
         field = Field("number", "期号", "", "1000", lambda t: parse_int(t, what="episode number"))
         self.app.push_screen(
@@ -420,6 +504,22 @@ class SchedulePane(HotlinePane):
             return text, str(first.number)
 
         self.change(work, form=form)
+
+
+LISTING_ACTIONS = ("withdraw_episode", "reinstate_episode")
+
+
+def _listing_refusal(action: str, view: EpisodeView) -> str | None:
+    """Why episode ``view`` cannot be withdrawn or reinstated now (None: it can)."""
+    if action == "withdraw_episode":
+        if view.withdrawn_at is not None:
+            return f"第{view.number}期已撤下（{view.withdrawal_reason}），u 恢复上线"
+        if view.published_at is None or view.guid is None:
+            return f"第{view.number}期从未发布，没有可撤下的内容"
+        return None
+    if view.withdrawn_at is None:
+        return f"第{view.number}期没有撤下，无需恢复"
+    return None
 
 
 FIELD_NAMES = {
