@@ -132,8 +132,13 @@ def _check_target(target: Path) -> None:
 
 def open_new(path: Path, *, private: bool) -> IO[str]:
     """A new text file for writing; 0600 from its creation when ``private``."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+    mode = 0o600 if private else 0o666
+
+    def opener(name: str, flags: int) -> int:
+        return os.open(name, flags, mode)
+
+    # Opened by name (not from a bare descriptor) so that a full disk is reported with it.
+    return open(str(path), "x", encoding="utf-8", newline="", opener=opener)  # noqa: SIM115
 
 
 def write_tables(
