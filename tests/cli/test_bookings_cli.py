@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from hotline.config import save_settings
 from hotline.models import Booking, Episode, Member
 from hotline.station import Station
 from hotline.timeutil import local_text, utcnow
@@ -121,7 +122,8 @@ def test_every_refusal_is_shown_and_changes_nothing(desk: Cli, station: Station)
 
 
 def test_guest_limit(desk: Cli, station: Station) -> None:
-    (station.root / "hotline.toml").write_text("[bookings]\nguest_limit = 2\n", encoding="utf-8")
+    station.settings.bookings.guest_limit = 2
+    save_settings(station.settings, station.settings_path)  # the database's url stays
     desk("members", "add", "--name", "陈静", "--sector", "农业界")
     desk("bookings", "add", "1003", "王伟")
     desk("bookings", "add", "1003", "李娜")

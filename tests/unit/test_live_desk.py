@@ -13,7 +13,7 @@ from episodes.members import add_member
 from episodes.schedule import add_episode, cancel_episode
 from hotline.errors import Conflict, InvalidInput, InvalidTransition, NeedsConfirmation, NotFound
 from hotline.models import Call, CallStatus, Episode, Question, QuestionStatus, ShowClock
-from hotline.station import Station
+from hotline.station import Station, open_station
 
 AIR = datetime(2022, 8, 13, 3, 0, tzinfo=UTC)  # episode 1000, Saturday 11:00 Asia/Shanghai
 
@@ -266,7 +266,7 @@ def test_desk_survives_a_crash_between_actions(show: Station, clock: FakeClock) 
     with show.session() as session:
         desk.screen_caller(session=session, call=call_id)
     show.engine.dispose()
-    reopened = Station(root=show.root, settings=show.settings)
+    reopened = open_station(show.root)
     with reopened.session() as session:
         assert desk.clock_started(session=session, episode=1000) == clock()
         assert [c.status for c in desk.queue(session=session, episode=1000)] == ["screened"]
