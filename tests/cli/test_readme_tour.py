@@ -32,6 +32,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INTERACTIVE = {("hotline", "tui")}
 """Commands that need a person at a terminal."""
+SERVING = {("hotline", "worker")}
+"""Commands that run until they are stopped (tests/cli/test_workers.py starts real workers
+and stops them)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def test_every_tour_command_runs_as_written(
         if step.words[0] == "cd":
             monkeypatch.chdir(Path.cwd() / step.words[1])
             continue
-        if tuple(step.words) in INTERACTIVE:
+        if tuple(step.words) in INTERACTIVE | SERVING:
             continue
         result = runner.invoke(app, step.words[1:], catch_exceptions=False)
         assert result.exit_code == 0, f"{where}\n{result.stdout}\n{result.stderr}"
