@@ -13,7 +13,8 @@ covers it. Keys: the footer shows the current tab's (those that apply to the row
 the cursor); ``ctrl+p`` lists them all; the README's key table is written from the
 bindings (``scripts/readme_keys.py``).
 
-The desk follows the station: one long-lived thread worker watches it (``tui.follow``)
+The desk follows the station: once its first rows are in, one long-lived thread worker
+watches it (``tui.follow``)
 and each change another desk, a worker or this desk commits reaches every tab as a
 ``StationChanged``; the tab on screen reads itself again if it shows a changed table,
 the others when next shown (``HotlinePane.station_changed``).
@@ -152,7 +153,6 @@ class HotlineApp(Guarded, App[None]):
         gc.freeze()
         self._tab_panes = list(self.query(HotlinePane))
         self.active_pane.activated()
-        self._follower = self.run_worker(self._follow, thread=True, group=FOLLOW_GROUP)
 
     def on_unmount(self) -> None:
         if self._follower is not None:
@@ -239,6 +239,8 @@ class HotlineApp(Guarded, App[None]):
             self._building_ahead = True
             self.call_after_refresh(self._collector.release)  # held since the desk started
             self.call_after_refresh(self.run_worker, self.build_tabs_ahead, group="build-ahead")
+            # Follow the station from now on (its first rows are read: nothing was missed).
+            self._follower = self.run_worker(self._follow, thread=True, group=FOLLOW_GROUP)
 
     async def build_tabs_ahead(self) -> None:
         """Build each tab not built yet, hidden, and start its read (an async worker)."""
