@@ -15,8 +15,8 @@ bindings (``scripts/readme_keys.py``).
 
 The desk follows the station: once its first rows are in, one long-lived thread worker
 watches it (``tui.follow``), and each change another desk, a worker or this desk commits
-reaches every tab as a ``StationChanged``; the tab on screen reads itself again if it shows a changed table,
-the others when next shown (``HotlinePane.station_changed``).
+reaches every tab as a ``StationChanged``; the tab on screen reads itself again if it
+shows a changed table, the others when next shown (``HotlinePane.station_changed``).
 
 An unexpected exception, in a handler, a screen or a worker, does not end the desk: its
 traceback goes to the station's log (``hotline.logs``) and an error toast names the log.
