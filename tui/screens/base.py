@@ -214,11 +214,11 @@ class HotlinePane(Guarded, TabPane):
         if not self.TABLES or not self.loaded or (tables and not tables & self.TABLES):
             return
         self.stale = True
-        if self.on_screen:
+        if self.showing:
             self.follow()
 
     @property
-    def on_screen(self) -> bool:
+    def showing(self) -> bool:
         """The tab is the one shown (a dialog may be on top of it)."""
         return self.hotline.tabs.active == self.id
 
@@ -235,7 +235,7 @@ class HotlinePane(Guarded, TabPane):
 
     def _follow_now(self) -> None:
         self._follow_timer = None
-        if self.stale and self.on_screen:  # (hidden meanwhile: read when shown again)
+        if self.stale and self.showing:  # (hidden meanwhile: read when shown again)
             self.stale = False
             self._read_at = time.monotonic()
             self.reload()
