@@ -135,8 +135,13 @@ class Frames:
 
     async def wait(self, pilot, started: float, limit: float = 30.0) -> float:  # noqa: ANN001
         """Milliseconds from ``started`` to the frame drawn; then let the app settle."""
+        from tui.app import FOLLOW_GROUP  # (imported by now: the launch step times that)
+
         deadline = time.perf_counter() + limit
-        while self.drawn_at is None or any(w.is_running for w in pilot.app.workers):
+        busy = lambda: any(  # noqa: E731 - the station's watch lives as long as the app
+            w.is_running and w.group != FOLLOW_GROUP for w in pilot.app.workers
+        )
+        while self.drawn_at is None or busy():
             if time.perf_counter() > deadline:
                 raise TimeoutError("the desk did not draw the expected screen")
             await pilot.pause()

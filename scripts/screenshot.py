@@ -25,7 +25,7 @@ SIZE = (140, 40)
 
 async def shoot(station_root: Path, out: Path, tab: str) -> None:
     from hotline.station import open_station
-    from tui.app import make_app
+    from tui.app import FOLLOW_GROUP, make_app
 
     app = make_app(open_station(station_root))
     async with app.run_test(size=SIZE) as pilot:
@@ -34,7 +34,7 @@ async def shoot(station_root: Path, out: Path, tab: str) -> None:
         while time.monotonic() < deadline:
             await pilot.pause()
             table = app.active_pane.query("PagedTable")
-            busy = any(w.is_running for w in app.workers)
+            busy = any(w.is_running and w.group != FOLLOW_GROUP for w in app.workers)
             if table and table.first().row_count and not busy:
                 break
         await pilot.pause()

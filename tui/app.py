@@ -13,6 +13,11 @@ covers it. Keys: the footer shows the current tab's (those that apply to the row
 the cursor); ``ctrl+p`` lists them all; the README's key table is written from the
 bindings (``scripts/readme_keys.py``).
 
+The desk follows the station: once its first rows are in, one long-lived thread worker
+watches it (``tui.follow``), and each change another desk, a worker or this desk commits
+reaches every tab as a ``StationChanged``; the tab on screen reads itself again if it
+shows a changed table, the others when next shown (``HotlinePane.station_changed``).
+
 An unexpected exception, in a handler, a screen or a worker, does not end the desk: its
 traceback goes to the station's log (``hotline.logs``) and an error toast names the log.
 """
@@ -30,7 +35,7 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Header, TabbedContent
-from textual.worker import WorkerFailed
+from textual.worker import Worker, WorkerFailed, get_current_worker
 
 from hotline.errors import HotlineError
 from hotline.station import Station
@@ -38,9 +43,10 @@ from hotline.timeutil import utcnow
 from tui.changes import failure_line
 from tui.collector import CollectorPause
 from tui.commands import HotlineCommands
+from tui.follow import follow
 from tui.guard import Guarded
 from tui.keys import Key
-from tui.messages import ChangeDone, ChangeRefused, PageLoaded
+from tui.messages import ChangeDone, ChangeRefused, FollowFailed, PageLoaded, StationChanged
 from tui.screens.base import HotlinePane
 from tui.shown import one_line
 from tui.widgets.key_footer import KeyFooter
@@ -64,6 +70,8 @@ TAB_KEYS_DOC = (
     " (in a text field these keys type: Esc first)"
 )
 
+FOLLOW_GROUP = "follow"
+"""The worker group of the thread that watches the station for changes (lives with the app)."""
 BUILD_AHEAD_PAUSE = 0.05
 """Seconds between building one hidden tab and the next: keys pressed meanwhile go first."""
 
@@ -116,6 +124,8 @@ class HotlineApp(Guarded, App[None]):
         self._building_ahead = False
         self._collector = CollectorPause()
         self._status_bar: StatusBar | None = None
+        self._follower: Worker[None] | None = None
+        self._tab_panes: list[HotlinePane] = []
         self.failures: list[BaseException] = []
         """Unexpected exceptions caught while the desk ran (each logged and toasted)."""
 
@@ -140,11 +150,32 @@ class HotlineApp(Guarded, App[None]):
         # out of the garbage collector's full passes, which otherwise walk it all and stall
         # a tab switch for a fifth of a second every few switches.
         gc.freeze()
+        self._tab_panes = list(self.query(HotlinePane))
         self.active_pane.activated()
 
     def on_unmount(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()  # its loop sees this within one wait and closes the watch
         self._collector.release()  # a frame that never came must not leave collection off
         gc.unfreeze()
+
+    # ------------------------------------------------------------ following the station
+
+    def _follow(self) -> None:
+        """The follower's loop (a thread worker): each change becomes a ``StationChanged``."""
+        follow(
+            self.station,
+            post=lambda tables: self.post_message(StationChanged(tables)),
+            fail=lambda exc: self.post_message(FollowFailed(exc)),
+            stopped=get_current_worker().cancelled_event,
+        )
+
+    def on_station_changed(self, message: StationChanged) -> None:
+        for pane in self._tab_panes:
+            pane.station_changed(message.tables)
+
+    def on_follow_failed(self, message: FollowFailed) -> None:
+        self.failed(message.error, context="desk: 同步")
 
     # ------------------------------------------------------------ tabs
 
@@ -192,7 +223,10 @@ class HotlineApp(Guarded, App[None]):
             pane.activated()
             if pane.read_ahead:  # its rows were read while hidden: read them again, drawn
                 pane.read_ahead = False
+                pane.stale = False
                 self.call_after_refresh(pane.reload)
+            elif pane.stale:  # the station changed while it was hidden
+                pane.follow()
             self.show_count(pane.count_text())
 
     # ------------------------------------------------------------ building tabs ahead of use
@@ -204,6 +238,8 @@ class HotlineApp(Guarded, App[None]):
             self._building_ahead = True
             self.call_after_refresh(self._collector.release)  # held since the desk started
             self.call_after_refresh(self.run_worker, self.build_tabs_ahead, group="build-ahead")
+            # Follow the station from now on (its first rows are read: nothing was missed).
+            self._follower = self.run_worker(self._follow, thread=True, group=FOLLOW_GROUP)
 
     async def build_tabs_ahead(self) -> None:
         """Build each tab not built yet, hidden, and start its read (an async worker)."""

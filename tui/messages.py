@@ -52,6 +52,24 @@ class ChangeRefused(Message):
 
 
 @dataclass
+class StationChanged(Message):
+    """Someone (another desk, a worker, this desk) committed a change to the station.
+
+    ``tables`` names the changed tables; empty when the database cannot say (SQLite):
+    then every tab may be out of date.
+    """
+
+    tables: frozenset[str] = frozenset()
+
+
+@dataclass
+class FollowFailed(Message):
+    """The desk could not watch the station for changes (it tries again meanwhile)."""
+
+    error: BaseException
+
+
+@dataclass
 class DetailLoaded(Message):
     """Text for a pane's detail panel, read in a worker."""
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest  # noqa: E402
 from desk_data import NOW, fill
+from desk_workers import passing
 from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerCancelled
@@ -49,12 +50,8 @@ def app(desk: Station) -> Iterator[HotlineApp]:
     assert not desk_app.failures, f"the desk caught unexpected exceptions: {desk_app.failures}"
 
 
-LONG_LIVED = {"_loader"}
-"""Worker groups that run as long as their widget (a file tree's loader): not waited for."""
-
-
 def _busy(pilot: Pilot) -> list:
-    return [w for w in pilot.app.workers if w.is_running and w.group not in LONG_LIVED]
+    return passing(pilot.app)  # not the workers that live as long as the desk
 
 
 async def _settle(pilot: Pilot) -> None:

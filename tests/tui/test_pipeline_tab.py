@@ -15,6 +15,7 @@ from pathlib import Path
 
 import audio_fixtures as fx
 import pytest
+from desk_workers import workers_done
 from sqlmodel import select
 from textual.widgets import DataTable, Label, TabbedContent, TextArea
 
@@ -70,9 +71,7 @@ async def others_done(pilot) -> None:  # noqa: ANN001
     """Wait for every worker except the pipeline runner (which the gate holds)."""
     for _ in range(5):
         await pilot.pause()
-        others = [w for w in pilot.app.workers if w.group != "pipeline"]
-        if others:  # (an empty list would mean "all workers" to wait_for_complete)
-            await pilot.app.workers.wait_for_complete(others)
+        await workers_done(pilot.app, besides={"pipeline"})
 
 
 def status_message(app: HotlineApp) -> str:
@@ -124,7 +123,7 @@ async def test_ingest_and_master_in_a_worker_while_the_desk_stays_usable(
 
         await pilot.press("escape", key_of(app, "pipeline"))
         gate.set()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await settle(pilot)
         assert not pane.running
         assert not app.query("#job-progress ProgressBar")  # the bar goes when the job ends

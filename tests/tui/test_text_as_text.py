@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from desk_data import fill as small_station
+from desk_workers import workers_done
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -70,7 +71,7 @@ async def drive(station: Station, title: str, name: str, question: str) -> list[
         for key in ("1", "2", "3", "4", "5", "7", "6"):
             await pilot.press(key)
             await pilot.pause()
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             for table in app.active_pane.query(DeskTable):
                 table.action_cursor_down()
@@ -89,11 +90,11 @@ async def drive(station: Station, title: str, name: str, question: str) -> list[
                 inbox = app.query_one("#questions-table", DataTable)
                 assert drawn_cell(inbox, "4", 5) == one_line(name)
         app.query_one("#search-input").value = "医保"
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         await pilot.pause()
         await pilot.press("escape", "enter")  # to the results, and open the transcript
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         await pilot.press("escape")
         app.report(title)  # an outcome that quotes the data

@@ -13,11 +13,19 @@ the footer and the command palette; its key, pressed anyway, says why in the sta
 instead of opening a form that would be refused once filled. Changes go through
 ``change``/``run_change`` (``tui.changes``): a form stays open until its change is done,
 a domain question (``NeedsConfirmation``) is asked and the change repeated on yes.
+
+A tab names the tables its rows come from in ``TABLES``; when another desk or a worker
+changes one (``station_changed``), the tab reads itself again if it is on screen (under a
+dialog too: the dialog keeps its input and the focus), else when it is next shown. A
+burst of changes (a job's progress) is one read per ``FOLLOW_EVERY`` at most, and a read
+just done (after this desk's own change) counts, so the echo of the desk's own write is
+one quiet re-read that finds the rows as they are and leaves them and the cursor alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,6 +35,7 @@ from textual import events
 from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, TabPane
 
@@ -43,6 +52,8 @@ if TYPE_CHECKING:
 
 
 NOT_DONE = "未执行：选择了“否”"
+FOLLOW_EVERY = 0.5
+"""Seconds between two reads of a tab for changes made elsewhere (a burst is one read)."""
 
 
 class HotlinePane(Guarded, TabPane):
@@ -50,6 +61,8 @@ class HotlinePane(Guarded, TabPane):
 
     LABEL: ClassVar[str] = ""
     PANE_ID: ClassVar[str] = ""
+    TABLES: ClassVar[frozenset[str]] = frozenset()
+    """The tables the tab shows rows of: a change to one elsewhere reads it again."""
 
     def __init__(self, *, key: str = "") -> None:
         title = f"{key} {self.LABEL}" if key else self.LABEL
@@ -59,6 +72,12 @@ class HotlinePane(Guarded, TabPane):
         self._building = asyncio.Lock()
         self.read_ahead = False
         """Its rows were read by ``preload``, before it was shown: read again when shown."""
+        self.loaded = False
+        """Its rows were read (or asked for) at least once."""
+        self.stale = False
+        """The station changed what it shows since it last read it: read again when shown."""
+        self._read_at = float("-inf")
+        self._follow_timer: Timer | None = None
 
     # ------------------------------------------------------------ building on first show
 
@@ -188,6 +207,39 @@ class HotlinePane(Guarded, TabPane):
     def reload(self, select: str | None = None) -> None:
         """Read the tab's lists again after a change (subclasses)."""
 
+    # ------------------------------------------------------------ changes made elsewhere
+
+    def station_changed(self, tables: frozenset[str]) -> None:
+        """The station changed ``tables`` (none named: any): read again if they are ours."""
+        if not self.TABLES or not self.loaded or (tables and not tables & self.TABLES):
+            return
+        self.stale = True
+        if self.showing:
+            self.follow()
+
+    @property
+    def showing(self) -> bool:
+        """The tab is the one shown (a dialog may be on top of it)."""
+        return self.hotline.tabs.active == self.id
+
+    def follow(self) -> None:
+        """Read the tab again for changes made elsewhere: now, or once ``FOLLOW_EVERY``
+        has passed since its last read."""
+        if self._follow_timer is not None:
+            return  # a read is due already: it will see this change too
+        wait = self._read_at + FOLLOW_EVERY - time.monotonic()
+        if wait > 0:
+            self._follow_timer = self.set_timer(wait, self._follow_now)
+        else:
+            self._follow_now()
+
+    def _follow_now(self) -> None:
+        self._follow_timer = None
+        if self.stale and self.showing:  # (hidden meanwhile: read when shown again)
+            self.stale = False
+            self._read_at = time.monotonic()
+            self.reload()
+
     def count_text(self) -> str:
         """The size of the tab's main list for the status bar."""
         tables = self.query(PagedTable)
@@ -276,6 +328,7 @@ class HotlinePane(Guarded, TabPane):
         change = message.change
         if isinstance(change, Change) and change.form is not None:
             change.form.saved()
+        self._read_at = time.monotonic()  # the echo of this change need not be read at once
         self.reload(message.select)
 
     def on_change_refused(self, message: ChangeRefused) -> None:

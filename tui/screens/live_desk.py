@@ -56,6 +56,7 @@ class LiveDeskPane(HotlinePane):
 
     LABEL = "直播台"
     PANE_ID = "live"
+    TABLES = frozenset({"call", "showclock", "question", "booking", "episode", "member"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Key(
             "s",
@@ -141,9 +142,8 @@ class LiveDeskPane(HotlinePane):
     def show(self, state: desk.DeskState | None, select: str | None = None) -> None:
         self.state = state
         table = self.table
-        keep = select or self.selected_key()
-        table.clear()
         if state is None:
+            table.clear()
             self.query_one("#live-episode", Label).update("还没有节目：先在 排期 里新建")
             self.state_changed()
             return
@@ -151,20 +151,22 @@ class LiveDeskPane(HotlinePane):
         started = local_text(state.started_at, self.station.tz, "%H:%M:%S")
         when = f"计时开始于 {started}" if started else "未开始计时（按 s）"
         self.query_one("#live-episode", Label).update(f"第{state.number}期 {state.title}  {when}")
-        for view in state.calls:
-            call = view.call
-            table.add_row(
-                str(call.id),
-                label(CALL_STATUS, call.status),
-                call.caller_name,
-                call.district,
-                offset_text(call.on_air_offset) or "",
-                view.member_name,
-                call.summary,
-                key=str(call.id),
+        rows = [
+            (
+                str(view.call.id),
+                (
+                    str(view.call.id),
+                    label(CALL_STATUS, view.call.status),
+                    view.call.caller_name,
+                    view.call.district,
+                    offset_text(view.call.on_air_offset) or "",
+                    view.member_name,
+                    view.call.summary,
+                ),
             )
-        if keep is not None and keep in {str(v.call.id) for v in state.calls}:
-            table.move_cursor(row=table.get_row_index(keep))
+            for view in state.calls
+        ]
+        table.show_rows(rows, select)  # read again: changed cells only, the cursor stays
         self.tick()
         self.hotline.show_count(self.count_text(), pane=self)
         self.state_changed()

@@ -60,6 +60,7 @@ class MembersPane(HotlinePane):
 
     LABEL = "嘉宾"
     PANE_ID = "members"
+    TABLES = frozenset({"member", "booking", "episode"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Key("b", "book", "邀请上节目", doc="invite the member onto an episode (number, role)"),
         Key(
@@ -181,7 +182,10 @@ class MembersPane(HotlinePane):
 
     def reload(self, select: str | None = None) -> None:
         self.table.reload()
-        self._load_bookings(self.table.selected_key, select)
+        member = self.table.selected_key
+        if select is None and member is not None and member == self.bookings_of:
+            select = self.bookings_table.selected_key  # read again: the cursor stays put
+        self._load_bookings(member, select)
 
     @on(Input.Changed, "#members-filter")
     def _filter_changed(self) -> None:
@@ -241,18 +245,22 @@ class MembersPane(HotlinePane):
         """Show ``member_key``'s bookings (None: none shown, while they are read)."""
         tz = self.station.tz
         table = self.bookings_table
-        table.clear()
         self.bookings_of = member_key
         self.booking_views = {str(b.episode): b for b in found}
-        for b in found:
-            cells = (
-                b.episode,
-                local_text(b.air_start, tz),
-                b.title,
-                label(ROLE, b.role),
-                label(BOOKING_STATUS, b.status),
+        rows = [
+            (
+                str(b.episode),
+                (
+                    b.episode,
+                    local_text(b.air_start, tz),
+                    b.title,
+                    label(ROLE, b.role),
+                    label(BOOKING_STATUS, b.status),
+                ),
             )
-            table.add_row(*cells, key=str(b.episode))
+            for b in found
+        ]
+        table.show_rows(rows, select)  # read again: changed cells only
         member = self.members.get(member_key or "")
         title = "邀请记录"
         if member is not None:

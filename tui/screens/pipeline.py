@@ -106,6 +106,7 @@ class PipelinePane(HotlinePane):
 
     LABEL = "制作"
     PANE_ID = "pipeline"
+    TABLES = frozenset({"job", "episode"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Key(
             "i", "ingest", "导入录音", doc="ingest a recording (file picker or path) for an episode"
@@ -177,26 +178,26 @@ class PipelinePane(HotlinePane):
         )
 
     def show(self, rows: list[jobs.JobRow], select: str | None = None) -> None:
-        table, tz = self.table, self.station.tz
-        keep = select or self.selected_key()
-        table.clear()
-        self.rows = {}
-        for row in rows:
-            job, key = row.job, str(row.job.id)
-            self.rows[key] = row
-            table.add_row(
+        tz = self.station.tz
+        self.rows = {str(row.job.id): row for row in rows}
+        cells = [
+            (
                 key,
-                label(JOB_KIND, job.kind),
-                str(row.episode_number or ""),
-                label(JOB_STATUS, job.status),
-                f"{job.progress:.0%}",
-                str(job.attempts),
-                local_text(job.created_at, tz),
-                job.message,
-                key=key,
+                (
+                    key,
+                    label(JOB_KIND, row.job.kind),
+                    str(row.episode_number or ""),
+                    label(JOB_STATUS, row.job.status),
+                    f"{row.job.progress:.0%}",
+                    str(row.job.attempts),
+                    local_text(row.job.created_at, tz),
+                    row.job.message,
+                ),
             )
-        if keep in self.rows:
-            table.move_cursor(row=table.get_row_index(keep))
+            for key, row in self.rows.items()
+        ]
+        # Read again (a worker's progress, here or on another machine): changed cells only.
+        self.table.show_rows(cells, select)
         self.hotline.show_count(self.count_text(), pane=self)
         self.state_changed()
 

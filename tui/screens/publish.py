@@ -86,6 +86,7 @@ class PublishPane(HotlinePane):
 
     LABEL = "发布"
     PANE_ID = "publish"
+    TABLES = frozenset({"episode"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Key(
             "p",

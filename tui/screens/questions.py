@@ -64,6 +64,7 @@ class QuestionsPane(HotlinePane):
 
     LABEL = "听众"
     PANE_ID = "questions"
+    TABLES = frozenset({"question", "referral", "callback", "episode", "member"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Key(
             "n",

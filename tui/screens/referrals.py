@@ -80,6 +80,7 @@ class ReferralsPane(HotlinePane):
 
     LABEL = "转办"
     PANE_ID = "referrals"
+    TABLES = frozenset({"referral", "callback", "question", "department"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Key("r", "reply", "登记答复", doc="record the department's reply (text, date)"),
         Key(

@@ -48,6 +48,7 @@ class SchedulePane(HotlinePane):
 
     LABEL = "排期"
     PANE_ID = "schedule"
+    TABLES = frozenset({"episode", "booking", "member"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Key(
             "n",

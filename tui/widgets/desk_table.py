@@ -10,12 +10,17 @@
   ``keep`` (numbers, dates, statuses) give way only when nothing else can. Widths are
   worked out from the table's own width once it has one, so a resize while the tab is
   hidden never squeezes the columns.
+- **Rows read again stay put.** ``show_rows`` puts a list read again (after a change at
+  this desk or another) in place: cells that changed are updated where they are, so a
+  re-read that changed nothing draws nothing and the cursor and the scroll stay where the
+  producer left them; only a list whose rows come and go is rebuilt, cursor on its row.
 - **Keys.** j/k (and the arrows) move, g/G go to the first/last row, PgUp/PgDn a page,
   Enter opens the row, in every table.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -28,6 +33,7 @@ from textual import events
 from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.widgets._data_table import RowRenderables
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.guard import Guarded
 from tui.keys import Key
@@ -41,6 +47,8 @@ OPEN_DOC = "open the row (排期: edit the episode; 检索: the transcript aroun
 FLOOR = 4
 """The narrowest a column is squeezed to (the ellipsis and a character or two)."""
 _EMPTY = Text("", end="")
+Row = tuple[str, Sequence[Any]]
+"""A row to show: its key and its cells (``tui.messages.TableRow``)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,52 @@ class DeskTable(Guarded, SteadyTable):
 
     def add_row(self, *cells: Any, height: int | None = 1, **kwargs: Any) -> Any:
         return super().add_row(*cells, height=None if self.wraps else height, **kwargs)
+
+    # ------------------------------------------------------------ rows read again
+
+    def row_keys(self) -> list[str]:
+        """The rows' keys, top to bottom."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def show_rows(self, rows: Sequence[Row], select: str | None = None) -> None:
+        """Show ``rows`` (key, cells), the cursor on ``select`` or else on the row it is on.
+
+        The same rows in the same order are updated cell by cell where they differ (nothing
+        at all when none does); otherwise the table is filled again.
+        """
+        keep = select or self.selected_key
+        if not self.update_rows(rows):
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+        if keep is not None:
+            # The row may be gone (or filtered out): then the cursor stays where it is.
+            with contextlib.suppress(RowDoesNotExist):
+                index = self.get_row_index(keep)
+                if index != self.cursor_row:
+                    self.move_cursor(row=index)
+
+    def update_rows(self, rows: Sequence[Row]) -> bool:
+        """Update the cells of ``rows`` in place, if the table holds exactly those rows in
+        that order (and none wraps, whose height could change); False if it could not.
+
+        When the row under the cursor changed, its ``RowHighlighted`` is posted again, so
+        the tab's detail for it is written again too.
+        """
+        if self.wraps or [key for key, _ in rows] != self.row_keys():
+            return False
+        columns, current = self.ordered_columns, self.selected_key
+        for key, cells in rows:
+            old = self.get_row(key)
+            changed = False
+            for column, before, after in zip(columns, old, cells, strict=False):
+                if before != after:
+                    self.update_cell(key, column.key, after, update_width=True)
+                    changed = True
+            if changed and key == current:
+                row_key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
+                self.post_message(self.RowHighlighted(self, self.cursor_row, row_key))
+        return True
 
     # ------------------------------------------------------------ cells as text
 

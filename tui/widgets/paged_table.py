@@ -6,8 +6,11 @@ the next one when the cursor comes within a quarter page of the last loaded row,
 table over 50 000 questions holds a few hundred rows until the user scrolls. ``jump``
 reads up to a far row in one query. A newer ``load`` makes older pages stale: their
 results are dropped by generation number. A re-read that brings exactly the rows the table
-holds leaves them as they are: nothing is measured or drawn again. ``G`` reads the rest
-of the list and goes to its last row.
+holds leaves them as they are: nothing is measured or drawn again; one that brings the same
+rows with some cells changed (another desk's edit) updates those cells where they are.
+A re-read asked for while a load that is to put the cursor on a row is still under way
+puts it on that row too (a desk's own change, then the echo of it from the station).
+``G`` reads the rest of the list and goes to its last row.
 """
 
 from __future__ import annotations
@@ -46,11 +49,14 @@ class PagedTable(DeskTable):
         """The rows as read, in table order (None once a cell was changed in place)."""
         self._to_end = False
         """``G`` was pressed: once the rest of the list is in, the cursor goes to its end."""
+        self._selecting: str | None = None
+        """The row the load under way is to put the cursor on."""
 
     def load(self, source: Source, *, at_least: int = 0, select: str | None = None) -> None:
         """Replace the rows with the first page of ``source`` (or up to row ``at_least``)."""
         self._source = source
         self._generation += 1
+        self._selecting = select
         self._fetch(0, max(self.page_size, at_least + 1), select=select, replace=True)
 
     def reload(self, *, select: str | None = None) -> None:
@@ -59,7 +65,7 @@ class PagedTable(DeskTable):
             self.load(
                 self._source,
                 at_least=max(self.row_count - 1, 0),
-                select=select or self.selected_key,
+                select=select or self._selecting or self.selected_key,
             )
 
     def jump(self, index: int, key: str) -> None:
@@ -97,10 +103,12 @@ class PagedTable(DeskTable):
             message.stop()  # a newer load replaced this one
             return
         self.fetching = False
+        if message.replace:
+            self._selecting = None
         if message.error:
             return  # the pane shows the reason
         rows = list(message.rows)
-        if message.replace and message.total == self.total and self._holds(rows):
+        if message.replace and message.total == self.total and self._in_place(rows):
             self.shown = message.generation
             self._add_rows([], message.select)  # the same rows: only the cursor may move
             return
@@ -131,6 +139,18 @@ class PagedTable(DeskTable):
             and len(self._rows) == self.row_count
             and self._rows == [(key, tuple(cells)) for key, cells in rows]
         )
+
+    def _in_place(self, rows: list[TableRow]) -> bool:
+        """The table shows ``rows`` now: it held them already, or the same rows whose changed
+        cells were updated where they are (False: the rows must be added again)."""
+        if self._holds(rows):
+            return True
+        if self._rows is not None and len(self._rows) != self.row_count:
+            return False  # the rest of a page is still to come
+        if not self.update_rows(rows):
+            return False
+        self._rows = [(key, tuple(cells)) for key, cells in rows]
+        return True
 
     def _add_rows(self, rows: list[TableRow], select: str | None) -> None:
         for key, cells in rows:
