@@ -26,6 +26,7 @@ from textual.binding import BindingType
 from textual.widgets import Button, Input, Label
 
 from hotline.errors import HotlineError
+from hotline.text import clean_text
 from tui.changes import blame
 from tui.dialogs.base import DeskDialog
 from tui.keys import Key
@@ -46,6 +47,11 @@ class Field:
     check: Callable[[str], Any] | None = None
     subjects: tuple[str, ...] = ()
     """Words that, in a refusal's message, mean it is about this field ("air time")."""
+
+
+def required(field: str, max_length: int = 100) -> Callable[[str], str]:
+    """A field check that refuses a blank or over-long value the way the domain does."""
+    return lambda text: clean_text(text, field=field, max_length=max_length, required=True)
 
 
 class PromptDialog(DeskDialog[dict[str, str] | None]):

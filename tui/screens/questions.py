@@ -29,11 +29,11 @@ from episodes.duplicates import PossibleDuplicate, find_possible_duplicates
 from episodes.questions import QuestionView
 from hotline import privacy
 from hotline.models import QuestionStatus
-from hotline.text import clean_text, mask_contact
+from hotline.text import mask_contact
 from hotline.timeutil import local_text, parse_date
 from tui.changes import in_field
 from tui.dialogs.episode_form import parse_int
-from tui.dialogs.prompt import Field, PromptDialog
+from tui.dialogs.prompt import Field, PromptDialog, required
 from tui.dialogs.question_form import QuestionForm, channel_value
 from tui.keys import Key
 from tui.labels import ALL, CALLBACK_OUTCOME, CHANNEL, QUESTION_STATUS, label
@@ -387,7 +387,7 @@ class QuestionsPane(HotlinePane):
                 "回答的委员（编号或姓名）",
                 "",
                 "#42",
-                _required("member"),
+                required("member"),
                 ("member",),
             ),
             Field(
@@ -476,7 +476,7 @@ class QuestionsPane(HotlinePane):
                 domain.resolve(session=session, question=question, reason=values["reason"])
                 return "已办结"
 
-            check = _required("reason", 200)
+            check = required("reason", 200)
             field = Field(
                 "reason",
                 "提前办结的理由（尚未答复或回访）",
@@ -531,7 +531,7 @@ class QuestionsPane(HotlinePane):
             domain.reject(session=session, question=question, reason=values["reason"])
             return f"已拒绝（{values['reason'].strip()}）"
 
-        check = _required("reject reason", 200)
+        check = required("reject reason", 200)
         field = Field("reason", "理由", "", "与节目无关", check, ("reason",))
         warning = "拒绝后这个问题就结束了：不能再审核、分配或回答。"
         self._ask("拒绝", [field], work, submit="拒绝", warning=warning)
@@ -569,11 +569,6 @@ def _episode(text: str) -> int:
 
 def _question_id(text: str) -> int:
     return parse_int(text, what="question id")
-
-
-def _required(field: str, max_length: int = 100) -> Callable[[str], str]:
-    """A check that refuses a blank value the way the domain does."""
-    return lambda text: clean_text(text, field=field, max_length=max_length, required=True)
 
 
 def _optional(check: Callable[[str], object]) -> Callable[[str], object]:

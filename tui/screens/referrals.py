@@ -25,10 +25,9 @@ from episodes import questions, referrals
 from episodes.department_report import DepartmentReport, department_report
 from episodes.referrals import ReferralRow
 from hotline.models import CallbackOutcome
-from hotline.text import clean_text
 from hotline.timeutil import local_text
 from tui.dialogs.department_report import DepartmentReportDialog
-from tui.dialogs.prompt import Field, PromptDialog
+from tui.dialogs.prompt import Field, PromptDialog, required
 from tui.keys import Key
 from tui.labels import CALLBACK_OUTCOME, REFERRAL_STATUS, label
 from tui.messages import TableRow
@@ -269,7 +268,7 @@ class ReferralsPane(HotlinePane):
             return f"转办 #{done.id}：已登记答复（{timing}）；下一步回访听众（b）"
 
         fields = [
-            Field("text", "部门答复", "", "已责成街道限期整改", _required("reply text", 4000)),
+            Field("text", "部门答复", "", "已责成街道限期整改", required("reply text", 4000)),
             Field("date", "答复日期（YYYY-MM-DD，空 = 今天）", "", "", None),
         ]
         self._ask("登记部门答复", fields, work)
@@ -304,9 +303,7 @@ class ReferralsPane(HotlinePane):
             )
             return f"问题 #{row.question_id}：已办结"
 
-        field = Field(
-            "reason", "提前办结的理由", "", "听众来电告知已解决", _required("reason", 200)
-        )
+        field = Field("reason", "提前办结的理由", "", "听众来电告知已解决", required("reason", 200))
         self._ask("提前办结", [field], work)
 
     def action_report(self) -> None:
@@ -316,7 +313,3 @@ class ReferralsPane(HotlinePane):
             return department_report(session=session, tz=station.tz, now=now)
 
         self.read(work, lambda report: self.app.push_screen(DepartmentReportDialog(report)))
-
-
-def _required(field: str, max_length: int) -> Callable[[str], str]:
-    return lambda text: clean_text(text, field=field, max_length=max_length, required=True)
