@@ -10,6 +10,8 @@ holds leaves them as they are: nothing is measured or drawn again; one that brin
 rows with some cells changed (another desk's edit) updates those cells where they are.
 A re-read asked for while a load that is to put the cursor on a row is still under way
 puts it on that row too (a desk's own change, then the echo of it from the station).
+A move the user makes while a load is under way stands: the rows it brings keep the
+cursor on the row the user went to (a refresh never pulls the cursor back).
 ``G`` reads the rest of the list and goes to its last row.
 """
 
@@ -51,12 +53,15 @@ class PagedTable(DeskTable):
         """``G`` was pressed: once the rest of the list is in, the cursor goes to its end."""
         self._selecting: str | None = None
         """The row the load under way is to put the cursor on."""
+        self._cursor_asked: str | None = None
+        """The row the cursor was on when the load under way was asked for."""
 
     def load(self, source: Source, *, at_least: int = 0, select: str | None = None) -> None:
         """Replace the rows with the first page of ``source`` (or up to row ``at_least``)."""
         self._source = source
         self._generation += 1
         self._selecting = select
+        self._cursor_asked = self.selected_key
         self._fetch(0, max(self.page_size, at_least + 1), select=select, replace=True)
 
     def reload(self, *, select: str | None = None) -> None:
@@ -103,14 +108,17 @@ class PagedTable(DeskTable):
             message.stop()  # a newer load replaced this one
             return
         self.fetching = False
+        select = message.select
         if message.replace:
             self._selecting = None
+            if self.selected_key != self._cursor_asked:
+                select = self.selected_key  # the user moved meanwhile: that move stands
         if message.error:
             return  # the pane shows the reason
         rows = list(message.rows)
         if message.replace and message.total == self.total and self._in_place(rows):
             self.shown = message.generation
-            self._add_rows([], message.select)  # the same rows: only the cursor may move
+            self._add_rows([], select)  # the same rows: only the cursor may move
             return
         if message.replace:
             self.clear()
@@ -122,9 +130,9 @@ class PagedTable(DeskTable):
         # A screenful (up to the row to select) first, the rest after that frame is drawn:
         # the table measures every new cell before drawing, so fewer rows show sooner.
         keys = [key for key, _ in rows]
-        upto = keys.index(message.select) + 1 if message.select in keys else 0
+        upto = keys.index(select) + 1 if select in keys else 0
         first = max(FIRST_DRAW, upto + FIRST_DRAW // 2)
-        self._add_rows(rows[:first], message.select)
+        self._add_rows(rows[:first], select)
         if len(rows) > first:
             self.fetching = True  # no next page until these rows are in
             after = (self._generation, self.row_count)
