@@ -134,3 +134,7 @@ class FeedsChecked(Message):
     feeds: list[Any] = field(default_factory=list)
     text: str = ""
     error: bool = False
+    quiet: bool = False
+    """A re-read for a change made elsewhere: nothing said unless it failed."""
+    report: Any = None
+    """The publish this check followed (``feeds.publish.PublishReport``), if one."""

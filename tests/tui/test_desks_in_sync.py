@@ -12,7 +12,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from desk_data import NOW
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TabbedContent
 from textual.worker import WorkerState
+from waiting import LIMIT, until
 
 import tui.follow
 from episodes import bookings, live_desk, questions
@@ -35,22 +35,11 @@ pytestmark = pytest.mark.both_databases
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (140, 40)
-LIMIT = 10.0
-"""Seconds a test waits for another desk's change to show: a guard, not a timing claim."""
 TABS = {"schedule": "1", "members": "2", "questions": "3", "live": "4", "pipeline": "5"}
 
 
 def desk_app(station: Station) -> HotlineApp:
     return make_app(station, clock=lambda: NOW)
-
-
-async def until(pilot: Pilot, outcome: Callable[[], bool], limit: float = LIMIT) -> bool:
-    """Let the desk run (no key pressed) until ``outcome()`` holds, for ``limit`` at most."""
-    for _ in range(int(limit / 0.1)):
-        if outcome():
-            return True
-        await pilot.pause(0.1)
-    return outcome()
 
 
 async def open_tab(pilot: Pilot, settle, pane_id: str) -> None:  # noqa: ANN001 - a fixture

@@ -5,8 +5,10 @@ from __future__ import annotations
 import feeds_fixtures as ff
 import pytest
 from textual.widgets import DataTable, Label, TabbedContent
+from waiting import until
 
 from episodes.lookup import get_episode
+from feeds.publish import publish
 from hotline.station import Station
 from tui.app import HotlineApp, make_app
 
@@ -96,3 +98,27 @@ async def test_publish_then_a_refused_feed_keeps_the_last_good_one(
         problems = text(app, "#feed-problems")
         assert "800×800" in problems and "保留上一版" in problems
         assert (ready.public_dir / "feeds/apple.xml").read_bytes() == good
+
+
+async def test_a_publish_made_elsewhere_shows_here_without_a_key(
+    publish_app: HotlineApp, ready: Station, settle
+) -> None:
+    app = publish_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(key_of(app, "publish"))
+        await settle(pilot)
+        await pilot.press("down", "down")  # spotify
+        assert states(app) == dict.fromkeys(PROFILES, "未发布")
+        said = text(app, "#status-message")
+
+        publish(station=ready, now=ff.NOW)  # another desk, `hotline publish` or a worker
+        assert await until(pilot, lambda: states(app) == dict.fromkeys(PROFILES, "通过")), (
+            "the 发布 tab never showed the feeds published elsewhere"
+        )
+        table = app.query_one("#feeds-table", DataTable)
+        assert table.get_row_at(0)[2] == "3"
+        assert table.cursor_row == 2  # still on spotify
+        problems = text(app, "#feed-problems")
+        assert "spotify" in problems.lower() and "没有问题" in problems
+        assert text(app, "#status-message") == said  # read quietly: nothing said

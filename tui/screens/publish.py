@@ -6,10 +6,16 @@ worker: per feed the items added, removed and changed, the files, every problem)
 asks with that summary; on yes it publishes (``hotline publish``, in a worker): a
 feed that fails its platform's rules is not written, the last good one stays, and the
 tab shows that feed as failed with every problem. ``v`` validates again.
+
+A publish made elsewhere (another desk, ``hotline publish``, a worker's publish stage)
+changes episodes; the tab, when shown, then validates again quietly: the rows change in
+place, the cursor stays on its feed, and this desk's last publish's failures stay marked
+until ``v`` or the next publish.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -107,6 +113,8 @@ class PublishPane(HotlinePane):
         self.loaded = False
         self.busy = False
         self.rows: list[FeedRow] = []
+        self._report: PublishReport | None = None
+        """This desk's last publish, whose refused feeds stay marked on quiet re-reads."""
 
     def compose_tab(self) -> ComposeResult:
         yield DataLabel("", id="feeds-where", classes="feeds-where")
@@ -149,12 +157,19 @@ class PublishPane(HotlinePane):
 
     # ------------------------------------------------------------ work in workers
 
-    def _work(self, publish: bool) -> None:
+    def reload(self, select: str | None = None) -> None:
+        self._work(publish=False, quiet=True)
+
+    def _work(self, publish: bool, *, quiet: bool = False) -> None:
         if self.busy:
-            self.hotline.report("正在发布或检查，请稍候", error=True)
+            if quiet:
+                self.stale = True  # read again once the work under way is done
+            else:
+                self.hotline.report("正在发布或检查，请稍候", error=True)
             return
         self.busy = True
         station, now = self.station, self.now()
+        kept = self._report if quiet else None
 
         def run() -> None:
             from feeds.publish import publish as run_publish
@@ -170,41 +185,51 @@ class PublishPane(HotlinePane):
                 line = failure_line(exc, root=station.root, context="desk: 发布")
                 self.post_message(FeedsChecked(text=line, error=True))
                 return
-            rows = feed_rows(feeds, report)
+            rows = feed_rows(feeds, report or kept)
             if report is not None:
-                self.post_message(FeedsChecked(rows, report_text(report), error=not report.ok))
+                text = report_text(report)
+                self.post_message(FeedsChecked(rows, text, error=not report.ok, report=report))
             else:
                 bad = sum(1 for r in rows if r.state != STATE_OK)
-                self.post_message(FeedsChecked(rows, f"检查完毕：{bad} 个订阅源需要处理"))
+                text = f"检查完毕：{bad} 个订阅源需要处理"
+                self.post_message(FeedsChecked(rows, text, quiet=quiet, report=kept))
 
-        self.query_one("#feed-problems", Label).update("发布中…" if publish else "检查中…")
+        if not quiet:
+            self.query_one("#feed-problems", Label).update("发布中…" if publish else "检查中…")
         self.state_changed()
         self.run_worker(run, thread=True, group="publish", exclusive=True)
 
     def on_feeds_checked(self, message: FeedsChecked) -> None:
         self.busy = False
-        self.hotline.report(message.text, error=message.error)
+        self._read_at = time.monotonic()  # what this check read need not be read again at once
+        if not message.quiet or message.error:
+            self.hotline.report(message.text, error=message.error)
         if message.feeds or not message.error:
+            self._report = message.report
             self.show(message.feeds)
         self.state_changed()
+        if self.stale and self.showing:  # a change came in while this work was under way
+            self.follow()
 
     def show(self, rows: list[FeedRow]) -> None:
         self.rows = rows
         table = self.table
-        cursor = table.cursor_row
-        table.clear()
-        for r in rows:
-            table.add_row(
-                r.label,
-                f"public/{r.path}",
-                str(r.items) if r.items else "",
-                size_text(r.size),
-                r.last_build,
-                r.state,
-                key=r.profile,
+        cells = [
+            (
+                r.profile,
+                (
+                    r.label,
+                    f"public/{r.path}",
+                    str(r.items) if r.items else "",
+                    size_text(r.size),
+                    r.last_build,
+                    r.state,
+                ),
             )
+            for r in rows
+        ]
+        table.show_rows(cells)  # the same feeds: changed in place, the cursor on its feed
         if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
             self._show_problems(table.cursor_row)
         self.hotline.show_count(self.count_text(), pane=self)
 
