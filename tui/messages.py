@@ -131,6 +131,8 @@ class SearchDone(Message):
 class FeedsChecked(Message):
     """Each platform's feed with its problems (``feeds.status.FeedFile``), or why not."""
 
+    asked: int
+    """Which of the tab's pieces of work this is the outcome of."""
     feeds: list[Any] = field(default_factory=list)
     text: str = ""
     error: bool = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import feeds_fixtures as ff
 import pytest
 from textual.widgets import DataTable, Label, TabbedContent
@@ -11,6 +13,8 @@ from episodes.lookup import get_episode
 from feeds.publish import publish
 from hotline.station import Station
 from tui.app import HotlineApp, make_app
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.publish import PublishPane
 
 SIZE = (140, 40)
 PROFILES = ("generic", "apple", "spotify", "xiaoyuzhou", "ximalaya")
@@ -122,3 +126,35 @@ async def test_a_publish_made_elsewhere_shows_here_without_a_key(
         problems = text(app, "#feed-problems")
         assert "spotify" in problems.lower() and "没有问题" in problems
         assert text(app, "#status-message") == said  # read quietly: nothing said
+
+
+async def test_a_quiet_check_under_way_never_stands_in_the_producers_way(
+    publish_app: HotlineApp, ready: Station, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.status
+
+    app = publish_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(key_of(app, "publish"))
+        await settle(pilot)
+        real, gate, began = feeds.status.validate_feeds, threading.Event(), threading.Event()
+
+        def slow_check(**kwargs):  # noqa: ANN003, ANN202 - the real signature
+            began.set()
+            gate.wait(30)
+            return real(**kwargs)
+
+        monkeypatch.setattr(feeds.status, "validate_feeds", slow_check)
+        app.query_one(PublishPane).reload()  # a change elsewhere: a quiet check begins
+        assert await until(pilot, began.is_set)
+        monkeypatch.setattr(feeds.status, "validate_feeds", real)
+        await pilot.press("p")  # the producer publishes meanwhile: asked at once
+        assert await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        assert await until(pilot, lambda: "已发布：3 期在订阅源中" in text(app, "#status-message"))
+        assert states(app) == dict.fromkeys(PROFILES, "通过")
+        gate.set()  # the quiet check ends after the publish: what it read is dropped
+        await settle(pilot)
+        assert states(app) == dict.fromkeys(PROFILES, "通过")
+        assert "已发布：3 期在订阅源中" in text(app, "#status-message")

@@ -115,6 +115,9 @@ class PublishPane(HotlinePane):
         self.rows: list[FeedRow] = []
         self._report: PublishReport | None = None
         """This desk's last publish, whose refused feeds stay marked on quiet re-reads."""
+        self._checking_quietly = False
+        self._asked = 0
+        """Work asked for so far: a quiet check's result is dropped if the user asked since."""
 
     def compose_tab(self) -> ComposeResult:
         yield DataLabel("", id="feeds-where", classes="feeds-where")
@@ -160,14 +163,29 @@ class PublishPane(HotlinePane):
     def reload(self, select: str | None = None) -> None:
         self._work(publish=False, quiet=True)
 
-    def _work(self, publish: bool, *, quiet: bool = False) -> None:
-        if self.busy:
-            if quiet:
+    def _begin(self, *, quiet: bool) -> int | None:
+        """Start a piece of work: its number, or None if it must not start now.
+
+        The user's own work (check, preview, publish) is one at a time; a quiet check
+        never stands in its way: one asked for meanwhile waits, one under way is dropped.
+        """
+        if quiet:
+            if self.busy or self._checking_quietly:
                 self.stale = True  # read again once the work under way is done
-            else:
-                self.hotline.report("正在发布或检查，请稍候", error=True)
+                return None
+            self._checking_quietly = True
+        elif self.busy:
+            self.hotline.report("正在发布或检查，请稍候", error=True)
+            return None
+        else:
+            self.busy = True
+        self._asked += 1
+        return self._asked
+
+    def _work(self, publish: bool, *, quiet: bool = False) -> None:
+        asked = self._begin(quiet=quiet)
+        if asked is None:
             return
-        self.busy = True
         station, now = self.station, self.now()
         kept = self._report if quiet else None
 
@@ -179,28 +197,35 @@ class PublishPane(HotlinePane):
                 report = run_publish(station=station, now=now) if publish else None
                 feeds = validate_feeds(station=station)
             except HotlineError as exc:
-                self.post_message(FeedsChecked(text=describe(exc), error=True))
+                self.post_message(FeedsChecked(asked, text=describe(exc), error=True, quiet=quiet))
                 return
             except Exception as exc:  # logged with its traceback; the desk goes on
                 line = failure_line(exc, root=station.root, context="desk: 发布")
-                self.post_message(FeedsChecked(text=line, error=True))
+                self.post_message(FeedsChecked(asked, text=line, error=True, quiet=quiet))
                 return
             rows = feed_rows(feeds, report or kept)
             if report is not None:
                 text = report_text(report)
-                self.post_message(FeedsChecked(rows, text, error=not report.ok, report=report))
+                self.post_message(
+                    FeedsChecked(asked, rows, text, error=not report.ok, report=report)
+                )
             else:
                 bad = sum(1 for r in rows if r.state != STATE_OK)
                 text = f"检查完毕：{bad} 个订阅源需要处理"
-                self.post_message(FeedsChecked(rows, text, quiet=quiet, report=kept))
+                self.post_message(FeedsChecked(asked, rows, text, quiet=quiet, report=kept))
 
         if not quiet:
             self.query_one("#feed-problems", Label).update("发布中…" if publish else "检查中…")
-        self.state_changed()
-        self.run_worker(run, thread=True, group="publish", exclusive=True)
+            self.state_changed()
+        self.run_worker(run, thread=True, group="quiet-check" if quiet else "publish")
 
     def on_feeds_checked(self, message: FeedsChecked) -> None:
-        self.busy = False
+        if message.quiet:
+            self._checking_quietly = False
+            if message.asked != self._asked:  # the user asked for work since: theirs counts
+                return
+        else:
+            self.busy = False
         self._read_at = time.monotonic()  # what this check read need not be read again at once
         if not message.quiet or message.error:
             self.hotline.report(message.text, error=message.error)
@@ -261,10 +286,9 @@ class PublishPane(HotlinePane):
 
     def action_publish(self) -> None:
         # What the publish would do first (a dry run, writing nothing), then the question.
-        if self.busy:
-            self.hotline.report("正在发布或检查，请稍候", error=True)
+        asked = self._begin(quiet=False)
+        if asked is None:
             return
-        self.busy = True
         station, now = self.station, self.now()
 
         def run() -> None:
@@ -273,11 +297,11 @@ class PublishPane(HotlinePane):
             try:
                 preview = preview_publish(station=station, now=now)
             except HotlineError as exc:
-                self.post_message(FeedsChecked(text=describe(exc), error=True))
+                self.post_message(FeedsChecked(asked, text=describe(exc), error=True))
                 return
             except Exception as exc:  # logged with its traceback; the desk goes on
                 line = failure_line(exc, root=station.root, context="desk: 发布预览")
-                self.post_message(FeedsChecked(text=line, error=True))
+                self.post_message(FeedsChecked(asked, text=line, error=True))
                 return
             self.app.call_from_thread(self._ask, preview)
 
