@@ -10,7 +10,10 @@ Engines are imported only inside functions, so importing this module costs nothi
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Mapping
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -153,8 +156,33 @@ def pick_device(setting: str, *, engine: str = OPENAI) -> str:
     return "cpu"
 
 
+_MODEL_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+WAIT_STEP = 0.5
+"""Seconds between two looks for a cancel while waiting for the model."""
+
+
+@contextmanager
+def _model_held(model: Any) -> Iterator[None]:
+    """The model to this thread alone, for one ``whisper.transcribe``.
+
+    openai-whisper decodes with hooks it installs on the model itself (the key/value
+    cache, the cross-attention of word timings): two transcriptions at once on one model
+    mix each other's caches and fail. A worker running two jobs shares the model it has
+    loaded, so they take turns; a job cancelled while it waits stops waiting.
+    """
+    with _LOCKS_LOCK:
+        lock = _MODEL_LOCKS.setdefault(model, threading.Lock())
+    while not lock.acquire(timeout=WAIT_STEP):
+        check_cancelled()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 class WhisperBackend:
-    """openai-whisper on an in-memory model."""
+    """openai-whisper on an in-memory model (one transcription at a time per model)."""
 
     def __init__(self, model: Any, *, name: str, device: str, options: DecodeOptions) -> None:
         self.model = model
@@ -180,7 +208,8 @@ class WhisperBackend:
                 # only; names and script matter in every window.
                 kwargs["carry_initial_prompt"] = True
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        result = whisper.transcribe(_Cancellable(self.model), audio, **kwargs)
+        with _model_held(self.model):
+            result = whisper.transcribe(_Cancellable(self.model), audio, **kwargs)
         duration = len(audio) / SAMPLE_RATE
         return [
             make_segment(

@@ -252,3 +252,36 @@ def test_transcribed_episode_has_files_status_and_index(station: Station) -> Non
     assert again.calls == 0
     forced = transcribe_episode(station=station, number=999, backend=again, force=True)
     assert forced.outcome == "transcribed" and again.calls == 4
+
+
+def test_two_transcriptions_at_once_on_one_loaded_model_both_come_out_whole(
+    tiny_whisper: Path,
+) -> None:
+    # A worker with --concurrency 2 runs two transcriptions on the model it loaded once:
+    # openai-whisper keeps its decoding caches on the model, so they must take turns.
+    import threading
+
+    settings = TranscribeSettings(model=str(tiny_whisper), threads=1, word_timestamps=True, **FAST)
+    first, second = whisper_backend(settings), whisper_backend(settings)
+    assert first.model is second.model  # loaded once, shared
+    rng = np.random.default_rng(7)
+    clips = [rng.normal(0, 0.1, 16000 * n).astype(np.float32) for n in (5, 7, 3)]
+    alone = [first.transcribe(clip) for clip in clips]
+    together: dict[int, list[RawSegment]] = {}
+    failures: list[BaseException] = []
+    gate = threading.Barrier(len(clips))
+
+    def run(index: int) -> None:
+        gate.wait()
+        try:
+            together[index] = (first if index % 2 else second).transcribe(clips[index])
+        except BaseException as exc:  # reported below, with what it was
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clips))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert [together[i] for i in range(len(clips))] == alone
