@@ -107,12 +107,16 @@ def _admin(url: str) -> sa.Engine:
     return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
-def create_database(server_url: str, prefix: str = "hotline_test") -> str:
-    """A new, empty database on the server; return its URL."""
+def create_database(
+    server_url: str, prefix: str = "hotline_test", *, copy_of: str | None = None
+) -> str:
+    """A new database on the server, empty or a copy of the database ``copy_of`` (a URL,
+    with nobody connected to it); return its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    template = sa.make_url(copy_of).database if copy_of else "template0"
     engine = _admin(server_url)
     with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE "{template}"')
     engine.dispose()
     return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
 

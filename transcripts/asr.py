@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import threading
-import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -156,33 +155,34 @@ def pick_device(setting: str, *, engine: str = OPENAI) -> str:
     return "cpu"
 
 
-_MODEL_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
-_LOCKS_LOCK = threading.Lock()
+_WHISPER_RUNNING = threading.Lock()
+"""Held by the one ``whisper.transcribe`` this process runs at a time."""
+_LOADING = threading.Lock()
 WAIT_STEP = 0.5
-"""Seconds between two looks for a cancel while waiting for the model."""
+"""Seconds between two looks for a cancel while waiting for whisper."""
 
 
 @contextmanager
-def _model_held(model: Any) -> Iterator[None]:
-    """The model to this thread alone, for one ``whisper.transcribe``.
+def _whisper_held() -> Iterator[None]:
+    """openai-whisper to this thread alone, for one ``whisper.transcribe``.
 
-    openai-whisper decodes with hooks it installs on the model itself (the key/value
-    cache, the cross-attention of word timings): two transcriptions at once on one model
-    mix each other's caches and fail. A worker running two jobs shares the model it has
-    loaded, so they take turns; a job cancelled while it waits stops waiting.
+    Whisper decodes with hooks it installs on the model (the key/value cache, the
+    cross-attention of word timings) and switches attention kernels for word timings
+    by a class attribute (``disable_sdpa``), for every model at once: two transcriptions
+    at once in one process mix these up and fail. A worker running two jobs has them take
+    turns here (each already uses every core through torch); a job cancelled while it
+    waits stops waiting.
     """
-    with _LOCKS_LOCK:
-        lock = _MODEL_LOCKS.setdefault(model, threading.Lock())
-    while not lock.acquire(timeout=WAIT_STEP):
+    while not _WHISPER_RUNNING.acquire(timeout=WAIT_STEP):
         check_cancelled()
     try:
         yield
     finally:
-        lock.release()
+        _WHISPER_RUNNING.release()
 
 
 class WhisperBackend:
-    """openai-whisper on an in-memory model (one transcription at a time per model)."""
+    """openai-whisper on an in-memory model (one transcription at a time per process)."""
 
     def __init__(self, model: Any, *, name: str, device: str, options: DecodeOptions) -> None:
         self.model = model
@@ -208,7 +208,7 @@ class WhisperBackend:
                 # only; names and script matter in every window.
                 kwargs["carry_initial_prompt"] = True
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        with _model_held(self.model):
+        with _whisper_held():
             result = whisper.transcribe(_Cancellable(self.model), audio, **kwargs)
         duration = len(audio) / SAMPLE_RATE
         return [
@@ -276,7 +276,8 @@ def whisper_backend(
     name, path = resolve_model(spec, base=base)
     device = pick_device(settings.device)
     stat = path.stat()
-    loaded = _cached_model(str(path), (stat.st_size, stat.st_mtime_ns), name, device)
+    with _LOADING:  # two jobs starting at once load the model once, not twice
+        loaded = _cached_model(str(path), (stat.st_size, stat.st_mtime_ns), name, device)
     return WhisperBackend(loaded, name=spec, device=device, options=options)
 
 

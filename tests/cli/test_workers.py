@@ -147,14 +147,17 @@ def test_stages_of_an_episode_run_in_order_and_never_together_across_workers(
     finally:
         for worker in workers:
             stop_worker(worker)
+    rows = all_jobs(station)
+    failed = [(row.id, row.kind, row.error) for row in rows if row.status == "failed"]
+    assert not failed, failed
+    assert [row.status for row in rows] == ["done"] * 9, [(r.id, r.status) for r in rows]
     by_episode: dict[int | None, list[Job]] = {}
-    for row in all_jobs(station):
-        assert row.status == "done", (row.id, row.kind, row.message)
+    for row in rows:
         by_episode.setdefault(row.episode_id, []).append(row)
-    for rows in by_episode.values():
-        rows.sort(key=lambda r: r.started_at)
-        assert [r.kind for r in rows] == ["master", "transcribe", "publish"]
-        for earlier, later in zip(rows, rows[1:], strict=False):
+    for stages in by_episode.values():
+        stages.sort(key=lambda r: r.started_at)
+        assert [r.kind for r in stages] == ["master", "transcribe", "publish"]
+        for earlier, later in zip(stages, stages[1:], strict=False):
             assert earlier.finished_at <= later.started_at, (earlier.kind, later.kind)
 
 

@@ -254,27 +254,37 @@ def test_transcribed_episode_has_files_status_and_index(station: Station) -> Non
     assert forced.outcome == "transcribed" and again.calls == 4
 
 
-def test_two_transcriptions_at_once_on_one_loaded_model_both_come_out_whole(
-    tiny_whisper: Path,
+def test_transcriptions_at_once_in_one_process_all_come_out_whole(
+    tiny_whisper: Path, tmp_path: Path
 ) -> None:
-    # A worker with --concurrency 2 runs two transcriptions on the model it loaded once:
-    # openai-whisper keeps its decoding caches on the model, so they must take turns.
+    # A worker with --concurrency 2 runs two transcriptions in one process, on the model
+    # it loads once or on two models: openai-whisper keeps decoding state on the model and
+    # switches attention kernels for every model at once, so they must take turns.
     import threading
 
-    settings = TranscribeSettings(model=str(tiny_whisper), threads=1, word_timestamps=True, **FAST)
-    first, second = whisper_backend(settings), whisper_backend(settings)
-    assert first.model is second.model  # loaded once, shared
+    from transcripts import asr
+
+    other = tmp_path / "other.pt"  # a second model: the same weights in another file
+    other.write_bytes(tiny_whisper.read_bytes())
+    models = [tiny_whisper, tiny_whisper, other, tiny_whisper]
+    settings = [
+        TranscribeSettings(model=str(m), threads=1, word_timestamps=True, **FAST) for m in models
+    ]
     rng = np.random.default_rng(7)
-    clips = [rng.normal(0, 0.1, 16000 * n).astype(np.float32) for n in (5, 7, 3)]
-    alone = [first.transcribe(clip) for clip in clips]
+    clips = [rng.normal(0, 0.1, 16000 * n).astype(np.float32) for n in (5, 7, 3, 4)]
+    alone = [whisper_backend(s).transcribe(c) for s, c in zip(settings, clips, strict=True)]
+    asr._cached_model.cache_clear()  # the threads load the models, at the same moment
     together: dict[int, list[RawSegment]] = {}
     failures: list[BaseException] = []
+    loaded: dict[int, object] = {}
     gate = threading.Barrier(len(clips))
 
     def run(index: int) -> None:
         gate.wait()
         try:
-            together[index] = (first if index % 2 else second).transcribe(clips[index])
+            backend = whisper_backend(settings[index])
+            loaded[index] = backend.model
+            together[index] = backend.transcribe(clips[index])
         except BaseException as exc:  # reported below, with what it was
             failures.append(exc)
 
@@ -285,3 +295,4 @@ def test_two_transcriptions_at_once_on_one_loaded_model_both_come_out_whole(
         thread.join()
     assert failures == []
     assert [together[i] for i in range(len(clips))] == alone
+    assert loaded[0] is loaded[1] is loaded[3]  # one model loaded once for its three jobs
