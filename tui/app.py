@@ -238,7 +238,8 @@ class HotlineApp(Guarded, App[None]):
             self._building_ahead = True
             self.call_after_refresh(self._collector.release)  # held since the desk started
             self.call_after_refresh(self.run_worker, self.build_tabs_ahead, group="build-ahead")
-            # Follow the station from now on (its first rows are read: nothing was missed).
+            # Follow the station from now on (once open, the watch has the tab read again for
+            # what was committed between its first read and then).
             self._follower = self.run_worker(self._follow, thread=True, group=FOLLOW_GROUP)
 
     async def build_tabs_ahead(self) -> None:

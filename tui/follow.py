@@ -6,6 +6,11 @@ data_version`` polled on SQLite) and hands each change on (``post``); the app te
 every tab, and a tab that shows one of the changed tables reads itself again
 (``HotlinePane.station_changed``).
 
+The watch opens once the desk's first rows are read, so what was committed between that
+read and the watch opening is not heard as a change: once open, the watch reports an
+unknown change once, and the tab on screen reads itself again (in place, nothing moves
+when nothing changed).
+
 It waits at most ``WAIT_SECONDS`` at a time, so that once ``stopped`` is set (the desk
 closes) it returns within that and the process can end; between waits it costs nothing.
 A lost connection (the server restarted) is reported once and the watch opened again
@@ -39,6 +44,7 @@ def follow(
     ``stopped`` is set; a failure goes to ``fail``, once until the watch works again."""
     current: Watch | None = None
     failing = False
+    missed = True  # the desk read its first rows before the watch opened
     try:
         while not stopped.is_set():
             try:
@@ -46,13 +52,15 @@ def follow(
                     current = _open(station)
                     if current is None:
                         return  # an in-memory database: no other program can change it
-                    if failing:  # back after a break: changes made meanwhile were missed
+                    if missed:  # changes made before it opened were not heard
                         post(frozenset())
+                        missed = False
                 change = current.wait_for_change(WAIT_SECONDS)
             except Exception as exc:  # the server went away, the file is unreadable
                 if not failing:
                     failing = True
                     fail(exc)
+                missed = True
                 if current is not None:
                     _close(current)
                     current = None

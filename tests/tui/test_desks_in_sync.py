@@ -23,6 +23,7 @@ from waiting import LIMIT, until
 
 import tui.follow
 from episodes import bookings, live_desk, questions
+from episodes.lookup import get_episode
 from hotline import jobs
 from hotline.changes import Watch
 from hotline.models import JobKind
@@ -301,3 +302,30 @@ def test_the_desk_process_ends_when_the_desk_is_closed(desk: Station) -> None:
     )
     assert ended.returncode == 0, ended.stderr
     assert ended.stdout.strip().endswith("关闭了")
+
+
+async def test_a_change_committed_before_the_watch_opens_is_shown_too(
+    desk: Station, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The desk reads its first rows, then opens its watch: a commit in between (another
+    # desk's, at that very moment) is not heard as a change, yet must show.
+    real_watch = tui.follow.watch
+
+    def watch_after_a_commit(station: Station) -> Watch:
+        with desk.session() as session:
+            episode = get_episode(session, 1001)
+            episode.title = "开门前刚改的标题"
+            session.add(episode)
+        return real_watch(station)
+
+    monkeypatch.setattr(tui.follow, "watch", watch_after_a_commit)
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = lambda: "开门前刚改的标题" in shown_text(app, "schedule-table")  # noqa: E731
+        assert await until(pilot, shown), "the change made before the watch opened never showed"
+
+
+def shown_text(app: HotlineApp, table_id: str) -> str:
+    table = app.query_one(f"#{table_id}", DataTable)
+    return "\n".join(" ".join(map(str, table.get_row_at(row))) for row in range(table.row_count))
