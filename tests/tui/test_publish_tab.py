@@ -51,15 +51,20 @@ def text(app: HotlineApp, selector: str) -> str:
     return str(app.query_one(selector, Label).content)
 
 
+async def open_publish(app: HotlineApp, pilot, settle) -> None:  # noqa: ANN001 - Pilot, fixture
+    """The desk up, then 发布 shown and its first check done."""
+    await settle(pilot)
+    await pilot.press(key_of(app, "publish"))
+    await settle(pilot)
+    assert app.query_one(TabbedContent).active == "publish"
+
+
 async def test_publish_then_a_refused_feed_keeps_the_last_good_one(
     publish_app: HotlineApp, ready: Station, settle
 ) -> None:
     app = publish_app
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press(key_of(app, "publish"))
-        await settle(pilot)
-        assert app.query_one(TabbedContent).active == "publish"
+        await open_publish(app, pilot, settle)
         assert states(app) == dict.fromkeys(PROFILES, "未发布")
         assert str(ready.public_dir / "feeds") in text(app, "#feeds-where")
         assert "not published yet" in text(app, "#feed-problems")
@@ -109,9 +114,7 @@ async def test_a_publish_made_elsewhere_shows_here_without_a_key(
 ) -> None:
     app = publish_app
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press(key_of(app, "publish"))
-        await settle(pilot)
+        await open_publish(app, pilot, settle)
         await pilot.press("down", "down")  # spotify
         assert states(app) == dict.fromkeys(PROFILES, "未发布")
         said = text(app, "#status-message")
@@ -135,9 +138,7 @@ async def test_a_quiet_check_under_way_never_stands_in_the_producers_way(
 
     app = publish_app
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press(key_of(app, "publish"))
-        await settle(pilot)
+        await open_publish(app, pilot, settle)
         real, gate, began = feeds.status.validate_feeds, threading.Event(), threading.Event()
 
         def slow_check(**kwargs):  # noqa: ANN003, ANN202 - the real signature
