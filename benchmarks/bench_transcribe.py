@@ -28,6 +28,7 @@ peak RSS, word error rate against the script and agreement between the engines; 
 segment against a row per word.
 
     python benchmarks/bench_transcribe.py [--part all|overhead|engines|words] [--runs 3]
+                                              [--engines NAME,NAME]
 
 Prints markdown tables and writes benchmarks/results/transcribe.json (and
 transcribe_engines.json, transcribe_words.json).
@@ -248,9 +249,12 @@ def engines(args: argparse.Namespace) -> None:
         np.save(audio_path, audio)
         seconds = len(audio) / RATE
         models = prepare(folder)
-        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in CONFIGS}
+        names = [n for n in CONFIGS if not args.engines or n in args.engines.split(",")]
+        if "openai-whisper fp32" not in names:
+            raise SystemExit("--engines must include openai-whisper fp32 (the reference)")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
         for run in range(args.runs):
-            for name in CONFIGS:
+            for name in names:
                 result = measure(name, models, audio_path)
                 runs[name].append(result)
                 print(f"run {run + 1}: {name:28} {result['cpu_seconds']:6.1f} s CPU, "
@@ -352,6 +356,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("all", "overhead", "engines", "words"), default="all")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--engines", help="with --part engines: a comma-separated subset of the configurations"
+    )
     parser.add_argument("--tokens", type=int, default=24, help="tokens per window (sample_len)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one engine config
     parser.add_argument("--model", help=argparse.SUPPRESS)

@@ -134,9 +134,9 @@ class TranscribeSettings:
     threads: int = 0
     """CPU threads for faster-whisper; 0 is one per core."""
     batch_size: int = 0
-    """faster-whisper's batched pipeline: windows decoded together. 0 picks 8 on CUDA and
-    sequential on CPU (its published gains are on GPUs; not yet measured on this CPU:
-    bench_transcribe.py --part engines does); 1 is sequential."""
+    """faster-whisper's batched pipeline: windows decoded together. 0 picks 8, on a GPU and
+    on a CPU (measured faster on both, ``bench_transcribe.py --part engines``); 1 is
+    sequential."""
     word_timestamps: bool = True
     """Store when each word starts and ends (search lands on the word; costs some speed)."""
     language: str = "zh"

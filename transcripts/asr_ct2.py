@@ -27,8 +27,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int16", "float16", "bfloat16", "float32")
-BATCHED_ON_CUDA = 8
-"""Windows decoded together on a GPU when ``transcribe.batch_size`` is 0 (auto)."""
+BATCHED = 8
+"""Windows decoded together when ``transcribe.batch_size`` is 0 (auto), on a GPU and on a
+CPU alike: on this project's 2-core CPU, 265 s of speech through our pipeline took int8
+45.6 s sequential and 20.5 s batched (38 CPU seconds instead of 44, the same word error
+rate; ``bench_transcribe.py --part engines``)."""
 
 
 def pick_compute_type(setting: str, *, device: str, check: bool = True) -> str:
@@ -58,12 +61,10 @@ def pick_threads(setting: int) -> int:
     return setting or os.cpu_count() or 1
 
 
-def pick_batch_size(setting: int, *, device: str) -> int:
+def pick_batch_size(setting: int) -> int:
     if setting < 0:
         raise InvalidInput("transcribe.batch_size must be 0 (auto), 1 (sequential) or more")
-    if setting == 0:
-        return BATCHED_ON_CUDA if device == "cuda" else 1
-    return setting
+    return setting or BATCHED
 
 
 def faster_kwargs(options: DecodeOptions, *, language: str) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def faster_whisper_backend(
     device = pick_device(settings.device, engine=FASTER)
     compute_type = pick_compute_type(settings.compute_type, device=device)
     threads = pick_threads(settings.threads)
-    batch_size = pick_batch_size(settings.batch_size, device=device)
+    batch_size = pick_batch_size(settings.batch_size)
     spec = (model or settings.model).strip()
     _, folder = resolve_ct2_model(spec, base=base, prefer=compute_type)
     weights = (folder / "model.bin").stat()
