@@ -16,6 +16,9 @@ segments each, guests and answered questions. Measured, each in a fresh process:
   switch's cost is per file, not per byte). Target: within 20 %.
 
     .venv/bin/python benchmarks/bench_backup.py [HOURS]
+
+``BENCH_BASELINE=<commit>`` names the older tree instead of the merge base (on ``main``,
+where the merge base is ``HEAD`` itself).
 """
 
 from __future__ import annotations
@@ -108,8 +111,14 @@ def base_mp3(dest: Path, seconds: float, freq: int) -> Path:
 
 
 def older_tree(folder: Path) -> tuple[Path, str]:
-    """The tree this branch started from, unpacked in ``folder``; (path, commit)."""
-    commit = run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"]).strip()
+    """The tree this branch started from (or ``BENCH_BASELINE``), unpacked in ``folder``;
+    (path, commit)."""
+    named = os.environ.get("BENCH_BASELINE")
+    if named:
+        commit = run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{named}^{{commit}}"])
+    else:
+        commit = run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"])
+    commit = commit.strip()
     tree = folder / "today"
     tree.mkdir()
     archive = subprocess.run(

@@ -18,14 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from feeds import files
+from feeds import files, forked
 
 CACHE_NAME = ".validated.json"
 # From this many unseen items on, a second CPU parses half of them.
@@ -123,43 +119,20 @@ def feedparser_unseen(
 
 
 def _can_fork() -> bool:
-    """A forked child can take half the parsing: a second CPU, and no other thread whose
-    locks the child could inherit held (the CLI and the pipeline; not the TUI)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    return hasattr(os, "fork") and cpus > 1 and threading.active_count() == 1
+    return forked.can_fork()
 
 
 def _parse_all(docs: list[bytes]) -> list[str]:
-    """``feedparser_problems`` of every document; all but the first each in a forked child.
+    """``feedparser_problems`` of every document; every second one in a forked child.
 
     A first publish parses the whole archive (over a second on a 1200-episode feed): two
-    CPUs halve that. The children only parse and answer through a pipe.
+    CPUs halve that. The child only parses and answers through a pipe.
     """
-    if len(docs) == 1:
-        return feedparser_problems(docs[0])
-    context = multiprocessing.get_context("fork")
-    children = []
-    for doc in docs[1:]:
-        receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_parse_child, args=(doc, send), daemon=True)
-        child.start()
-        send.close()
-        children.append((child, receive))
-    problems = feedparser_problems(docs[0])
-    for child, receive in children:
-        try:
-            problems += receive.recv()
-        except EOFError:
-            problems.append(f"feedparser: the parsing process died (exit {child.exitcode})")
-        finally:
-            receive.close()
-            child.join()
-    return problems
+    return [problem for found in forked.map_in_two(_problems_each, docs) for problem in found]
 
 
-def _parse_child(doc: bytes, send: Any) -> None:
-    send.send(feedparser_problems(doc))
-    send.close()
+def _problems_each(docs: list[bytes]) -> list[list[str]]:
+    return [feedparser_problems(doc) for doc in docs]
 
 
 def feedparser_problems(data: bytes) -> list[str]:

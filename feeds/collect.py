@@ -175,14 +175,21 @@ def collect(
             )
         ).all()
     }
+    # The episodes that get a guid, loaded in one query: a ``session.get`` each would
+    # flush the one before (autoflush), a flush per episode on a first publish.
+    new_ids = [e.id for e, _ in ready if e.guid is None] if assign_guids else []
+    unsaved = (
+        {e.id: e for e in session.exec(select(Episode).where(col(Episode.id).in_(new_ids)))}
+        if new_ids
+        else {}
+    )
     for episode, master in ready:
         guid, new = episode.guid, episode.guid is None
         if new:
             # Random, not derived from number or URL: those may change, the guid may not.
             guid = str(uuid.uuid4())
         if new and assign_guids:
-            stored = session.get(Episode, episode.id)
-            assert stored is not None
+            stored = unsaved[episode.id]
             stored.guid = guid
             session.add(stored)
         found.releases.append(

@@ -37,7 +37,7 @@ from feeds.public_transcripts import (
     TranscriptSource,
     find_source,
     has_station_files,
-    render_public,
+    render_many,
     write_out_stored,
 )
 from feeds.retag import retag_stale
@@ -201,9 +201,15 @@ def _plan(
         dry_run=dry_run,
     )
     plan.notes += skipped
+    sources = {}
     for release in found.releases:
         folder = folders.get(release.number, station.transcripts_dir)
-        plan.episodes.append(_episode(station, plan, release, names, redact, folder))
+        if (source := find_source(folder, names, release.number)) is not None:
+            sources[release.number] = source
+    published = _transcripts(plan, list(sources.values()), redact)
+    for release in found.releases:
+        source = sources.get(release.number) if release.number in published else None
+        plan.episodes.append(_episode(station, plan, release, source, redact))
     return plan
 
 
@@ -252,11 +258,11 @@ def _episode(
     station: Station,
     plan: PublishPlan,
     release: Release,
-    names: set[str],
+    transcript: TranscriptSource | None,
     redact: Redactor,
-    transcripts_dir: Path,
 ) -> FeedEpisode:
-    """One release's assets (added to ``plan``) and its feed item."""
+    """One release's assets (added to ``plan``; its transcripts are, from ``transcript``)
+    and its feed item."""
     base = plan.base_url
     stem = f"{release.number:04d}"
     audio = f"audio/{stem}.mp3"
@@ -264,10 +270,9 @@ def _episode(
     plan.add(Asset(audio, "audio", link=release.master, size=size))
     language = release.language or station.settings.show.language
     links: list[TranscriptLink] = []
-    source = find_source(transcripts_dir, names, release.number)
-    if source is not None and _transcripts(plan, source, redact):
+    if transcript is not None:
         links = [
-            TranscriptLink(public_url(base, source.relative(ext)), mime, language)
+            TranscriptLink(public_url(base, transcript.relative(ext)), mime, language)
             for ext, mime in FORMATS
         ]
     length = release.seconds if release.seconds > 0 else math.inf
@@ -301,35 +306,50 @@ def _episode(
     )
 
 
-def _transcripts(plan: PublishPlan, source: TranscriptSource, redact: Redactor) -> bool:
-    """Add an episode's published transcripts to ``plan``; False when it has none.
+def _transcripts(plan: PublishPlan, sources: list[TranscriptSource], redact: Redactor) -> set[int]:
+    """Add the published transcripts of ``sources`` to ``plan``; the episodes that have them.
 
     Files of the tree shown now whose mtime is their source's are current and reused
-    unread; a source that cannot be read is noted and the episode goes out without.
+    unread; the others are rendered (``render_many``: on two CPUs, in two processes). A
+    source that cannot be read is noted and its episode goes out without.
     """
-    relatives = {ext: source.relative(ext) for ext, _ in FORMATS}
-    if plan.current is not None and plan.current_is_generation:
-        sizes = {}
-        for ext, relative in relatives.items():
-            try:
-                stat = (plan.current / relative).stat()
-            except FileNotFoundError:
-                break
-            if stat.st_mtime_ns != source.mtime_ns:
-                break
-            sizes[ext] = stat.st_size
-        else:
-            for ext, relative in relatives.items():
-                plan.add(Asset(relative, "transcripts", size=sizes[ext], reuse=True))
-            return True
-    try:
-        rendered = render_public(source, redact)
-    except InvalidInput as exc:
-        plan.notes.append(f"episode {source.number}: published without its transcript ({exc})")
+    fresh = [source for source in sources if not _reused(plan, source)]
+    published = {source.number for source in sources}
+    for source, rendered in zip(fresh, render_many(fresh, redact), strict=True):
+        if isinstance(rendered, InvalidInput):
+            plan.notes.append(
+                f"episode {source.number}: published without its transcript ({rendered})"
+            )
+            published.discard(source.number)
+            continue
+        for ext, _ in FORMATS:
+            data = rendered[ext]
+            plan.add(
+                Asset(
+                    source.relative(ext),
+                    "transcripts",
+                    data=data,
+                    mtime_ns=source.mtime_ns,
+                    size=len(data),
+                )
+            )
+    return published
+
+
+def _reused(plan: PublishPlan, source: TranscriptSource) -> bool:
+    """Add a source's published files from the tree shown now when they are current."""
+    if plan.current is None or not plan.current_is_generation:
         return False
-    for ext, relative in relatives.items():
-        data = rendered[ext]
-        plan.add(
-            Asset(relative, "transcripts", data=data, mtime_ns=source.mtime_ns, size=len(data))
-        )
+    relatives = [source.relative(ext) for ext, _ in FORMATS]
+    sizes = []
+    for relative in relatives:
+        try:
+            stat = (plan.current / relative).stat()
+        except FileNotFoundError:
+            return False
+        if stat.st_mtime_ns != source.mtime_ns:
+            return False
+        sizes.append(stat.st_size)
+    for relative, size in zip(relatives, sizes, strict=True):
+        plan.add(Asset(relative, "transcripts", size=size, reuse=True))
     return True

@@ -91,13 +91,19 @@ def parse_timestamp(value: str, *, where: str) -> float:
     return total_ms / 1000
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
+_THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))
+
+
 def format_timestamp(seconds: float, *, separator: str = ".") -> str:
     """Seconds → ``HH:MM:SS.mmm`` (SRT wants ``,`` as ``separator``)."""
     millis = round(seconds * 1000)
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)
     secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+    # Looked up, not formatted: a long transcript has a thousand of these.
+    hh = _TWO_DIGITS[hours] if 0 <= hours < 100 else f"{hours:02d}"
+    return f"{hh}:{_TWO_DIGITS[minutes]}:{_TWO_DIGITS[secs]}{separator}{_THREE_DIGITS[millis]}"
 
 
 def srt_text(line: str) -> str:
@@ -281,29 +287,46 @@ def _json_words(value: Any, *, where: str) -> tuple[Word, ...]:
     return tuple(words)
 
 
-def read_own_json(path: Path) -> list[Cue] | None:
+@dataclass(frozen=True)
+class CueColumns:
+    """Cues as three columns (no ``Cue`` per line): what publishing reads, masks and writes."""
+
+    starts: list[float]
+    ends: list[float]
+    texts: list[str]
+
+    @classmethod
+    def of(cls, cues: Sequence[Cue]) -> CueColumns:
+        return cls([c.start for c in cues], [c.end for c in cues], [c.text for c in cues])
+
+    def cues(self) -> list[Cue]:
+        return [Cue(*cue) for cue in zip(self.starts, self.ends, self.texts, strict=True)]
+
+
+def read_own_columns(path: Path) -> CueColumns | None:
     """The cues of a transcript file we wrote (``JSON_FORMAT``), read without re-checking
     what our writer guarantees; None for anything else (``read_transcript`` then reads it
     with every check). For publishing archives of long transcripts, where it is most of
-    the time a first publish takes."""
+    the time a first publish takes: each check runs once over a whole column."""
     try:
         data = json.loads(path.read_bytes())
         if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
             return None
-        cues = [
-            Cue(float(item["start"]), float(item["end"]), item["text"]) for item in data["segments"]
-        ]
+        segments = data["segments"]
+        starts = [float(item["start"]) for item in segments]
+        ends = [float(item["end"]) for item in segments]
+        texts = [item["text"] for item in segments]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    for cue in cues:
-        if (
-            not isinstance(cue.text, str)
-            or not cue.text
-            or _BINARY.search(cue.text)
-            or not (math.isfinite(cue.start) and 0 <= cue.start <= cue.end)
-        ):
-            return None  # edited by hand: read it with every check
-    return cues
+    if not all(type(text) is str and text for text in texts):
+        return None  # edited by hand: read it with every check
+    if _BINARY.search("".join(texts)) or not all(
+        0 <= start <= end for start, end in zip(starts, ends, strict=True)
+    ):
+        return None
+    if starts and not math.isfinite(max(starts)):
+        return None
+    return CueColumns(starts, ends, texts)
 
 
 _PARSERS = {"srt": parse_srt, "vtt": parse_vtt, "txt": parse_txt, "json": parse_json}
@@ -365,19 +388,37 @@ def vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def write_srt_and_vtt(cues: Sequence[Cue]) -> tuple[str, str]:
-    """``write_srt`` and ``write_vtt`` of the same cues in one pass (each time formatted once)."""
-    srt: list[str] = []
-    vtt: list[str] = ["WEBVTT\n"]
-    stamps: dict[float, str] = {}  # a cue mostly starts where the one before ended
-    for i, cue in enumerate(cues, start=1):
-        start = stamps.get(cue.start) or stamps.setdefault(cue.start, format_timestamp(cue.start))
-        end = stamps.get(cue.end) or stamps.setdefault(cue.end, format_timestamp(cue.end))
-        srt.append(
-            f"{i}\n{start[:-4]},{start[-3:]} --> {end[:-4]},{end[-3:]}\n{_cue_lines(cue.text)}\n"
+def write_srt_and_vtt(cues: Sequence[Cue] | CueColumns) -> tuple[str, str]:
+    """``write_srt`` and ``write_vtt`` of the same cues in one pass.
+
+    Each time is formatted once (a cue mostly starts where the one before ended), and
+    what no text needs is skipped for all of them at once: splitting lines when no text
+    has a line break or is blank, escaping when none has ``& < >``.
+    """
+    columns = cues if isinstance(cues, CueColumns) else CueColumns.of(cues)
+    stamps: dict[float, str] = {}
+    for seconds in (*columns.starts, *columns.ends):
+        if seconds not in stamps:
+            stamps[seconds] = format_timestamp(seconds)
+    commas = {seconds: f"{stamp[:-4]},{stamp[-3:]}" for seconds, stamp in stamps.items()}
+    texts = columns.texts
+    whole = "".join(texts)
+    if "\n" in whole or not all(map(str.strip, texts)):
+        texts = [_cue_lines(text) for text in texts]
+    escaped = texts
+    if "&" in whole or "<" in whole or ">" in whole:
+        escaped = [vtt_escape(text) for text in texts]
+    srt = [
+        f"{i}\n{commas[start]} --> {commas[end]}\n{text}\n"
+        for i, start, end, text in zip(
+            range(1, len(texts) + 1), columns.starts, columns.ends, texts, strict=True
         )
-        vtt.append(f"{start} --> {end}\n{_cue_lines(vtt_escape(cue.text))}\n")
-    return "\n".join(srt), "\n".join(vtt)
+    ]
+    vtt = [
+        f"{stamps[start]} --> {stamps[end]}\n{text}\n"
+        for start, end, text in zip(columns.starts, columns.ends, escaped, strict=True)
+    ]
+    return "\n".join(srt), "\n".join(["WEBVTT\n", *vtt])
 
 
 def write_srt(cues: Iterable[Cue]) -> str:

@@ -18,10 +18,11 @@ from hotline.text import clean_text
 from transcripts.formats import (
     Cue,
     TranscriptDoc,
+    format_timestamp,
     parse_json,
     parse_srt,
     parse_vtt,
-    read_own_json,
+    read_own_columns,
     read_transcript,
     render,
     write_srt_and_vtt,
@@ -253,10 +254,19 @@ def test_our_own_json_is_read_fast_and_anything_else_with_every_check(tmp_path: 
     doc = TranscriptDoc(cues=[Cue(0.0, 2.0, "政协热线开始了")], episode=9)
     ours = tmp_path / "0009.json"
     ours.write_text(render(doc, "json"), encoding="utf-8")
-    assert read_own_json(ours) == doc.cues
+    columns = read_own_columns(ours)
+    assert columns is not None and columns.cues() == doc.cues
     whisper = tmp_path / "w.json"
     whisper.write_text('{"segments": [{"start": 0, "end": 1, "text": "好"}]}', encoding="utf-8")
-    assert read_own_json(whisper) is None
+    assert read_own_columns(whisper) is None
     edited = tmp_path / "e.json"
     edited.write_text(render(doc, "json").replace("政协", "政\\u0007协"), encoding="utf-8")
-    assert read_own_json(edited) is None
+    assert read_own_columns(edited) is None
+
+
+@given(st.floats(min_value=0, max_value=500 * 3600, allow_nan=False), st.sampled_from(".,"))
+def test_a_timestamp_is_its_fields_zero_padded(seconds: float, separator: str) -> None:
+    millis = round(seconds * 1000)
+    hours, minutes, secs = millis // 3_600_000, millis // 60_000 % 60, millis // 1000 % 60
+    expected = f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis % 1000:03d}"
+    assert format_timestamp(seconds, separator=separator) == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from episodes.public_text import Redactor, mask_patterns, public_question_title
@@ -65,3 +65,34 @@ def test_a_mobile_number_never_survives_whatever_surrounds_it(
     before: str, phone: str, after: str
 ) -> None:
     assert phone not in mask_patterns(f"{before}{phone}{after}")
+
+
+CUE_PIECES = st.lists(
+    st.text(st.sampled_from("0123456789０１一三八幺 -.@x_wxidlQ号请加电话是委员\n\x00"), max_size=4)
+    | st.sampled_from(["wxid_lili1988", "QQ 号 lili88 请加", "li@ex.cn", "13812345678"]),
+    max_size=4,
+).map("".join)
+KNOWN = ["wxid_lili1988", "QQ 号 lili88 请加", "lili88\x00请"]
+
+
+@settings(max_examples=300)
+@given(st.lists(CUE_PIECES, max_size=8), st.booleans())
+@example(["加我wxid_lili1988", "x"], True)  # a handle, then a cue that would lengthen it
+def test_a_transcript_masked_at_once_is_masked_as_each_cue_alone(
+    cues: list[str], with_contacts: bool
+) -> None:
+    # One pass over the whole transcript decides "nothing to mask": it must never miss
+    # what a cue alone would have masked, whatever ends one cue and starts the next.
+    contacts = KNOWN if with_contacts else []
+    each = Redactor.with_contacts(contacts).each(cues)
+    assert each == [Redactor.with_contacts(contacts)(cue) for cue in cues]
+
+
+def test_a_transcript_without_contacts_comes_back_as_it_is() -> None:
+    cues = ["各位听众朋友，欢迎收听", "今天请到两位委员", "2022-08-13 上午11点"]
+    assert Redactor.with_contacts(["wxid_lili1988"]).each(cues) is cues
+    said = [*cues, "我的电话是一三八一二三四五六七八", "加我wxid_lili1988"]
+    assert Redactor.with_contacts(["wxid_lili1988"]).each(said)[3:] == [
+        "我的电话是***********",
+        "加我*************",
+    ]
