@@ -86,19 +86,27 @@ def _segment_parts(
     reused instead of written: the archive's segments are most of its rows.
     """
     transcript, segment = models.Transcript.__table__, models.Segment.__table__
-    keys = conn.execute(
-        sa.select(
-            transcript.c.id,
-            transcript.c.created_at,
-            transcript.c.complete,
-            transcript.c.chunks_done,
-            sa.func.count(segment.c.id),
-            sa.func.max(segment.c.id),
+    # Counted from the segment index alone, then matched to the transcripts: joining the
+    # two in SQL probes the index once per transcript and took twice as long.
+    counted = {
+        transcript_id: (rows, highest)
+        for transcript_id, rows, highest in conn.execute(
+            sa.select(segment.c.transcript_id, sa.func.count(), sa.func.max(segment.c.id)).group_by(
+                segment.c.transcript_id
+            )
         )
-        .select_from(transcript.outerjoin(segment, segment.c.transcript_id == transcript.c.id))
-        .group_by(transcript.c.id)
-        .order_by(transcript.c.id)
-    ).all()
+    }
+    keys = [
+        (transcript_id, created, complete, chunks, *counted.get(transcript_id, (0, None)))
+        for transcript_id, created, complete, chunks in conn.execute(
+            sa.select(
+                transcript.c.id,
+                transcript.c.created_at,
+                transcript.c.complete,
+                transcript.c.chunks_done,
+            ).order_by(transcript.c.id)
+        )
+    ]
     (folder / segment.name).mkdir(mode=0o700 if private else 0o777)
     entry = TableEntry(segment.name, segment.name, 0, [c.name for c in columns])
     for transcript_id, created, complete, chunks, rows, highest in keys:
