@@ -30,7 +30,7 @@ COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int16", "float16", "bf
 BATCHED = 8
 """Windows decoded together when ``transcribe.batch_size`` is 0 (auto), on a GPU and on a
 CPU alike: on this project's 2-core CPU, 265 s of speech through our pipeline took int8
-45.6 s sequential and 20.5 s batched (38 CPU seconds instead of 44, the same word error
+24.7 s sequential and 19.5 s batched (36 CPU seconds instead of 44, the same word error
 rate; ``bench_transcribe.py --part engines``)."""
 
 
