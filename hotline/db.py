@@ -194,6 +194,20 @@ def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
         ) from exc
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """A read-only session whose every read sees the database as its first read did.
+
+    For a backup or export of every table: one consistent state, and writers are not held
+    up meanwhile. SQLite's deferred transaction is such a snapshot already (WAL);
+    PostgreSQL's default, READ COMMITTED, would let each statement see later commits.
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with transaction(engine, write=False) as session:
+        yield session
+
+
 def writer(engine: Engine) -> Engine:
     """``engine`` for write sessions (the same pool): on SQLite they BEGIN IMMEDIATE."""
     return engine.execution_options(**{WRITE_OPTION: True})

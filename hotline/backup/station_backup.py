@@ -305,7 +305,7 @@ def _write_snapshot(
     tables_dir.mkdir(mode=mode)
     revision = db.current_revision(station.engine)
     reuse = _part_reuse(previous, known, tables_dir, data_format, private, revision)
-    with station.session() as session:
+    with db.snapshot(station.engine) as session:
         exported = write_tables(
             session=session,
             folder=tables_dir,

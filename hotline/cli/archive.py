@@ -54,10 +54,11 @@ def export(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Export every table of the station, with a manifest.json, for backup or moving."""
+    from hotline import db
     from hotline.backup import export_station  # only when exporting: it loads the models
 
     station = station_from(ctx)
-    with station.session(write=False) as session:
+    with db.snapshot(station.engine) as session:  # every table as of one moment
         manifest = export_station(
             session=session,
             target=directory,

@@ -62,6 +62,20 @@ def test_a_writer_waits_out_the_busy_timeout_then_fails_as_busy(station: Station
     assert failure is not None and failure.kind == "busy" and "0.2 s" in failure.line
 
 
+def test_a_snapshot_session_sees_one_moment_while_others_commit(station: Station) -> None:
+    """What backups and exports read through: every table as of the first read, on both
+    databases (PostgreSQL's default would show the second read a later commit)."""
+    with station.session() as session:
+        add_member(session=session, name="王伟", sector="教育界")
+    with db.snapshot(station.engine) as snap:
+        assert [m.name for m in snap.exec(select(Member))] == ["王伟"]
+        with station.session() as session:  # a desk adds a member meanwhile
+            add_member(session=session, name="李娜", sector="医药卫生界")
+        assert [m.name for m in snap.exec(select(Member))] == ["王伟"]
+    with station.session(write=False) as session:
+        assert sorted(m.name for m in session.exec(select(Member))) == ["李娜", "王伟"]
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
