@@ -108,7 +108,8 @@ def feedparser_unseen(
     fresh = [i for i, key in enumerate(item_keys) if key not in accepted.parsed]
     if not fresh and channel_key in accepted.parsed:
         return [], keys
-    halves = [fresh] if len(fresh) < PARALLEL_MIN or not _can_fork() else [fresh[::2], fresh[1::2]]
+    split = len(fresh) >= PARALLEL_MIN and forked.can_fork()
+    halves = [fresh[::2], fresh[1::2]] if split else [fresh]
     docs = [head + b"".join(serialised[i] for i in half) + tail for half in halves]
     problems = _parse_all(docs)
     if problems:
@@ -116,10 +117,6 @@ def feedparser_unseen(
     accepted.parsed.add(channel_key)
     accepted.parsed.update(item_keys[i] for i in fresh)
     return [], keys
-
-
-def _can_fork() -> bool:
-    return forked.can_fork()
 
 
 def _parse_all(docs: list[bytes]) -> list[str]:

@@ -14,6 +14,7 @@ from lxml import etree
 
 from episodes.lookup import get_episode
 from feeds import accepted as accepted_module
+from feeds import forked
 from feeds.accepted import CACHE_NAME, Accepted
 from feeds.items import FeedEpisode, ShowInfo, TranscriptLink
 from feeds.platforms import PROFILES, Artwork
@@ -215,7 +216,7 @@ def test_a_large_batch_is_parsed_in_two_processes_and_a_problem_in_either_counts
     ready: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(accepted_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(accepted_module, "_can_fork", lambda: True)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
     real = accepted_module.feedparser_problems
 
     def picky(data: bytes) -> list[str]:
