@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -94,6 +95,20 @@ def to_json_value(kind: Kind, value: Any, tz: ZoneInfo) -> Any:
     if value is not None and kind is Kind.time:
         return _time_out(value, tz)
     return value
+
+
+def json_row(kinds: Sequence[Kind], tz: ZoneInfo) -> Callable[[Sequence[Any]], list[Any]]:
+    """``to_json_value`` for a whole row of columns of ``kinds``, touching only the times."""
+    times = [i for i, kind in enumerate(kinds) if kind is Kind.time]
+
+    def convert(row: Sequence[Any]) -> list[Any]:
+        values = list(row)
+        for i in times:
+            if values[i] is not None:
+                values[i] = _time_out(values[i], tz)
+        return values
+
+    return convert
 
 
 def from_json_value(kind: Kind, value: Any) -> Any:

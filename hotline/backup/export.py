@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from hotline import db, models
-from hotline.backup.codec import FORMULA_PREFIX, column_kind, to_csv_cell, to_json_value
+from hotline.backup.codec import FORMULA_PREFIX, column_kind, json_row, to_csv_cell
 from hotline.backup.leftovers import remove_leftovers
 from hotline.backup.manifest import (
     DATA_FORMATS,
@@ -52,10 +52,9 @@ def _write_rows(
             writer.writerow([to_csv_cell(k, v, tz) for k, v in zip(kinds, row, strict=True)])
             count += 1
         return count
-    encode = _ENCODER.encode
+    encode, convert = _ENCODER.encode, json_row(kinds, tz)
     for row in rows:
-        record = {n: to_json_value(k, v, tz) for n, k, v in zip(names, kinds, row, strict=True)}
-        out.write(encode(record))
+        out.write(encode(dict(zip(names, convert(row), strict=True))))
         out.write("\n")
         count += 1
     return count

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ FORMAT_VERSION = 1
 TABLES = "tables"
 STATION = "station"
 PARTIAL_PREFIX = ".partial-"
+ROOTS = (TABLES, STATION)
+"""The top folders of a snapshot; every file a manifest names is in one of them."""
 LOCK = ".lock"
 
 
@@ -60,9 +62,18 @@ class BackupManifest:
     format_version: int = FORMAT_VERSION
 
     def text(self) -> str:
-        data = asdict(self)
-        data["files"] = {path: asdict(entry) for path, entry in sorted(self.files.items())}
-        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        """The manifest as JSON: its facts one a line, then ``files``, one file a line."""
+        encode = _ENCODER.encode
+        facts = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "files"}
+        lines = [f" {encode(name)}: {encode(value)}," for name, value in facts.items()]
+        files = [
+            f"  {encode(path)}: "
+            f'{{"sha256": {encode(e.sha256)}, "bytes": {encode(e.bytes)}, '
+            f'"mtime_ns": {encode(e.mtime_ns)}}}'
+            for path, e in sorted(self.files.items())
+        ]
+        body = "{\n" + ",\n".join(files) + "\n }" if files else "{}"
+        return "{\n" + "\n".join(lines) + f'\n "files": {body}\n}}\n'
 
     @property
     def total_bytes(self) -> int:
@@ -91,15 +102,23 @@ class BackupManifest:
                 f"hotline reads ({FORMAT_VERSION}); upgrade hotline"
             )
         try:
-            files = {str(p): FileEntry(**entry) for p, entry in data.pop("files").items()}
+            files = {
+                str(p): FileEntry(entry["sha256"], entry["bytes"], entry["mtime_ns"])
+                for p, entry in data.pop("files").items()
+            }
             manifest = cls(**data, files=files)
         except (TypeError, KeyError, AttributeError) as exc:
             raise InvalidInput(f"{path}: malformed backup manifest ({exc})") from exc
         for relative in manifest.files:
-            parts = Path(relative).parts
-            if Path(relative).is_absolute() or ".." in parts or parts[0] not in (TABLES, STATION):
+            # As strings: thousands of paths, and only a plain relative path is ours.
+            parts = [part for part in relative.split("/") if part not in ("", ".")]
+            if relative.startswith("/") or ".." in parts or not parts or parts[0] not in ROOTS:
                 raise InvalidInput(f"{path}: file {relative!r} is outside the snapshot")
         return manifest
+
+
+# One encoder for every value: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def snapshots(folder: Path) -> list[Path]:

@@ -78,26 +78,18 @@ class BackupReport:
     """Files this backup created (the rest are links to files already on disk)."""
 
 
-def station_files(station: Station) -> Iterator[tuple[str, Path]]:
+def station_files(station: Station) -> Iterator[tuple[str, str]]:
     """(path relative to the station, file) for every file a backup holds, settings first."""
     root = station.root
     seen: set[str] = set()
     settings = root / SETTINGS_FILE
     if settings.is_file():
         seen.add(SETTINGS_FILE)
-        yield SETTINGS_FILE, settings
+        yield SETTINGS_FILE, str(settings)
     for folder in ARCHIVE_FOLDERS:
         base = root / folder
-        if not base.is_dir():
-            continue
-        for parent, dirs, names in os.walk(base):
-            # Hidden entries are temporary files of runs in progress (or killed).
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(names):
-                path = Path(parent) / name
-                if name.startswith(".") or path.is_symlink() or not path.is_file():
-                    continue
-                relative = path.relative_to(root).as_posix()
+        if base.is_dir():
+            for relative, path in _regular_files(str(base), f"{folder}/"):
                 seen.add(relative)
                 yield relative, path
     audio = station.settings.audio
@@ -108,20 +100,38 @@ def station_files(station: Station) -> Iterator[tuple[str, Path]]:
         relative = path.relative_to(root.resolve()).as_posix()
         if relative not in seen and path.is_file():
             seen.add(relative)
-            yield relative, path
+            yield relative, str(path)
 
 
-def published_feeds(station: Station) -> Iterator[tuple[str, Path]]:
+def _regular_files(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
+    """(``prefix`` + path below ``folder``, path) of its regular files at any depth, sorted.
+
+    Hidden entries are temporary files of runs in progress (or killed); symbolic links
+    are not followed. Strings and directory entries, not ``Path`` objects: an archive
+    has thousands of files, and an unchanged backup does little else than list them.
+    """
+    with os.scandir(folder) as found:
+        entries = sorted((e for e in found if not e.name.startswith(".")), key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _regular_files(entry.path, f"{prefix}{entry.name}/")
+        elif entry.is_file(follow_symlinks=False):
+            yield f"{prefix}{entry.name}", entry.path
+
+
+def published_feeds(station: Station) -> Iterator[tuple[str, str]]:
     """The feed files ``public/`` shows now, as ``public/feeds/NAME.xml``."""
     current = PublicTree(station.root).current()
     folder = current / "feeds" if current is not None else None
     if folder is None or not folder.is_dir():
         return
     for path in sorted(folder.glob("*.xml")):
-        yield f"public/feeds/{path.name}", path
+        yield f"public/feeds/{path.name}", str(path)
 
 
-def copy_hashing(source: Path, dest: Path, *, private: bool, mtime_ns: int) -> tuple[str, int]:
+def copy_hashing(
+    source: Path | str, dest: Path | str, *, private: bool, mtime_ns: int
+) -> tuple[str, int]:
     """Copy ``source`` to the new file ``dest`` with mtime ``mtime_ns``; (sha256, bytes) copied.
 
     Hashing what is read while it is copied: each byte is read once.
@@ -129,7 +139,7 @@ def copy_hashing(source: Path, dest: Path, *, private: bool, mtime_ns: int) -> t
     digest = hashlib.sha256()
     size = 0
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
-    with source.open("rb") as reader, os.fdopen(fd, "wb") as writer:
+    with open(source, "rb") as reader, os.fdopen(fd, "wb") as writer:
         while chunk := reader.read(CHUNK):
             digest.update(chunk)
             writer.write(chunk)
@@ -148,9 +158,9 @@ def make_folders(folder: Path, base: Path, mode: int) -> None:
         path.mkdir(mode=mode)
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path | str) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -251,42 +261,60 @@ def backup_station(
     return report
 
 
-def _part_reuse(
-    previous: Path | None,
-    known: dict[str, FileEntry],
-    tables_dir: Path,
-    data_format: str,
-    private: bool,
-    revision: str | None,
-) -> Callable[[str, str], bool]:
-    """Link a table part from the previous snapshot when its key says it is unchanged."""
-    keys: dict[str, str] = {}
-    if previous is not None:
+class _PartReuse:
+    """Links a table part from the previous snapshot when its key says it is unchanged."""
+
+    def __init__(
+        self,
+        previous: Path | None,
+        known: dict[str, FileEntry],
+        tables_dir: Path,
+        data_format: str,
+        private: bool,
+        revision: str | None,
+    ) -> None:
+        self.previous = previous
+        self.known = known
+        self.tables_dir = tables_dir
+        self.private = private
+        self.linked: set[str] = set()
+        """Parts linked (``tables/…`` keys): their manifest entries are the previous ones."""
+        self.keys: dict[str, str] = {}
+        if previous is None:
+            return
         try:
             earlier = Manifest.read(previous / TABLES)
         except InvalidInput:
-            earlier = None  # unreadable: every part is written again
+            return  # unreadable: every part is written again
         # Parts carry the same rows only in the same format, with the same columns.
-        same = earlier is not None and (
-            earlier.data_format,
-            earlier.include_private,
-            earlier.schema_revision,
-        ) == (data_format, private, revision)
-        for entry in earlier.tables if same and earlier is not None else []:
-            keys.update({f"{entry.file}/{p}": k for p, k in entry.part_keys.items()})
+        if (earlier.data_format, earlier.include_private, earlier.schema_revision) == (
+            data_format,
+            private,
+            revision,
+        ):
+            for entry in earlier.tables:
+                self.keys.update({f"{entry.file}/{p}": k for p, k in entry.part_keys.items()})
 
-    def reuse(part: str, key: str) -> bool:
-        kept = previous / TABLES / part if previous is not None else None
-        if kept is None or keys.get(part) != key or f"{TABLES}/{part}" not in known:
+    def __call__(self, part: str, key: str) -> bool:
+        name = f"{TABLES}/{part}"
+        if self.previous is None or self.keys.get(part) != key or name not in self.known:
             return False
-        if not kept.is_file():
+        dest = self.tables_dir / part
+        if not _link(os.path.join(self.previous, name), dest):
             return False
-        os.link(kept, tables_dir / part)
-        if private:
-            (tables_dir / part).chmod(0o600)
+        if self.private:
+            dest.chmod(0o600)
+        self.linked.add(name)
         return True
 
-    return reuse
+
+def _link(kept: str, dest: Path | str) -> bool:
+    """Hard-link the previous snapshot's ``kept`` as ``dest``; False when it is gone."""
+    try:
+        os.link(kept, dest)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return False  # missing, or a folder where a file was (link(2) says EPERM)
+    return True
 
 
 def _write_snapshot(
@@ -304,7 +332,7 @@ def _write_snapshot(
     tables_dir = work / TABLES
     tables_dir.mkdir(mode=mode)
     revision = db.current_revision(station.engine)
-    reuse = _part_reuse(previous, known, tables_dir, data_format, private, revision)
+    reuse = _PartReuse(previous, known, tables_dir, data_format, private, revision)
     with db.snapshot(station.engine) as session:
         exported = write_tables(
             session=session,
@@ -322,34 +350,34 @@ def _write_snapshot(
         data_format=data_format,
         schema_revision=exported.schema_revision,
     )
-    for path in sorted(p for p in tables_dir.rglob("*") if p.is_file()):
-        key = f"{TABLES}/{path.relative_to(tables_dir).as_posix()}"
-        stat = path.stat()
-        kept = previous / key if previous is not None else None
-        if key in known and kept is not None and os.path.samefile(kept, path):
-            manifest.files[key] = known[key]  # a part linked from the previous snapshot
+    for relative, path in _regular_files(str(tables_dir), f"{TABLES}/"):
+        if relative in reuse.linked:
+            manifest.files[relative] = known[relative]
             continue
-        manifest.files[key] = FileEntry(sha256_of(path), stat.st_size, stat.st_mtime_ns)
+        stat = os.stat(path)
+        manifest.files[relative] = FileEntry(sha256_of(path), stat.st_size, stat.st_mtime_ns)
         report.bytes_written += stat.st_size
-        report.written.append(path)
+        report.written.append(Path(path))
     wanted = [*station_files(station), *published_feeds(station)]
+    folders: set[str] = set()
     for done, (relative, source) in enumerate(wanted, start=1):
         key = f"{STATION}/{relative}"
-        dest = work / key
-        make_folders(dest.parent, work, mode)
-        stat = source.stat()
+        dest = os.path.join(work, key)
+        parent = os.path.dirname(dest)
+        if parent not in folders:
+            make_folders(Path(parent), work, mode)
+            folders.add(parent)
+        stat = os.stat(source)
         before = known.get(key)
-        kept = previous / key if previous is not None else None
         if (
             before is not None
-            and kept is not None
+            and previous is not None
             and before.bytes == stat.st_size
             and before.mtime_ns == stat.st_mtime_ns
-            and kept.is_file()
+            and _link(os.path.join(previous, key), dest)
         ):
-            os.link(kept, dest)
             if private:
-                dest.chmod(0o600)
+                os.chmod(dest, 0o600)
             manifest.files[key] = before
             report.linked += 1
         else:
@@ -357,7 +385,7 @@ def _write_snapshot(
             manifest.files[key] = FileEntry(sha, size, stat.st_mtime_ns)
             report.copied += 1
             report.bytes_written += size
-            report.written.append(dest)
+            report.written.append(Path(dest))
         if progress is not None:
             progress(relative, done, len(wanted))
     return manifest

@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 
 from hotline import db
 from hotline.backup import MANIFEST_FILE, Manifest, export_station, restore_station
-from hotline.backup.codec import Kind, from_csv_cell, from_json_value, to_csv_cell, to_json_value
+from hotline.backup.codec import (
+    Kind,
+    from_csv_cell,
+    from_json_value,
+    json_row,
+    to_csv_cell,
+    to_json_value,
+)
 from hotline.backup.manifest import tables
 from hotline.errors import Conflict, InvalidInput, SchemaError
 from hotline.models import (
@@ -372,6 +379,14 @@ def test_every_value_survives_a_json_line(kind: Kind, data: st.DataObject) -> No
     line = json.dumps({"v": to_json_value(kind, value, SHANGHAI)}, ensure_ascii=False)
     assert "\n" not in line
     assert same(kind, from_json_value(kind, json.loads(line)["v"]), value)
+
+
+@given(data=st.data(), kinds=st.lists(st.sampled_from(list(Kind)), max_size=8))
+def test_a_row_converts_as_its_cells_do(data: st.DataObject, kinds: list[Kind]) -> None:
+    row = tuple(data.draw(st.none() | values_by_kind[kind]) for kind in kinds)
+    assert json_row(kinds, SHANGHAI)(row) == [
+        to_json_value(kind, value, SHANGHAI) for kind, value in zip(kinds, row, strict=True)
+    ]
 
 
 @given(texts)
