@@ -169,7 +169,10 @@ def sha256_of(path: Path | str) -> str:
 @contextlib.contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
     """One backup (or restore reading it) at a time per backup folder."""
-    with (folder / LOCK).open("a") as handle:
+    # 0600 like a private backup's files, though empty: nothing in a backup folder is
+    # readable by others.
+    fd = os.open(folder / LOCK, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
