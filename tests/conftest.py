@@ -10,7 +10,11 @@ Which database a ``station`` uses:
   file on disk): the PostgreSQL pass skips it, saying so.
 
 ``.ci/run`` runs the suite twice, once per value of ``HOTLINE_TEST_DB``. Every report of
-a failure names the database it ran on and the command that repeats it.
+a failure names the database it ran on and the command that repeats it. The second pass
+sets ``HOTLINE_TEST_SECOND_PASS``: it then runs only the tests whose station follows the
+switch, and skips, saying so, those the first pass ran exactly as this one would (no
+station, or a database the test names itself: ``pg_station``, ``sqlite_station``,
+``both_databases``).
 
 A PostgreSQL station gets a new database on the server of ``tests/pg_server.py``
 (``HOTLINE_TEST_PG_URL``, or a throwaway server started for the session), dropped after
@@ -42,6 +46,7 @@ from hotline.cli import app
 from hotline.station import Station, init_station
 
 TEST_DB_ENV = "HOTLINE_TEST_DB"
+SECOND_PASS_ENV = "HOTLINE_TEST_SECOND_PASS"
 DATABASES = ("sqlite", "postgresql")
 
 
@@ -69,10 +74,25 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"station database: {chosen_database()} ({TEST_DB_ENV})"
 
 
+def follows_the_switch(item: pytest.Item) -> bool:
+    """True when ``HOTLINE_TEST_DB`` decides the database of the test's station: it uses the
+    ``database`` fixture (through ``station`` or any fixture built on it) without naming
+    the database itself."""
+    callspec = getattr(item, "callspec", None)
+    named = callspec is not None and "database" in callspec.params
+    return "database" in getattr(item, "fixturenames", ()) and not named
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if chosen_database() != "postgresql":
         return
+    second_pass = bool(os.environ.get(SECOND_PASS_ENV))
     for item in items:
+        if second_pass and not follows_the_switch(item):
+            item.add_marker(
+                pytest.mark.skip(reason=f"the same on any {TEST_DB_ENV}: the first pass ran it")
+            )
+            continue
         marker = item.get_closest_marker("sqlite_only")
         if marker is not None:
             why = marker.args[0] if marker.args else marker.kwargs.get("reason", "SQLite itself")
