@@ -7,12 +7,15 @@ from its pid that it died and only the engine's heartbeats can.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,6 +62,24 @@ def first_line(worker: subprocess.Popen[str]) -> str:
     """The worker's first line (which queues it takes); '' if it ended without one."""
     assert worker.stdout is not None
     return worker.stdout.readline().rstrip("\n")
+
+
+def read_until(worker: subprocess.Popen[str], text: str, *, within: float = WAIT_LIMIT) -> str:
+    """The worker's output from here up to a line holding ``text`` (what came, if it never
+    did within ``within`` seconds or the worker ended).
+
+    Reads the pipe's bytes itself, so use it instead of ``first_line``, not after it.
+    """
+    assert worker.stdout is not None
+    fd, decoder, seen = worker.stdout.fileno(), codecs.getincrementaldecoder("utf-8")(), ""
+    deadline = time.monotonic() + within
+    while text not in seen and (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        chunk = os.read(fd, 65536) if ready else b""
+        if not chunk:
+            break
+        seen += decoder.decode(chunk)
+    return seen
 
 
 def stop_worker(worker: subprocess.Popen[str], signum: int = signal.SIGTERM) -> tuple[str, str]:

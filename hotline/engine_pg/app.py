@@ -10,8 +10,9 @@ ticket ends, so procrastinate's own view agrees with the ``job`` table:
 - given back because the worker stops (``Interrupted``): procrastinate retries the ticket,
   keeping its place among the episode's tickets, and another worker takes it.
 
-procrastinate logs through the standard ``logging`` module; its warnings and errors go to
-the station's log (``hotline.logs``), never to the terminal a user reads.
+procrastinate and psycopg's connection pool log through the standard ``logging`` module;
+their warnings and errors go to the station's log (``hotline.logs``), never to the
+terminal a user reads (a worker says in one line when the database is lost and back).
 """
 
 from __future__ import annotations
@@ -92,15 +93,21 @@ class _StationLog(logging.Handler):
         logs.record_failure(error, root=self.root, context=f"job engine: {record.getMessage()}")
 
 
+ENGINE_LOGGERS = ("procrastinate", "psycopg")
+"""The job engine's loggers, and its connection pool's (``psycopg.pool``), which warns
+of every failed reconnection while the server is down."""
+
+
 def quiet_engine_logs(station: Station) -> None:
-    """Send procrastinate's log to the station's log instead of stderr."""
-    engine_log = logging.getLogger("procrastinate")
-    for handler in list(engine_log.handlers):
-        if isinstance(handler, _StationLog):
-            engine_log.removeHandler(handler)
-    engine_log.addHandler(_StationLog(station.root))
-    engine_log.setLevel(logging.WARNING)
-    engine_log.propagate = False
+    """Send the job engine's log to the station's log instead of stderr."""
+    for name in ENGINE_LOGGERS:
+        engine_log = logging.getLogger(name)
+        for handler in list(engine_log.handlers):
+            if isinstance(handler, _StationLog):
+                engine_log.removeHandler(handler)
+        engine_log.addHandler(_StationLog(station.root))
+        engine_log.setLevel(logging.WARNING)
+        engine_log.propagate = False
 
 
 def make_app(station: Station, *, pool_size: int) -> App:

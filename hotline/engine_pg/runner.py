@@ -47,6 +47,7 @@ from hotline.engine_pg.upkeep import (
     upkeep,
 )
 from hotline.errors import InvalidInput
+from hotline.failures import Where, explain
 from hotline.models import Job, JobStatus
 from hotline.running import RunningJob, Unrecorded, episode_number, release, run_one
 from hotline.running import waiting_outcomes as waiting
@@ -290,9 +291,10 @@ def serve(
     say = announce or (lambda line: None)
     quiet_engine_logs(station)
     runner = _Tickets(station, handlers, observer, stop, episode_id)
-    runner.summary.recovered = upkeep(station).recovered
-    for job_id in runner.summary.recovered:
-        say(f"job {job_id}: its worker died; queued again")
+    keeper = _Upkeep(station, say)
+    # A drain is one command: a database gone at its start fails it, in one line. A worker
+    # serving until stopped rides it out, saying so.
+    runner.summary.recovered = keeper.round(ride_out=not burst)
     if episode_id is not None:
         with station.session() as session:
             tickets.prioritise(session, episode_id)
@@ -313,23 +315,59 @@ def serve(
 
     def between() -> None:
         nonlocal next_round
-        if time.monotonic() < next_round:
-            return
-        next_round = time.monotonic() + UPKEEP_EVERY
-        try:
-            done: Round = upkeep(station)
-        except Exception as exc:  # the next round tries again
-            logs.record_failure(exc, root=station.root, context="job engine upkeep")
-            return
-        for job_id in done.recovered:
-            say(f"job {job_id}: its worker died; queued again")
+        if time.monotonic() >= next_round:
+            next_round = time.monotonic() + UPKEEP_EVERY
+            keeper.round(ride_out=True)
 
+    said = ""  # why the engine last ended, as said: a restart failing again is not news
     while True:
+        started = time.monotonic()
         runner.run_engine(queues=queues, concurrency=concurrency, wait=True, between=between)
         if stop.is_set():
             return runner.summary
         # The engine ended by itself (the database went away): a worker serves until stopped.
         why = runner.summary.halted or "the job engine stopped"
-        say(f"{why}; starting again in {RESTART_PAUSE:g} s (the station's log has the details)")
+        if why != said or time.monotonic() - started > 2 * RESTART_PAUSE:
+            said = why
+            say(f"{why}; starting again in {RESTART_PAUSE:g} s (the station's log has the details)")
         runner.summary.halted = ""
         stop.wait(RESTART_PAUSE)
+
+
+class _Upkeep:
+    """A worker's rounds of upkeep, and what it says of them: the dead workers' jobs queued
+    again, and once (not every round) that the database is gone, then that it is back."""
+
+    def __init__(self, station: Station, say: Callable[[str], None]) -> None:
+        self.station = station
+        self.say = say
+        self.said = ""
+        """What was said of the database gone; "" while it answers."""
+
+    def round(self, *, ride_out: bool) -> list[int]:
+        """One round; the jobs it queued again. ``ride_out``: a failure is said, not raised."""
+        try:
+            done: Round = upkeep(self.station)
+        except Exception as exc:
+            if not ride_out:
+                raise
+            # The next round tries again; the station's log keeps each failure.
+            logs.record_failure(exc, root=self.station.root, context="job engine upkeep")
+            line = f"{_unreachable(self.station, exc)}; jobs wait until it answers"
+            if line != self.said:
+                self.said = line
+                self.say(f"{line} (details in the station's log)")
+            return []
+        if self.said:
+            self.said = ""
+            self.say("the database answers again; taking jobs")
+        for job_id in done.recovered:
+            self.say(f"job {job_id}: its worker died; queued again")
+        return done.recovered
+
+
+def _unreachable(station: Station, exc: BaseException) -> str:
+    """One line on why the database did not answer ``exc``."""
+    where = Where(station.root, station.url, station.settings.database.busy_timeout_seconds)
+    failure = explain(exc, where)
+    return failure.line if failure is not None else jobs.error_text(exc)[0]

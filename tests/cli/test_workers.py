@@ -1,7 +1,8 @@
 """``hotline worker`` as real processes: the queues a machine can serve, stage order across
 workers, a killed worker's job taken over (a transcription resuming at its last chunk),
-a cancel reaching the worker that runs the job, a stopped worker giving its job back, and
-``hotline process`` draining the queue on PostgreSQL.
+a cancel reaching the worker that runs the job, a stopped worker giving its job back,
+``hotline process`` draining the queue on PostgreSQL, and a worker riding out its
+database going away and coming back.
 
 Workers run as subprocesses against the test's station (SQLite, or a fresh database on the
 test PostgreSQL server); a worker "on another machine" runs with a host name of its own,
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import audio_fixtures as fx
 import pytest
+import sqlalchemy as sa
 from feeds_fixtures import use_cover
 from process_fixtures import all_gone, hotline, hotline_run, hung_ffmpeg, poll, recorded_pids
+from sqlalchemy.pool import NullPool
 from sqlmodel import select
 from whisper_fixtures import (
     add_mastered_episode,
@@ -34,6 +37,7 @@ from worker_fixtures import (
     kill_group,
     model_dirs,
     other_machine_possible,
+    read_until,
     start_worker,
     stop_worker,
     ticket_statuses,
@@ -245,6 +249,54 @@ def test_cancel_stops_the_job_on_the_worker_that_runs_it(
         assert ticket_statuses(station, 1) == ["aborted"]
         assert ticket_statuses(station, 2) == ticket_statuses(station, 3) == ["cancelled"]
     assert worker.returncode == 0 and "Traceback" not in out + err
+
+
+@postgresql_only
+def test_a_worker_says_when_the_database_is_gone_and_back_then_takes_jobs_again(
+    cli: Cli, station: Station, tmp_path: Path, postgres_server: str
+) -> None:
+    name = sa.make_url(station.url).database
+    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+    def connections(allowed: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}')
+            if not allowed:  # as a server going down does: every session ends
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+
+    worker = start_worker(station, "--queues", "master")
+    try:
+        assert "takes master" in read_until(worker, "takes master")
+        connections(False)
+        # An upkeep round every few seconds notices; the limit only guards against a hang.
+        gone = read_until(worker, "jobs wait until it answers", within=120)
+        connections(True)
+        back = read_until(worker, "answers again", within=120)
+        station.engine.dispose()  # the test's own sessions ended too
+        ingest(cli, tmp_path, 999)
+        wait_for(
+            lambda: job(station, 1).status == "done" or worker.poll() is not None,
+            "the master after the outage (or the worker's end)",
+        )
+        serving = worker.poll() is None
+    finally:
+        connections(True)
+        out, err = stop_worker(worker)
+        admin.dispose()
+    assert serving, f"the worker ended: {out} {err}"
+    # One line when the database went, one when it came back: not a warning per retry.
+    [lost] = [line for line in gone.splitlines() if "jobs wait until it answers" in line]
+    assert "details in the station's log" in lost
+    assert "the database answers again; taking jobs" in back
+    assert "job 1 master 第999期: done" in out
+    assert err == "" and "Traceback" not in gone + back + out, err
+    assert "error connecting" not in gone + back + out + err  # the pool's own warnings
 
 
 @pytest.mark.both_databases
