@@ -28,6 +28,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from hotline.errors import HotlineError, NeedsConfirmation
+from hotline.failures import Where, explain
 from hotline.logs import record_failure
 
 Outcome = str | tuple[str, str]
@@ -96,12 +97,38 @@ class Change:
         return done if isinstance(done, tuple) else (done, self.select)
 
 
-def failure_line(exc: BaseException, *, root: Path | None, context: str) -> str:
-    """Log ``exc`` with its traceback; the one line the desk shows for it (in Chinese)."""
-    where = record_failure(exc, root=root, context=context)
+# What a failure of the database or the machine (``hotline.failures``) means, for the desk.
+_FAILURES_ZH = {
+    "busy": "数据库正忙：另一操作占着锁，这一步没有改动任何内容，请再试一次",
+    "conflict": "另一处同时改了同样的记录，这一步没有改动任何内容，请再试一次",
+    "disk-full": "磁盘已满（工作站所在的磁盘或数据库服务器）：腾出空间后再试",
+    "read-only": "工作站所在的磁盘或文件夹是只读的，工作台无法写入",
+    "permission": "没有权限写入工作站或读取这些记录：请联系工作站管理员",
+    "damaged": "数据库 {db} 已损坏：请从备份恢复工作站",
+    "io": "磁盘读写出错：请检查磁盘",
+    "postgres-unreachable": "连不上数据库服务器 {db}：请确认它在运行；恢复后工作台照常使用",
+    "postgres-login": "数据库服务器拒绝了登录（{db}）：请检查用户名和密码",
+    "postgres-no-database": "数据库服务器上没有这个数据库（{db}）",
+    "postgres": "数据库服务器出错（{db}）",
+}
+
+
+def failure_line(
+    exc: BaseException, *, root: Path | None, context: str, url: str | None = None
+) -> str:
+    """Log ``exc`` with its traceback; the one line the desk shows for it (in Chinese).
+
+    A failure of the database or the machine (``hotline.failures``: the server gone, the
+    disk full, …) is said as what it means; anything else names the exception.
+    """
+    logged = record_failure(exc, root=root, context=context)
+    log = f"详情已写入 {logged}" if logged is not None else "日志也无法写入"
+    where = Where(root, url)
+    failure = explain(exc, where)
+    if failure is not None and failure.kind in _FAILURES_ZH:
+        return f"{_FAILURES_ZH[failure.kind].format(db=where.database)}（{log}）。"
     first = (str(exc).strip().splitlines() or [""])[0][:200]
     what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    log = f"详情已写入 {where}" if where is not None else "日志也无法写入"
     return f"出错了（{what}）；{log}。工作台仍可继续使用。"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlmodel import select
 
@@ -15,6 +16,7 @@ from hotline.logs import station_log_path
 from hotline.models import Episode
 from hotline.station import Station
 from tui.app import HotlineApp
+from tui.changes import failure_line
 from tui.screens.schedule import SchedulePane
 
 SIZE = (100, 30)
@@ -91,12 +93,31 @@ async def test_a_change_that_fails_changes_nothing_and_says_where_the_log_is(
         await pilot.press("c", "y")
         await settle(pilot)
         assert app.is_running
-        message = app.status_bar.message
-        assert message.startswith("出错了（OSError: [Errno 28] No space left on device）")
+        message = app.status_bar.message  # what it means, not the exception's name
+        assert message.startswith("磁盘已满（工作站所在的磁盘或数据库服务器）：腾出空间后再试")
         assert str(station_log_path(desk.root)) in message and app.status_bar.is_error
-        assert any("No space left" in t for t in toasts(app))
+        assert any(t == message for t in toasts(app))
+        assert "No space left on device" in logged(desk)
         assert isinstance(app.failures.pop(), OSError)
     with desk.session() as session:
         status = session.exec(select(Episode.status).where(Episode.number == 1000)).one()
     assert status == "confirmed"  # rolled back
     assert Path(station_log_path(desk.root)).stat().st_mode & 0o077 == 0  # owner only
+
+
+def test_a_database_server_gone_is_said_as_what_it_means(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://hotline@/hotline?host=/run/postgresql"
+    gone = psycopg.OperationalError(
+        'connection failed: connection to server on socket "/run/postgresql/.s.PGSQL.5432" '
+        "failed: Connection refused"
+    )
+    line = failure_line(gone, root=tmp_path, context="desk: 直播台", url=url)
+    assert line.startswith(f"连不上数据库服务器 {url}：请确认它在运行")
+    assert str(station_log_path(tmp_path)) in line
+    assert "OperationalError" not in line  # the exception's name is for the log
+    assert "Connection refused" in station_log_path(tmp_path).read_text(encoding="utf-8")
+
+
+def test_any_other_failure_names_its_exception(tmp_path: Path) -> None:
+    line = failure_line(KeyError("没有这个键"), root=tmp_path, context="desk")
+    assert line.startswith("出错了（KeyError: '没有这个键'）；详情已写入 ")

@@ -282,7 +282,9 @@ class HotlinePane(Guarded, TabPane):
             except HotlineError as exc:
                 self.post_message(ChangeRefused(describe(exc), exc, change))
             except Exception as exc:  # a bug, the disk, the database: logged, one line
-                line = failure_line(exc, root=station.root, context=f"desk: {self.LABEL}")
+                line = failure_line(
+                    exc, root=station.root, context=f"desk: {self.LABEL}", url=station.url
+                )
                 self.post_message(ChangeRefused(line, exc, change))
             else:
                 self.post_message(ChangeDone(text, chosen, change))
@@ -314,7 +316,12 @@ class HotlinePane(Guarded, TabPane):
             except HotlineError as exc:
                 refuse(describe(exc), exc)
             except Exception as exc:
-                refuse(failure_line(exc, root=station.root, context=f"desk: {self.LABEL}"), exc)
+                refuse(
+                    failure_line(
+                        exc, root=station.root, context=f"desk: {self.LABEL}", url=station.url
+                    ),
+                    exc,
+                )
             else:
                 self.app.call_from_thread(then, result)
 
