@@ -17,6 +17,7 @@ from sqlmodel import Session
 from hotline import db, identity
 from hotline.config import Settings, load_settings, save_settings, without_password
 from hotline.errors import InvalidInput, StationNotFound
+from hotline.failures import Where
 from hotline.timeutil import zone
 
 SETTINGS_FILE = "hotline.toml"
@@ -47,6 +48,11 @@ class Station:
     @property
     def url(self) -> str:
         return self.database_url or db.sqlite_url(self.root / DATABASE_FILE)
+
+    @property
+    def where(self) -> Where:
+        """The station as a failure's one line names it (``hotline.failures``)."""
+        return Where(self.root, self.url, self.settings.database.busy_timeout_seconds)
 
     @property
     def tz(self) -> ZoneInfo:

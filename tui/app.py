@@ -308,7 +308,7 @@ class HotlineApp(Guarded, App[None]):
         """An unexpected exception: log its traceback, name the log in a toast and the
         status bar, and carry on."""
         self.failures.append(exc)
-        line = failure_line(exc, root=self.station.root, context=context, url=self.station.url)
+        line = failure_line(exc, where=self.station.where, context=context)
         self.report(line, error=True)
         self.notify(line, title="出错了", severity="error", markup=False, timeout=15)
 

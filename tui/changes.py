@@ -22,7 +22,6 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Protocol
 
 from sqlmodel import Session
@@ -113,17 +112,14 @@ _FAILURES_ZH = {
 }
 
 
-def failure_line(
-    exc: BaseException, *, root: Path | None, context: str, url: str | None = None
-) -> str:
+def failure_line(exc: BaseException, *, where: Where, context: str) -> str:
     """Log ``exc`` with its traceback; the one line the desk shows for it (in Chinese).
 
     A failure of the database or the machine (``hotline.failures``: the server gone, the
     disk full, …) is said as what it means; anything else names the exception.
     """
-    logged = record_failure(exc, root=root, context=context)
+    logged = record_failure(exc, root=where.root, context=context)
     log = f"详情已写入 {logged}" if logged is not None else "日志也无法写入"
-    where = Where(root, url)
     failure = explain(exc, where)
     if failure is not None and failure.kind in _FAILURES_ZH:
         return f"{_FAILURES_ZH[failure.kind].format(db=where.database)}（{log}）。"

@@ -29,7 +29,7 @@ def _where(ctx: typer.Context) -> Where:
     obj = ctx.find_root().obj or {}
     station = obj.get("station_obj")
     if station is not None and not obj.get("database_url"):
-        return Where(station.root, station.url, station.settings.database.busy_timeout_seconds)
+        return station.where
     root: Path | None = None
     # Set by commands that name another database (init, db copy's target): theirs failed.
     url = obj.get("database_url")

@@ -47,7 +47,7 @@ from hotline.engine_pg.upkeep import (
     upkeep,
 )
 from hotline.errors import InvalidInput
-from hotline.failures import Where, explain
+from hotline.failures import explain
 from hotline.models import Job, JobStatus
 from hotline.running import RunningJob, Unrecorded, episode_number, release, run_one
 from hotline.running import waiting_outcomes as waiting
@@ -368,6 +368,5 @@ class _Upkeep:
 
 def _unreachable(station: Station, exc: BaseException) -> str:
     """One line on why the database did not answer ``exc``."""
-    where = Where(station.root, station.url, station.settings.database.busy_timeout_seconds)
-    failure = explain(exc, where)
+    failure = explain(exc, station.where)
     return failure.line if failure is not None else jobs.error_text(exc)[0]

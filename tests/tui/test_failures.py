@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from episodes import schedule, views
+from hotline.failures import Where
 from hotline.logs import station_log_path
 from hotline.models import Episode
 from hotline.station import Station
@@ -111,7 +112,7 @@ def test_a_database_server_gone_is_said_as_what_it_means(tmp_path: Path) -> None
         'connection failed: connection to server on socket "/run/postgresql/.s.PGSQL.5432" '
         "failed: Connection refused"
     )
-    line = failure_line(gone, root=tmp_path, context="desk: 直播台", url=url)
+    line = failure_line(gone, where=Where(tmp_path, url), context="desk: 直播台")
     assert line.startswith(f"连不上数据库服务器 {url}：请确认它在运行")
     assert str(station_log_path(tmp_path)) in line
     assert "OperationalError" not in line  # the exception's name is for the log
@@ -119,5 +120,5 @@ def test_a_database_server_gone_is_said_as_what_it_means(tmp_path: Path) -> None
 
 
 def test_any_other_failure_names_its_exception(tmp_path: Path) -> None:
-    line = failure_line(KeyError("没有这个键"), root=tmp_path, context="desk")
+    line = failure_line(KeyError("没有这个键"), where=Where(tmp_path), context="desk")
     assert line.startswith("出错了（KeyError: '没有这个键'）；详情已写入 ")

@@ -282,9 +282,7 @@ class HotlinePane(Guarded, TabPane):
             except HotlineError as exc:
                 self.post_message(ChangeRefused(describe(exc), exc, change))
             except Exception as exc:  # a bug, the disk, the database: logged, one line
-                line = failure_line(
-                    exc, root=station.root, context=f"desk: {self.LABEL}", url=station.url
-                )
+                line = failure_line(exc, where=station.where, context=f"desk: {self.LABEL}")
                 self.post_message(ChangeRefused(line, exc, change))
             else:
                 self.post_message(ChangeDone(text, chosen, change))
@@ -317,9 +315,7 @@ class HotlinePane(Guarded, TabPane):
                 refuse(describe(exc), exc)
             except Exception as exc:
                 refuse(
-                    failure_line(
-                        exc, root=station.root, context=f"desk: {self.LABEL}", url=station.url
-                    ),
+                    failure_line(exc, where=station.where, context=f"desk: {self.LABEL}"),
                     exc,
                 )
             else:

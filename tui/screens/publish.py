@@ -200,7 +200,7 @@ class PublishPane(HotlinePane):
                 self.post_message(FeedsChecked(asked, text=describe(exc), error=True, quiet=quiet))
                 return
             except Exception as exc:  # logged with its traceback; the desk goes on
-                line = failure_line(exc, root=station.root, context="desk: 发布", url=station.url)
+                line = failure_line(exc, where=station.where, context="desk: 发布")
                 self.post_message(FeedsChecked(asked, text=line, error=True, quiet=quiet))
                 return
             rows = feed_rows(feeds, report or kept)
@@ -300,9 +300,7 @@ class PublishPane(HotlinePane):
                 self.post_message(FeedsChecked(asked, text=describe(exc), error=True))
                 return
             except Exception as exc:  # logged with its traceback; the desk goes on
-                line = failure_line(
-                    exc, root=station.root, context="desk: 发布预览", url=station.url
-                )
+                line = failure_line(exc, where=station.where, context="desk: 发布预览")
                 self.post_message(FeedsChecked(asked, text=line, error=True))
                 return
             self.app.call_from_thread(self._ask, preview)

@@ -147,7 +147,7 @@ class SearchPane(HotlinePane):
             except HotlineError as exc:
                 self.post_message(SearchDone(generation, error=describe(exc)))
             except Exception as exc:  # logged with its traceback; the desk goes on
-                line = failure_line(exc, root=station.root, context="desk: 检索", url=station.url)
+                line = failure_line(exc, where=station.where, context="desk: 检索")
                 self.post_message(SearchDone(generation, error=line))
             else:
                 self.post_message(SearchDone(generation, result))

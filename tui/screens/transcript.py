@@ -88,7 +88,7 @@ class TranscriptScreen(Guarded, Screen[None]):
             except HotlineError as exc:
                 self.app.call_from_thread(self.show_error, describe(exc))
             except Exception as exc:  # logged with its traceback; the desk goes on
-                line = failure_line(exc, root=station.root, context="desk: 文字稿", url=station.url)
+                line = failure_line(exc, where=station.where, context="desk: 文字稿")
                 self.app.call_from_thread(self.show_error, line)
             else:
                 self.app.call_from_thread(self.show, window)
