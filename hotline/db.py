@@ -217,9 +217,14 @@ def current_revision(engine: Engine) -> str | None:
     """The revision stamped in the database, or None for an empty database."""
     # A read: it must not queue behind a write lock, not even one this process holds.
     with engine.execution_options(**{WRITE_OPTION: False}).connect() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        return revision_in(conn)
+
+
+def revision_in(conn: sa.Connection) -> str | None:
+    """``current_revision`` as ``conn`` sees it (a snapshot's reads all see one moment)."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def check_schema(engine: Engine, where: str) -> None:

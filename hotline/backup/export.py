@@ -166,7 +166,7 @@ def write_tables(
         raise InvalidInput(f"unknown export format {data_format!r}: use json or csv")
     conn = session.connection()
     manifest = Manifest(
-        schema_revision=db.current_revision(session.get_bind()) or "",
+        schema_revision=db.revision_in(conn) or "",
         data_format=data_format,
         include_private=include_private,
         created_at=local_iso(utcnow(), tz) or "",

@@ -334,9 +334,10 @@ def _write_snapshot(
     private = report.include_private
     tables_dir = work / TABLES
     tables_dir.mkdir(mode=mode)
-    revision = db.current_revision(station.engine)
-    reuse = _PartReuse(previous, known, tables_dir, data_format, private, revision)
     with db.snapshot(station.engine) as session:
+        # The revision as the tables are read: parts are reused only under the same columns.
+        revision = db.revision_in(session.connection())
+        reuse = _PartReuse(previous, known, tables_dir, data_format, private, revision)
         exported = write_tables(
             session=session,
             folder=tables_dir,
