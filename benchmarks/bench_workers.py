@@ -14,6 +14,10 @@ PostgreSQL server (``HOTLINE_TEST_PG_URL``, or a throwaway durable one started h
   is seen at once) is measured too.
 - Pick-up: an idle worker; a master job is queued by another process (committed); the
   figure is the time from the commit to the job's start as the worker records it.
+- The work's own ceiling: the same 24 masters run by one and by two plain processes calling
+  the mastering function, with no worker, engine or database, and how many cores one
+  master keeps busy (its process and its ffmpeg children, CPU ÷ wall). Two workers can go
+  no faster than two of these processes, and no faster than 2 ÷ that figure on two cores.
 
     .venv/bin/python benchmarks/bench_workers.py
 """
@@ -21,8 +25,11 @@ PostgreSQL server (``HOTLINE_TEST_PG_URL``, or a throwaway durable one started h
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import resource
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -135,6 +142,60 @@ def drain_seconds(station: Station, workers: int) -> float:
     first = min(as_utc(j.started_at) for j in masters if j.started_at)
     last = max(as_utc(j.finished_at) for j in masters if j.finished_at)
     return (last - first).total_seconds()
+
+
+def bare_child(recording: Path, count: int, folder: Path) -> None:
+    """Master ``recording`` ``count`` times in this process; print when and at what CPU."""
+    from episodes.audio import master
+    from hotline.config import AudioSettings
+
+    settings = AudioSettings()
+    started, before = time.time(), _cpu()
+    for index in range(count):
+        master(source=recording, dest=folder / f"{os.getpid()}-{index}.mp3", settings=settings)
+    print(json.dumps({"start": started, "end": time.time(), "cpu": _cpu() - before}))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its waited-for children (the ffmpeg it ran)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bare_seconds(work: Path, recording: Path, processes: int) -> tuple[float, float]:
+    """(wall s, CPU s) of EPISODES masters shared by ``processes`` plain processes."""
+    folder = Path(tempfile.mkdtemp(dir=work))
+    argv = [sys.executable, __file__, "--bare", str(recording), str(EPISODES // processes)]
+    children = [
+        subprocess.Popen([*argv, str(folder)], stdout=subprocess.PIPE, text=True)
+        for _ in range(processes)
+    ]
+    reports = [json.loads(child.communicate()[0]) for child in children]
+    assert all(child.returncode == 0 for child in children)
+    wall = max(r["end"] for r in reports) - min(r["start"] for r in reports)
+    return wall, sum(r["cpu"] for r in reports)
+
+
+def bare(work: Path, recording: Path) -> dict[str, object]:
+    """The masters' own scaling: one and two plain processes, no worker, no database."""
+    seconds: dict[int, list[float]] = {1: [], 2: []}
+    cores: list[float] = []
+    for run in range(RUNS):
+        for processes in (1, 2):
+            wall, cpu = bare_seconds(work, recording, processes)
+            seconds[processes].append(wall)
+            if processes == 1:
+                cores.append(cpu / wall)
+            print(f"  run {run + 1}: {processes} process(es) {wall:.1f} s", flush=True)
+    one, two = median(seconds[1]), median(seconds[2])
+    return {
+        "seconds": seconds,
+        "one_s": one,
+        "two_s": two,
+        "speed_up": one / two,
+        "cores_of_one": median(cores),
+    }
 
 
 def throughput(server: str, work: Path, recording: Path) -> dict[str, object]:
@@ -255,6 +316,9 @@ def main() -> None:
             print(f"throughput: {EPISODES} masters of {RECORDING_SECONDS:g} s", flush=True)
             drained = throughput(server.url, work, recording)
             loads["throughput"] = load()
+            print("the same masters by plain processes (no worker, no database)", flush=True)
+            plain = bare(work, recording)
+            loads["bare"] = load()
             short = fx.recording(work / "短录音.wav", 6.0)
             cross = other_machine_possible()
             print(f"takeover ({'another machine' if cross else 'same machine'})", flush=True)
@@ -291,6 +355,22 @@ def main() -> None:
     print()
     print(
         markdown_table(
+            ("plain processes, no worker", f"{EPISODES} masters, median s", "speed-up"),
+            [
+                ("1", f"{plain['one_s']:.1f}", "1.00×"),
+                ("2", f"{plain['two_s']:.1f}", f"{plain['speed_up']:.2f}×"),
+            ],
+        )
+    )
+    cores = float(plain["cores_of_one"])  # type: ignore[arg-type]
+    share = float(drained["speed_up"]) / float(plain["speed_up"])  # type: ignore[arg-type]
+    print(
+        f"one master keeps {cores:.2f} cores busy, so two go at most {2 / cores:.2f}× as fast "
+        f"on two cores; the workers reach {share:.0%} of the plain processes' speed-up"
+    )
+    print()
+    print(
+        markdown_table(
             ("SIGKILL, dead worker on", "kills", "min s", "median s", "max s (target ≤ 60)"),
             [
                 (where, str(len(s)), f"{min(s):.1f}", f"{median(s):.1f}", f"{max(s):.1f}")
@@ -312,6 +392,7 @@ def main() -> None:
             "episodes": EPISODES,
             "recording_seconds": RECORDING_SECONDS,
             "throughput": drained,
+            "bare": plain,
             "takeover_s": kills,
             "pickup_s": picked,
             "load": loads,
@@ -320,4 +401,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--bare"]:
+        bare_child(Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
+    else:
+        main()
