@@ -4,11 +4,13 @@ Everything listeners receive (feed titles and descriptions, chapter titles, the 
 ID3 tags, published transcripts) passes through a :class:`Redactor`. It masks what
 identifies a person whatever field it was typed into:
 
-- e-mail addresses;
+- e-mail addresses, full-width ＠ and ．and non-ASCII domains included;
 - phone numbers and national ID numbers, written or spoken: a run of seven or more
-  digits, Arabic, full-width or Chinese (一三七…, 幺 and 两 included), on its own or
-  grouped as phone numbers are (138 1234 5678, 010-12345678, one digit at a time);
-  dates (2022-08-13) and amounts (12,000,000) are grouped otherwise and stay;
+  digits, Arabic, full-width or Chinese (一三七…, 幺 and 两, 壹贰叁… included), on its
+  own or grouped as phone numbers are (138 1234 5678, 010-12345678, +86 138-1234-5678,
+  (0571)8765-4321, one digit at a time, 幺三八，幺二三四，五六七八 as speech is
+  transcribed); dates (2022-08-13), amounts (12,000,000), years (2019、2020、2021) and
+  lists (第138、139、140期) are grouped otherwise and stay;
 - the station's own record of contacts (listeners' and members'), found literally, for
   contacts the patterns above would miss (a WeChat ID, a QQ handle).
 
@@ -32,48 +34,83 @@ from hotline.privacy import may_read_private
 UNTITLED_QUESTION = "听众提问"
 """A question's public title when a producer wrote none and it has no topic."""
 
-_DIGITS = "0-9０-９零〇一二三四五六七八九幺两"
-# Digit groups separated by one space, hyphen or dot (no other separators: "2022年"
-# ends a run), grouping checked in ``_is_contact_like``.
-_RUN = re.compile(rf"[{_DIGITS}]+(?:[ \-.‐–—][{_DIGITS}]+)*(?:[xX×](?![A-Za-z]))?")
-_SEPARATORS = re.compile(r"[ \-.‐–—]")
-_CANDIDATE = re.compile(rf"[{_DIGITS}](?:[ \-.‐–—]?[{_DIGITS}]){{6}}")
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+_DIGITS = "0-9０-９零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖貳參陸"
+_DIGIT = re.compile(rf"[{_DIGITS}]")
+# Digits are grouped by one space, hyphen or dot, or (as speech is transcribed) by a
+# Chinese comma or 、; no other separators: "2022年" ends a run. A run may open with a
+# country code's "+" or an area code in brackets. Grouping is checked in _is_contact_like.
+_SEPARATOR = " \\-.‐–—，、"
+_RUN = re.compile(
+    rf"(?:[+＋] ?)?(?:[(（][{_DIGITS}]{{2,5}}[)）] ?)?"
+    rf"[{_DIGITS}]+(?:[{_SEPARATOR}][{_DIGITS}]+)*(?:[xX×](?![A-Za-z]))?"
+)
+_SEPARATORS = re.compile(rf"[{_SEPARATOR}]")
+_CANDIDATE = re.compile(rf"[{_DIGITS}](?:[{_SEPARATOR}()（）]{{0,2}}[{_DIGITS}]){{6}}")
+_EMAIL = re.compile(r"[\w.+%-]+[@＠][\w-]+(?:[.．。][\w-]+)+", re.ASCII)
+# An address whose domain is not ASCII (张三@公司.中国); matched after the ASCII ones, so
+# it only ever takes text around an "@" no ASCII address explained.
+_WIDE_EMAIL = re.compile(r"[\w.+%-]+[@＠][\w-]+(?:[.．。][\w-]+)+")
 _HANDLE = re.compile(r"[A-Za-z0-9_.+@-]{5,}")
 MIN_DIGITS = 7
 """Shortest digit run treated as a phone or ID number (a local number has seven)."""
 
 
-def _is_contact_like(run: str) -> bool:
-    groups = _SEPARATORS.split(run.rstrip("xX×"))
-    digits = sum(len(g) for g in groups)
-    if digits < MIN_DIGITS:
-        return False
-    if max(len(g) for g in groups) >= MIN_DIGITS:
-        return True  # a whole number in one piece, whatever stands next to it
-    # Phone numbers are grouped in threes and fours (or read out a digit at a time);
-    # dates, times and versions have groups of two, a span of years two groups of four.
-    sizes = {len(g) for g in groups}
-    if len(groups) == 2 and sizes == {4} and all(g[:2] in ("19", "20") for g in groups):
-        return False
-    return min(sizes) >= 3 or sizes == {1}
-
-
 def _mask_run(match: re.Match[str]) -> str:
+    """The run as it may be published: phone- and ID-like parts of it masked."""
     run = match.group(0)
-    if not _is_contact_like(run):
+    digits = len(_DIGIT.findall(run))
+    if digits < MIN_DIGITS:
         return run
-    return "".join("*" if not _SEPARATORS.fullmatch(ch) else ch for ch in run)
+    if run[0] in "+＋(（":
+        return _masked(run)  # a country code or an area code in brackets: a phone number
+    pieces = _SEPARATORS.split(run.rstrip("xX×"))
+    listed = "，" in run or "、" in run
+    if max(len(p) for p in pieces) >= MIN_DIGITS or (
+        {len(p) for p in pieces} == {1} and not listed
+    ):
+        # A whole number in one piece, whatever stands next to it; or read a digit at a time.
+        return _masked(run)
+    # Phone numbers are grouped in threes and fours; dates, times and versions in twos
+    # (2022-08-13), so a stretch of groups of three or more digits is what may be one
+    # (0.138 1234 5678 masks from 138 on). Years come in fours from 19 or 20 (2020-2023),
+    # and with Chinese commas lists (第138、139、140期) in threes: those stay.
+    out = _SEPARATORS.split(run)
+    stretch: list[int] = []
+    for index in [*range(len(out)), len(out)]:
+        piece = out[index].rstrip("xX×") if index < len(out) else ""
+        if len(piece) >= 3:
+            stretch.append(index)
+            continue
+        groups = [out[i].rstrip("xX×") for i in stretch]
+        if sum(len(g) for g in groups) >= MIN_DIGITS and not _kept(groups, listed):
+            for i in stretch:
+                out[i] = _masked(out[i])
+        stretch = []
+    separators = _SEPARATORS.findall(run)
+    return out[0] + "".join(sep + piece for sep, piece in zip(separators, out[1:], strict=True))
+
+
+def _kept(groups: list[str], listed: bool) -> bool:
+    """True for digit groups that are years or, listed with commas, three-digit numbers."""
+    sizes = {len(g) for g in groups}
+    if sizes == {4} and all(g[:2] in ("19", "20") for g in groups):
+        return True
+    return listed and sizes == {3}
+
+
+def _masked(text: str) -> str:
+    masked = _DIGIT.sub("*", text)
+    return masked[:-1] + "*" if masked[-1:] in "xX×" else masked
 
 
 def mask_patterns(text: str) -> str:
     """``text`` with e-mail addresses and phone/ID-number-like digit runs masked."""
     if not text:
         return text
-    if "@" in text:
-        text = _EMAIL.sub("***@***", text)
-    # Most text has no seven digits in a row (one separator between them at most):
-    # one search in C decides, and the per-run check runs only where it may matter.
+    if "@" in text or "＠" in text:
+        text = _WIDE_EMAIL.sub("***@***", _EMAIL.sub("***@***", text))
+    # Most text has no seven digits close together: one search in C decides, and the
+    # per-run check runs only where it may matter.
     if _CANDIDATE.search(text) is None:
         return text
     return _RUN.sub(_mask_run, text)

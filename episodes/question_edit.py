@@ -2,10 +2,12 @@
 
 A question's text is the listener's own words and may carry their phone number; what
 goes out in chapters and descriptions is the public title (or, without one, the topic),
-so neither may carry a phone number, ID number or e-mail address itself.
+so neither may carry a phone number, ID number, e-mail address or house address itself.
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlmodel import Session
 
@@ -17,6 +19,12 @@ from hotline.text import clean_text
 from hotline.timeutil import utcnow
 
 PUBLIC_TITLE_LIMIT = 100
+_NUMERAL = "0-9０-９零〇一二三四五六七八九十百"
+# A house number after a street (幸福路12号), or a building, entrance or flat (3号楼, 2单元,
+# 501室): where someone lives. "1号线" (a metro line) and "8月13号" (a date) are not.
+_HOUSE = re.compile(
+    rf"[路街巷弄道村里]\s*[{_NUMERAL}]+\s*号|[{_NUMERAL}]+\s*(?:号楼|号院|单元|室)(?![a-z])"
+)
 
 
 def check_public_text(value: str, field: str = "public title") -> str:
@@ -27,6 +35,13 @@ def check_public_text(value: str, field: str = "public title") -> str:
             f"{field} {text!r} carries a phone number, ID number or e-mail address; "
             "listeners see it: leave those out",
             zh="公开标题不能含电话号码、身份证号或邮箱（听众会看到），请删去",
+        )
+    house = _HOUSE.search(text)
+    if house is not None:
+        raise InvalidInput(
+            f"{field} {text!r} carries a house address ({house.group(0)}); "
+            "listeners see it: leave it out",
+            zh="公开标题不能含门牌地址（听众会看到），请删去",
         )
     return text
 

@@ -135,6 +135,11 @@ def test_a_public_title_is_what_listeners_see_and_cannot_carry_a_number(
     r = cli("questions", "edit", "1", "--public-title", f"回电{PHONE}")
     assert r.exit_code == 1
     assert "carries a phone number" in r.stderr
+    r = cli("questions", "edit", "1", "--public-title", "江滨区幸福路12号漏水")
+    assert r.exit_code == 1
+    assert "carries a house address (路12号)" in r.stderr
+    r = cli("questions", "edit", "1", "--topic", "3号楼2单元")
+    assert r.exit_code == 1
     r = cli("questions", "edit", "1", "--public-title", "老楼加装电梯补贴")
     assert r.exit_code == 0, r.stderr
     assert "老楼加装电梯补贴" in r.stdout

@@ -20,6 +20,17 @@ from episodes.public_text import Redactor, mask_patterns, public_question_title
         ("身份证11010119900307775X", "身份证******************"),
         ("1 3 8 1 2 3 4 5 6 7 8", "* * * * * * * * * * *"),
         ("写信到 wang.li@example.cn 吧", "写信到 ***@*** 吧"),
+        ("简介 +86 138 1234 5678 联系", "简介 +** *** **** **** 联系"),
+        ("手机 +86-138-1234-5678", "手机 +**-***-****-****"),
+        ("+1 415 555 2671", "+* *** *** ****"),
+        ("(0571)8765-4321", "(****)****-****"),
+        ("座机（010）12345678", "座机（***）********"),
+        ("我的电话是幺三八，幺二三四，五六七八", "我的电话是***，****，****"),
+        ("一三八，一二三四，五六七八", "***，****，****"),
+        ("138、1234、5678", "***、****、****"),
+        ("壹叁捌壹贰叁肆伍陆柒捌", "***********"),
+        ("zhang＠qq．com", "***@***"),
+        ("张三@公司.中国", "***@***"),
     ],
 )
 def test_contacts_are_masked_written_or_spoken(said: str, shown: str) -> None:
@@ -37,6 +48,10 @@ def test_contacts_are_masked_written_or_spoken(said: str, shown: str) -> None:
         "第1000期",
         "10:30 开始",
         "一二三四五六",
+        "第138、139、140期",
+        "2019、2020、2021年",
+        "第一、二、三、四、五、六、七条",
+        "1、2、3、4、5、6、7",
     ],
 )
 def test_dates_amounts_and_short_numbers_stay(kept: str) -> None:
@@ -60,7 +75,30 @@ def test_a_question_is_never_shown_by_its_text() -> None:
 AROUND = st.text(st.sampled_from("0123456789 -.年号码是x"), max_size=6) | st.text(max_size=20)
 
 
-@given(AROUND, st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), AROUND)
+MOBILE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+SPOKEN = dict(zip("0123456789", "零幺二三四五六七八九", strict=True))
+
+
+@given(
+    AROUND,
+    MOBILE,
+    st.sampled_from(["", " ", "-", "，", "、"]),
+    st.sampled_from(["", "+86 ", "+86-", "＋86 "]),
+    st.booleans(),
+    AROUND,
+)
+def test_a_mobile_number_grouped_or_spoken_never_survives(
+    before: str, phone: str, separator: str, country: str, spoken: bool, after: str
+) -> None:
+    # However it was typed or transcribed: 138 1234 5678, +86-138-…, 幺三八，幺二三四，…
+    said = "".join(SPOKEN[d] for d in phone) if spoken else phone
+    grouped = separator.join([said[:3], said[3:7], said[7:]])
+    shown = mask_patterns(f"{before}{country}{grouped}{after}")
+    assert grouped not in shown
+    assert shown.count("*") >= 11 + before.count("*") + after.count("*")
+
+
+@given(AROUND, MOBILE, AROUND)
 def test_a_mobile_number_never_survives_whatever_surrounds_it(
     before: str, phone: str, after: str
 ) -> None:
