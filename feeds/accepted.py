@@ -5,9 +5,10 @@ Two memories, both keyed by the exact serialised XML of a part of a feed:
 - ``Accepted.checked``: items that passed a profile's lxml item rules in this run (the
   rules depend on files in ``public/``, so this one never outlives the run);
 - ``Accepted.parsed``: items and channels feedparser parsed without a bozo flag, by
-  SHA-256, kept across runs in ``public/feeds/.validated.json`` next to the feeds they
-  describe. feedparser is pure Python (about a millisecond per item), so a weekly publish
-  parses the new episode's item and the channel instead of the whole archive again.
+  SHA-256, kept across runs in a note beside the generation whose feeds they describe
+  (``.public/<generation>.validated.json``: not served, removed with the generation).
+  feedparser is pure Python (about a millisecond per item), so a weekly publish parses
+  the new episode's item and the channel instead of the whole archive again.
 
 The file records, per feed, the keys of the feed last written; keys of a feed that was
 not rewritten are carried over, so the file only ever describes the feeds on disk. A
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from feeds import files, forked
 
-CACHE_NAME = ".validated.json"
+NOTE_NAME = "validated.json"
 # From this many unseen items on, a second CPU parses half of them.
 PARALLEL_MIN = 200
 
@@ -47,10 +48,10 @@ class Accepted:
     """Per feed file name: the keys of its channel and items as last written."""
 
 
-def load(feeds_dir: Path) -> Accepted:
-    """The accepted keys recorded in ``feeds_dir`` (empty when none can be trusted)."""
+def load(note: Path) -> Accepted:
+    """The accepted keys recorded in the file ``note`` (empty when none can be trusted)."""
     try:
-        document = json.loads((feeds_dir / CACHE_NAME).read_bytes())
+        document = json.loads(note.read_bytes())
         if document.get("feedparser") != _feedparser_version():
             return Accepted()
         feeds = {str(name): [str(key) for key in keys] for name, keys in document["feeds"].items()}
@@ -59,7 +60,7 @@ def load(feeds_dir: Path) -> Accepted:
     return Accepted(parsed={key for keys in feeds.values() for key in keys}, feeds=feeds)
 
 
-def save(feeds_dir: Path, accepted: Accepted, written: dict[str, list[str]]) -> bool:
+def save(note: Path, accepted: Accepted, written: dict[str, list[str]]) -> bool:
     """Record the keys of the feeds on disk: ``written`` replaces those feeds' old keys.
 
     Written atomically, and only when it changed; True when written.
@@ -67,7 +68,7 @@ def save(feeds_dir: Path, accepted: Accepted, written: dict[str, list[str]]) -> 
     feeds = {**accepted.feeds, **written}
     document = {"feedparser": _feedparser_version(), "feeds": dict(sorted(feeds.items()))}
     data = json.dumps(document, separators=(",", ":")).encode()
-    return files.write_if_changed(feeds_dir / CACHE_NAME, data)
+    return files.write_if_changed(note, data)
 
 
 def item_slices(data: bytes, count: int) -> list[bytes] | None:

@@ -7,7 +7,8 @@ generation's, so a generation costs little more than what changed), makes it dur
 and replaces the link with one ``rename``: a web server (or a crash) sees every feed and
 asset of the old generation or every one of the new, never a mix. Everything else in
 ``.public/`` (the previous generation, the half-built one of a killed run) is removed
-by the next publish.
+by the next publish. A generation's own notes (``<generation>.<name>``, beside it in
+``.public/``) are never served and go with it.
 
 A station from before generations has ``public`` as a plain folder; its first
 generation publish exchanges the folder for the link in one ``renameat2`` call
@@ -59,6 +60,11 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     raise OSError(err, f"cannot exchange {a} and {b}: {os.strerror(err)}")
+
+
+def note_of(generation: Path, name: str) -> Path:
+    """A file of notes about ``generation``, kept beside it: outside what is served."""
+    return generation.with_name(f"{generation.name}.{name}")
 
 
 @dataclass(frozen=True)
@@ -143,9 +149,12 @@ class PublicTree:
             return 0
         current = self.current()
         spare = {p.resolve() for p in (current, keep) if p is not None}
+        notes = tuple(f"{p.name}." for p in spare)
         removed = 0
         for entry in self.store.iterdir():
             if entry.name == LOCK_NAME or entry.resolve() in spare:
+                continue
+            if entry.name.startswith(notes) and entry.is_file():
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)

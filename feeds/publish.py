@@ -40,11 +40,11 @@ from sqlmodel import Session, col, select
 
 from episodes.lifecycle import set_status
 from feeds import files
-from feeds.accepted import CACHE_NAME, Accepted
+from feeds.accepted import NOTE_NAME, Accepted
 from feeds.accepted import load as load_accepted
 from feeds.accepted import save as save_accepted
 from feeds.drop import Dropped, check_drop, dropped_items, listed_before, published_guids
-from feeds.generations import PublicTree
+from feeds.generations import PublicTree, note_of
 from feeds.plan import Asset, PublishPlan, Sessions, plan_publish
 from feeds.platforms import Profile, selected_profiles
 from feeds.rss import RenderedItems, build_feed, gc_paused, newest_first
@@ -382,7 +382,8 @@ def _validate(
         if accepted is None:
             # Read (and feedparser imported) only once a feed changed: a quiet publish
             # never needs them.
-            accepted = load_accepted(plan.current / "feeds") if plan.current else Accepted()
+            current = plan.current
+            accepted = load_accepted(note_of(current, NOTE_NAME)) if current else Accepted()
         problems, feed_keys = validate_feed(
             feed.data,
             feed.profile,
@@ -462,11 +463,11 @@ def write_generation(
         else:
             files.write_new(dest, feed.data)
             written.append(dest)
-    cache = generation / "feeds" / CACHE_NAME
+    note = note_of(generation, NOTE_NAME)
     if checked.accepted is not None:
-        save_accepted(generation / "feeds", checked.accepted, checked.keys)
-    elif current is not None and (current / "feeds" / CACHE_NAME).is_file():
-        files.link_or_copy(current / "feeds" / CACHE_NAME, cache)
+        save_accepted(note, checked.accepted, checked.keys)
+    elif current is not None and note_of(current, NOTE_NAME).is_file():
+        files.link_or_copy(note_of(current, NOTE_NAME), note)
     files.flush_tree(generation, written)
 
 

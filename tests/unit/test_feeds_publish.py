@@ -247,7 +247,8 @@ def test_killing_publish_at_random_moments_leaves_every_feed_old_or_every_feed_n
     assert report.ok
     assert [_old_or_new(ready, name, old) for name in PROFILES] == ["new"] * 5
     store = [p.name for p in (ready.root / ".public").iterdir()]
-    assert sorted(store) == sorted(["publish.lock", os.readlink(ready.public_dir).split("/")[-1]])
+    shown = os.readlink(ready.public_dir).split("/")[-1]
+    assert sorted(store) == sorted(["publish.lock", shown, f"{shown}.validated.json"])
     assert not list(ready.root.glob(".public-switch-*"))
 
 

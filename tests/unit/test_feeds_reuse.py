@@ -15,7 +15,8 @@ from lxml import etree
 from episodes.lookup import get_episode
 from feeds import accepted as accepted_module
 from feeds import forked
-from feeds.accepted import CACHE_NAME, Accepted
+from feeds.accepted import NOTE_NAME, Accepted
+from feeds.generations import note_of
 from feeds.items import FeedEpisode, ShowInfo, TranscriptLink
 from feeds.platforms import PROFILES, Artwork
 from feeds.publish import publish
@@ -142,7 +143,7 @@ def test_feedparser_parses_each_item_once_and_later_only_what_changed(
     publish(station=ready, now=NOW)
     # Every distinct item once (the profiles share them), then each other channel alone.
     assert counts == [3, 0, 0, 0, 0]
-    cache = json.loads((ready.public_dir / f"feeds/{CACHE_NAME}").read_text())
+    cache = json.loads(_note(ready).read_text())
     assert set(cache["feeds"]) == {f"{name}.xml" for name in PROFILES}
     assert len(cache["feeds"]["generic.xml"]) == 1 + 3  # the channel and each item
 
@@ -163,21 +164,41 @@ def test_an_unreadable_or_foreign_cache_means_parsing_everything_again(
     ready: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish(station=ready, now=NOW)
-    cache = ready.public_dir / f"feeds/{CACHE_NAME}"
-    document = json.loads(cache.read_text())
+    document = json.loads(_note(ready).read_text())
     document["feedparser"] = "0.0-other"
-    cache.write_text(json.dumps(document))
+    _note(ready).write_text(json.dumps(document))
     with ready.session() as session:
         get_episode(session, 1).title = "更新"
     counts = _count_parsed(monkeypatch)
     publish(station=ready, now=NOW)
     assert counts[0] == 3
-    cache.write_text("{not json")
+    _note(ready).write_text("{not json")
     with ready.session() as session:
         get_episode(session, 1).title = "再更新"
     counts.clear()
     assert publish(station=ready, now=NOW).ok
     assert counts[0] == 3
+
+
+def _note(station: Station) -> Path:
+    """What validation accepted for the feeds ``public/`` shows now."""
+    return note_of(station.public_dir.resolve(), NOTE_NAME)
+
+
+def test_what_validation_accepted_is_kept_beside_the_generation_not_served(
+    ready: Station,
+) -> None:
+    publish(station=ready, now=NOW)
+    first = _note(ready)
+    assert first.is_file()
+    assert not [p for p in ready.public_dir.resolve().rglob("*") if "validated" in p.name]
+    with ready.session() as session:
+        get_episode(session, 2).title = "第2期：新标题"
+    publish(station=ready, now=NOW + timedelta(hours=1))
+    assert _note(ready).is_file() and not first.exists()  # gone with its generation
+    assert sorted(p.name for p in ready.public_dir.resolve().parent.iterdir()) == sorted(
+        ["publish.lock", ready.public_dir.resolve().name, _note(ready).name]
+    )
 
 
 def _inodes(folder: Path) -> dict[str, int]:
@@ -196,7 +217,7 @@ def test_a_new_generation_links_every_file_that_did_not_change(ready: Station) -
     after = _inodes(ready.public_dir.resolve())
     assert after.keys() == before.keys()
     new = {rel for rel in after if after[rel] != before[rel]}
-    assert new == {f"feeds/{name}.xml" for name in PROFILES} | {f"feeds/{CACHE_NAME}"}
+    assert new == {f"feeds/{name}.xml" for name in PROFILES}
 
 
 def test_a_master_outside_the_station_is_not_published(ready: Station, tmp_path: Path) -> None:
