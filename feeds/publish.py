@@ -48,9 +48,10 @@ from feeds.generations import PublicTree, note_of
 from feeds.plan import Asset, PublishPlan, Sessions, plan_publish
 from feeds.platforms import Profile, selected_profiles
 from feeds.rss import RenderedItems, build_feed, gc_paused, newest_first
-from feeds.urls import check_base_url, public_url
+from feeds.urls import check_base_url, public_url, to_uri
 from feeds.validate import validate_feed
 from hotline.config import save_settings
+from hotline.errors import InvalidInput
 from hotline.models import Episode, EpisodeStatus
 from hotline.station import Station
 from hotline.timeutil import utcnow
@@ -309,7 +310,14 @@ def published_base(current: Path | None, profile: Profile) -> str | None:
         return None
     url = match.group(1).decode()
     suffix = "/" + profile.relative_path
-    return url[: -len(suffix)] if url.endswith(suffix) else None
+    if not url.endswith(suffix):
+        return None
+    try:
+        # Feeds written before bases were made ASCII carry the base as typed (热线):
+        # the same address, not a move.
+        return to_uri(url[: -len(suffix)])
+    except InvalidInput:
+        return url[: -len(suffix)]
 
 
 def masked(data: bytes) -> bytes:

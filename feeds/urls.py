@@ -29,7 +29,34 @@ def check_base_url(value: str) -> str:
         raise InvalidInput(f"base URL {value!r} must not have a query (?…) or fragment (#…)")
     if any(ch.isspace() for ch in text):
         raise InvalidInput(f"base URL {value!r} contains white space")
-    return text.rstrip("/")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput(f"base URL {value!r} carries a user name or password; leave it out")
+    return to_uri(text.rstrip("/"))
+
+
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def to_uri(url: str) -> str:
+    """``url`` as feed readers and HTTP clients need it: ASCII only (RFC 3986).
+
+    A host in Chinese (电台.中国) becomes its IDNA form (xn--…), a path in Chinese
+    (/热线) is percent-encoded; what is already encoded stays as it is.
+
+    Raises:
+        InvalidInput: a host IDNA cannot encode, or a port that is not a number.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidInput(f"base URL {url!r} has no usable host and port ({exc})") from exc
+    if ":" in ascii_host:
+        ascii_host = f"[{ascii_host}]"  # an IPv6 address
+    netloc = ascii_host if port is None else f"{ascii_host}:{port}"
+    return f"{parts.scheme.lower()}://{netloc}{quote(parts.path, safe=_PATH_SAFE)}"
 
 
 def public_url(base_url: str, relative: str) -> str:

@@ -330,6 +330,8 @@ def _url_problem(url: str, expression: str, base_url: str | None) -> list[str]:
     """``url`` must be absolute https (and, for items' files, under ``base_url``)."""
     if not url.startswith("https://"):
         return [f"URL {url!r} ({expression}) is not absolute https"]
+    if not url.isascii() or any(ch.isspace() for ch in url):
+        return [f"URL {url!r} ({expression}) is not percent-encoded (spaces, non-ASCII)"]
     if base_url is not None and not url.startswith(base_url):
         return [f"URL {url!r} is not under the base URL {base_url}"]
     return []

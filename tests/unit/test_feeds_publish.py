@@ -164,6 +164,30 @@ def test_a_non_https_base_url_is_refused_before_anything_happens(ready: Station)
     assert stored(ready, 1).guid is None
 
 
+def test_a_base_url_in_chinese_is_published_as_ascii_and_is_not_a_move(ready: Station) -> None:
+    import feedparser
+
+    typed = "https://电台.中国/热线"
+    report = publish(station=ready, base_url=typed, now=NOW)
+    assert report.ok
+    base = "https://xn--kpr178e.xn--fiqs8s/%E7%83%AD%E7%BA%BF"
+    data = (ready.public_dir / "feeds/generic.xml").read_bytes()
+    urls = feed(ready).xpath("//@url | //@href | //*[local-name()='url']/text()")
+    assert urls and all(str(u).isascii() for u in urls), urls
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo
+    for entry in parsed.entries:
+        enclosure = entry.enclosures[0]
+        assert enclosure.href.startswith(base + "/")
+        served = ready.public_dir / enclosure.href.removeprefix(base + "/")
+        assert served.stat().st_size == int(enclosure.length)
+    # Published again at the same address, typed as before: not a move.
+    with ready.session() as session:
+        get_episode(session, 2).title = "第2期：改过"
+    assert publish(station=ready, base_url=typed, now=NOW).ok
+    assert b"new-feed-url" not in (ready.public_dir / "feeds/generic.xml").read_bytes()
+
+
 def test_a_failure_while_writing_leaves_every_feed_old_and_is_cleaned_up_next_time(
     ready: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
