@@ -106,8 +106,18 @@ class PublishReport:
 
     @property
     def problems(self) -> list[str]:
-        """Every problem of every failed feed, one line each, named by feed file."""
-        return [f"{feed.path}: {problem}" for feed in self.feeds for problem in feed.problems]
+        """Every problem of the failed feeds, one line each, named by the feeds it is in.
+
+        A problem every feed has (no cover art on a new station) is one line, not five.
+        """
+        where: dict[str, list[str]] = {}
+        for feed in self.feeds:
+            for problem in feed.problems:
+                where.setdefault(problem, []).append(feed.path)
+        return [
+            f"{'every feed' if len(paths) == len(self.feeds) > 1 else ', '.join(paths)}: {problem}"
+            for problem, paths in where.items()
+        ]
 
 
 @dataclass

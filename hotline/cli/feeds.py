@@ -126,7 +126,8 @@ def publish(
             echo(f"episode {number} is released at {local_text(when, station.tz)}")
         for line in report.missing:
             echo(f"not listed: {line}")
-        echo(f"feed: {station.public_dir / report.feeds[0].path}" if report.feeds else "")
+        if report.ok and report.feeds:
+            echo(f"feed: {station.public_dir / report.feeds[0].path}")
     if not report.ok:
         for problem in report.problems:
             typer.echo(f"hotline: error: {problem}", err=True)

@@ -50,6 +50,20 @@ def test_publish_writes_every_platform_and_says_where(
     assert shown["status"] == "published" and shown["guid"]
 
 
+def test_a_problem_every_feed_has_is_said_once_and_no_feed_is_pointed_at(
+    station: Station, cli: Callable[..., Any]
+) -> None:
+    with station.session() as session:
+        add_episode(station, session, 1, title="第1期：没有封面")
+    r = cli("publish")  # a new station: no show.cover yet
+    assert r.exit_code == 1
+    errors = r.stderr.splitlines()
+    assert "hotline: error: every feed: no cover art: set show.cover in hotline.toml" in errors
+    assert len([e for e in errors if "no cover art" in e]) == 1
+    assert "feed: " not in r.stdout
+    assert not (station.public_dir / "feeds/generic.xml").exists()
+
+
 def test_publish_with_another_base_url_and_refusing_http(
     ready: Station, cli: Callable[..., Any]
 ) -> None:
