@@ -73,6 +73,7 @@ def ingest(
                 "tags": result.tags,
                 "applied": result.applied,
                 "queued": [{"id": job_id, "kind": kind} for job_id, kind in result.queued],
+                "also_of": result.also_of,
             }
         )
         return
@@ -90,6 +91,13 @@ def ingest(
             echo("  (--use-tags takes the title and description from them)")
     if result.queued:
         echo("queued: " + ", ".join(f"{kind} (job {job_id})" for job_id, kind in result.queued))
+    if result.also_of:
+        others = ", ".join(map(str, result.also_of))
+        typer.echo(
+            f"hotline: warning: {file} is also the recording of episode {others}: "
+            "check it is this episode's before it is published",
+            err=True,
+        )
 
 
 def _clip(text: str, columns: int) -> str:

@@ -15,14 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from episodes.lifecycle import set_status
 from episodes.lookup import get_episode
 from hotline import processes
 from hotline.errors import Conflict, InvalidInput
 from hotline.files import CHUNK, fsync_dir, sha256_file
-from hotline.models import EpisodeStatus
+from hotline.models import Episode, EpisodeStatus
 from hotline.pipeline.registry import queue_pipeline
 from hotline.station import Station
 from hotline.text import clean_text
@@ -60,6 +60,8 @@ class IngestResult:
     tags: dict[str, str] = field(default_factory=dict)
     applied: list[str] = field(default_factory=list)
     queued: list[tuple[int, str]] = field(default_factory=list)
+    also_of: list[int] = field(default_factory=list)
+    """Other episodes whose recording is this very file (a wrong file picked, most likely)."""
 
 
 def raw_extension(format_name: str) -> str:
@@ -199,6 +201,12 @@ def ingest(
     relative = dest.relative_to(station.root).as_posix()
     recorded = episode.raw_sha256 if episode.raw_path == relative else None
     archived = already_archived(dest, sha, size=source.stat().st_size, recorded_sha=recorded)
+    also_of = session.exec(
+        select(Episode.number)
+        .where(Episode.raw_sha256 == sha)
+        .where(Episode.number != episode.number)
+        .order_by(col(Episode.number))
+    ).all()
     episode.raw_path = relative
     episode.raw_sha256 = sha
     for name, value in fields.items():
@@ -219,4 +227,5 @@ def ingest(
         tags=found,
         applied=list(fields),
         queued=[(job.id or 0, job.kind) for job in queued],
+        also_of=list(also_of),
     )

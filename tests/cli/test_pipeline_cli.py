@@ -122,6 +122,21 @@ def test_ingesting_the_same_file_again_copies_nothing_and_queues_once(
     assert [j.kind for j in all_jobs(station)].count("master") == 1
 
 
+def test_a_recording_another_episode_already_has_is_taken_with_a_warning(
+    cli: Cli, station: Station, episode: int, audio: Path
+) -> None:
+    assert "also the recording" not in cli("ingest", episode, audio / "good.wav").stderr
+    r = cli("episodes", "add", "--title", "下一期：养老服务", "--air", "2022-08-13 11:00", "--past")
+    assert r.exit_code == 0, r.stderr
+    r = cli("ingest", "1000", audio / "good.wav", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["also_of"] == [999]
+    r = cli("ingest", "1000", audio / "good.wav")
+    assert r.exit_code == 0, r.stderr
+    assert f"{audio / 'good.wav'} is also the recording of episode 999" in r.stderr
+    assert db_episode(station, 1000).raw_sha256 == db_episode(station, 999).raw_sha256
+
+
 def test_six_channel_audio_is_accepted(
     cli: Cli, station: Station, episode: int, audio: Path
 ) -> None:

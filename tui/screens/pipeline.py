@@ -322,7 +322,11 @@ class PipelinePane(HotlinePane):
 
             result = ingest(station=station, session=session, number=number, source=source)
             queued = "、".join(label(JOB_KIND, kind) for _, kind in result.queued)
-            return f"第{number}期录音已导入 {result.raw_path}；已排队：{queued or '无'}"
+            said = f"第{number}期录音已导入 {result.raw_path}；已排队：{queued or '无'}"
+            if result.also_of:
+                others = "、".join(f"第{n}期" for n in result.also_of)
+                said += f"。注意：这也是{others}的录音，发布前请核对"
+            return said
 
         self.change(work, form=form)
 
