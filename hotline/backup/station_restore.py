@@ -20,7 +20,15 @@ from feeds.files import flush_tree
 from feeds.generations import PublicTree
 from hotline.backup.leftovers import remove_leftovers
 from hotline.backup.restore import restore_station
-from hotline.backup.snapshots import STATION, TABLES, BackupManifest, FileEntry, latest
+from hotline.backup.snapshots import (
+    MANIFEST,
+    STATION,
+    TABLES,
+    BackupManifest,
+    FileEntry,
+    damaged,
+    latest,
+)
 from hotline.backup.station_backup import copy_hashing, make_folders, sha256_of
 from hotline.config import load_settings
 from hotline.errors import InvalidInput
@@ -50,15 +58,23 @@ def _check_target(target: Path) -> None:
         raise InvalidInput(f"{target} is not empty; restore into a new or empty folder")
 
 
-def _copy_checked(source: Path, dest: Path, entry: FileEntry, where: str) -> None:
+def _check_file(snapshot: Path, relative: str, entry: FileEntry) -> None:
+    """Refuse a file of the snapshot that is missing or not what its manifest says."""
+    path = snapshot / relative
+    if not path.is_file():
+        raise damaged(snapshot, path, "missing")
+    if sha256_of(path) != entry.sha256:
+        raise damaged(snapshot, path, "its sha256 is not the manifest's")
+
+
+def _copy_checked(snapshot: Path, relative: str, dest: Path, entry: FileEntry) -> None:
+    """Copy the snapshot's file ``relative`` to ``dest``, refusing it if missing or changed."""
+    source = snapshot / relative
     if not source.is_file():
-        raise InvalidInput(f"{where}: missing from the backup; restore an older snapshot")
+        raise damaged(snapshot, source, "missing")
     sha, size = copy_hashing(source, dest, private=False, mtime_ns=entry.mtime_ns)
     if sha != entry.sha256 or size != entry.bytes:
-        raise InvalidInput(
-            f"{where}: damaged (its sha256 is not the manifest's); "
-            "`hotline backup verify` lists every damaged file"
-        )
+        raise damaged(snapshot, source, "its sha256 is not the manifest's")
 
 
 def restore_backup(*, source: Path, target: Path) -> RestoreReport:
@@ -78,22 +94,24 @@ def restore_backup(*, source: Path, target: Path) -> RestoreReport:
     try:
         for relative, entry in sorted(manifest.files.items()):
             if relative.startswith(f"{TABLES}/"):
-                if sha256_of(snapshot / relative) != entry.sha256:
-                    raise InvalidInput(f"{snapshot / relative}: damaged (sha256 differs)")
+                _check_file(snapshot, relative, entry)  # loaded once the station exists
                 continue
             inside = relative.removeprefix(f"{STATION}/")
-            if inside == SETTINGS_FILE or inside.startswith(PUBLISHED):
-                continue  # after the station exists
+            if inside.startswith(PUBLISHED):
+                _check_file(snapshot, relative, entry)  # shown once the station exists
+                continue
+            if inside == SETTINGS_FILE:
+                continue  # below: the station is made from it
             dest = staging / inside
             make_folders(dest.parent, staging, 0o777)
-            _copy_checked(snapshot / relative, dest, entry, str(snapshot / relative))
+            _copy_checked(snapshot, relative, dest, entry)
             report.files += 1
             report.bytes += entry.bytes
         settings_key = f"{STATION}/{SETTINGS_FILE}"
         if settings_key not in manifest.files:
-            raise InvalidInput(f"{snapshot}: the backup has no {SETTINGS_FILE}")
+            raise damaged(snapshot, snapshot / MANIFEST, f"it lists no {SETTINGS_FILE}")
         held = staging / f".{SETTINGS_FILE}.restored"
-        _copy_checked(snapshot / settings_key, held, manifest.files[settings_key], settings_key)
+        _copy_checked(snapshot, settings_key, held, manifest.files[settings_key])
         station, _ = init_station(staging, load_settings(held))
         write_atomic(station.settings_path, held.read_bytes())  # byte for byte, comments too
         held.unlink()
@@ -129,6 +147,6 @@ def _restore_published_feeds(snapshot: Path, manifest: BackupManifest, root: Pat
     (generation / "feeds").mkdir()
     for relative, entry in sorted(feeds.items()):
         name = Path(relative).name
-        _copy_checked(snapshot / relative, generation / "feeds" / name, entry, relative)
+        _copy_checked(snapshot, relative, generation / "feeds" / name, entry)
     tree.switch(generation)
     tree.remove_leftovers()

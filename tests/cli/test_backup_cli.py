@@ -257,3 +257,48 @@ def test_modes_are_not_widened_for_plain_backups(
     assert cli("backup", tmp_path / "plain").exit_code == 0
     [snapshot] = [p for p in (tmp_path / "plain").iterdir() if not p.name.startswith(".")]
     assert os.stat(snapshot / "tables/question.jsonl").st_mode & 0o002 == 0
+
+
+def restoring_leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if ".restoring-" in p.name]
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        "tables/member.jsonl",
+        "tables/manifest.json",
+        "station/audio/raw/0002-abcdef12.wav",
+        "station/hotline.toml",
+        "station/public/feeds/apple.xml",
+        "backup.json",
+    ],
+)
+def test_a_snapshot_missing_a_file_is_refused_as_damaged_naming_the_older_one(
+    published: Station, cli: Callable[..., Any], tmp_path: Path, lost: str
+) -> None:
+    backup = tmp_path / "备份盘"
+    older = cli("backup", backup, "--json").json()["snapshot"]
+    newest = cli("backup", backup, "--json").json()["snapshot"]
+    (backup / newest / lost).unlink()  # a hard link: the older snapshot keeps its copy
+    for source in (backup, backup / newest):
+        code, out, err = run_on(None, "restore", source, "--to", tmp_path / "新电台")
+        assert code == 1
+        [line] = err.splitlines()
+        assert line.startswith("hotline: error: ") and "damaged backup" in line, line
+        assert f"hotline restore {backup / older} --to" in line
+        assert not (tmp_path / "新电台").exists() and not restoring_leftovers(tmp_path)
+    code, _, err = run_on(None, "restore", backup / older, "--to", tmp_path / "新电台")
+    assert code == 0, err
+    assert (tmp_path / "新电台/audio/raw/0002-abcdef12.wav").is_file()
+
+
+def test_verify_names_a_snapshot_that_lost_its_manifest(
+    published: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    backup = tmp_path / "备份盘"
+    snapshot = cli("backup", backup, "--json").json()["snapshot"]
+    (backup / snapshot / "backup.json").unlink()
+    for folder in (backup, backup / snapshot):
+        r = cli("backup", "verify", folder)
+        assert r.exit_code == 1 and "has no backup.json" in r.stderr, r.stderr
