@@ -199,5 +199,17 @@ def is_backup(folder: Path) -> bool:
     )
 
 
+def nothing_to_restore(folder: Path) -> InvalidInput:
+    """Why ``folder`` (neither a backup nor a table export) has nothing to restore."""
+    if not folder.exists():
+        return InvalidInput(f"{folder}: no such folder, so no backup there")
+    if not folder.is_dir():
+        return InvalidInput(f"{folder} is not a folder, so no backup")
+    return InvalidInput(
+        f"{folder} holds no backup snapshot (no {MANIFEST} in it or in a folder in it) "
+        "and no table export"
+    )
+
+
 def partial_name(name: str) -> str:
     return f"{PARTIAL_PREFIX}{name}-{os.getpid()}"

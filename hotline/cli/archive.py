@@ -85,12 +85,15 @@ def restore(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Restore a backup as a new station (--to DIR), or load a table export into this one."""
-    from hotline.backup.snapshots import is_backup
+    from hotline.backup import MANIFEST_FILE
+    from hotline.backup.snapshots import is_backup, nothing_to_restore
 
     if is_backup(directory):
         _restore_backup(directory, to, as_json)
         return
     if to is not None:
+        if not (directory / MANIFEST_FILE).is_file():
+            raise nothing_to_restore(directory)
         raise typer.BadParameter(
             f"{directory} is a table export: it loads into an existing empty station "
             "(--station DIR), not --to"

@@ -302,3 +302,22 @@ def test_verify_names_a_snapshot_that_lost_its_manifest(
     for folder in (backup, backup / snapshot):
         r = cli("backup", "verify", folder)
         assert r.exit_code == 1 and "has no backup.json" in r.stderr, r.stderr
+
+
+def test_restore_from_where_there_is_no_backup_says_so(
+    station: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    empty = tmp_path / "空文件夹"
+    empty.mkdir()
+    (tmp_path / "说明.txt").write_text("不是备份", encoding="utf-8")
+    for source, said in (
+        (tmp_path / "不存在", "no such folder"),
+        (empty, "holds no backup snapshot"),
+        (tmp_path / "说明.txt", "is not a folder"),
+    ):
+        code, _, err = run_on(station.root, "restore", source, "--to", tmp_path / "新电台")
+        assert code == 1
+        [line] = err.splitlines()
+        assert said in line and "table export:" not in line, line
+        assert not (tmp_path / "新电台").exists()
+    assert cli("members", "list", "--json").json() == []
