@@ -5,7 +5,8 @@ loaded into a fresh database (SQLite, or ``HOTLINE_DATABASE_URL``) and the searc
 rebuilt; the feeds ``public/`` showed become the new station's published feeds, so its
 first ``hotline publish`` finds nothing to change for subscribers. The station is built
 under a hidden sibling name and renamed into place when complete: an interrupted
-restore leaves no half station (and the next restore removes what it left).
+restore leaves no half station (and the next restore, whatever its target, removes
+what it left).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from feeds.files import flush_tree
 from feeds.generations import PublicTree
-from hotline.backup.leftovers import remove_leftovers
+from hotline.backup.leftovers import claimed, remove_leftovers
 from hotline.backup.restore import restore_station
 from hotline.backup.snapshots import (
     MANIFEST,
@@ -79,58 +80,69 @@ def _copy_checked(snapshot: Path, relative: str, dest: Path, entry: FileEntry) -
 
 def restore_backup(*, source: Path, target: Path) -> RestoreReport:
     """Restore the newest complete snapshot in ``source`` as a new station at ``target``."""
-    from transcripts.index import rebuild_index
-
     started = time.perf_counter()
     snapshot = latest(source.resolve())
     manifest = BackupManifest.read(snapshot)
     target = target.resolve()
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(target.parent, f".{target.name}.restoring-*")
+    # Any killed restore's, whatever station it was making (not those still at work).
+    remove_leftovers(target.parent, ".*.restoring-*")
     staging = target.parent / f".{target.name}.restoring-{os.getpid()}"
     staging.mkdir()
     report = RestoreReport(target, snapshot.name, include_private=manifest.include_private)
     try:
-        for relative, entry in sorted(manifest.files.items()):
-            if relative.startswith(f"{TABLES}/"):
-                _check_file(snapshot, relative, entry)  # loaded once the station exists
-                continue
-            inside = relative.removeprefix(f"{STATION}/")
-            if inside.startswith(PUBLISHED):
-                _check_file(snapshot, relative, entry)  # shown once the station exists
-                continue
-            if inside == SETTINGS_FILE:
-                continue  # below: the station is made from it
-            dest = staging / inside
-            make_folders(dest.parent, staging, 0o777)
-            _copy_checked(snapshot, relative, dest, entry)
-            report.files += 1
-            report.bytes += entry.bytes
-        settings_key = f"{STATION}/{SETTINGS_FILE}"
-        if settings_key not in manifest.files:
-            raise damaged(snapshot, snapshot / MANIFEST, f"it lists no {SETTINGS_FILE}")
-        held = staging / f".{SETTINGS_FILE}.restored"
-        _copy_checked(snapshot, settings_key, held, manifest.files[settings_key])
-        station, _ = init_station(staging, load_settings(held))
-        write_atomic(station.settings_path, held.read_bytes())  # byte for byte, comments too
-        held.unlink()
-        with station.session() as session:
-            loaded = restore_station(session=session, source=snapshot / TABLES)
-            rebuild_index(session=session)
-        report.tables = {entry.name: entry.rows for entry in loaded.tables}
-        _restore_published_feeds(snapshot, manifest, staging)
-        station.engine.dispose()
-        flush_tree(staging)
-        if target.is_dir():
-            target.rmdir()  # empty, checked above
-        os.rename(staging, target)
+        with claimed(staging):
+            _restore_into(staging, snapshot, manifest, report)
+            flush_tree(staging)
+            if target.is_dir():
+                target.rmdir()  # empty, checked above
+            os.rename(staging, target)
         fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _restore_into(
+    root: Path, snapshot: Path, manifest: BackupManifest, report: RestoreReport
+) -> None:
+    """Build the station in the empty folder ``root``: every file checked, then the tables."""
+    from transcripts.index import rebuild_index
+
+    for relative, entry in sorted(manifest.files.items()):
+        if relative.startswith(f"{TABLES}/"):
+            _check_file(snapshot, relative, entry)  # loaded once the station exists
+            continue
+        inside = relative.removeprefix(f"{STATION}/")
+        if inside.startswith(PUBLISHED):
+            _check_file(snapshot, relative, entry)  # shown once the station exists
+            continue
+        if inside == SETTINGS_FILE:
+            continue  # below: the station is made from it
+        dest = root / inside
+        make_folders(dest.parent, root, 0o777)
+        _copy_checked(snapshot, relative, dest, entry)
+        report.files += 1
+        report.bytes += entry.bytes
+    settings_key = f"{STATION}/{SETTINGS_FILE}"
+    if settings_key not in manifest.files:
+        raise damaged(snapshot, snapshot / MANIFEST, f"it lists no {SETTINGS_FILE}")
+    held = root / f".{SETTINGS_FILE}.restored"
+    _copy_checked(snapshot, settings_key, held, manifest.files[settings_key])
+    station, _ = init_station(root, load_settings(held))
+    try:
+        write_atomic(station.settings_path, held.read_bytes())  # byte for byte, comments too
+        held.unlink()
+        with station.session() as session:
+            loaded = restore_station(session=session, source=snapshot / TABLES)
+            rebuild_index(session=session)
+        report.tables = {entry.name: entry.rows for entry in loaded.tables}
+        _restore_published_feeds(snapshot, manifest, root)
+    finally:
+        station.engine.dispose()
 
 
 def _restore_published_feeds(snapshot: Path, manifest: BackupManifest, root: Path) -> None:

@@ -321,3 +321,69 @@ def test_restore_from_where_there_is_no_backup_says_so(
         assert said in line and "table export:" not in line, line
         assert not (tmp_path / "新电台").exists()
     assert cli("members", "list", "--json").json() == []
+
+
+STUCK_RESTORE = """
+import sys, time
+from pathlib import Path
+from hotline.backup import station_restore
+
+real = station_restore.copy_hashing
+def stuck(*args, **kwargs):
+    result = real(*args, **kwargs)
+    print("copied one", flush=True)
+    time.sleep(60)  # killed here, or left running while another restore starts
+    return result
+station_restore.copy_hashing = stuck
+station_restore.restore_backup(source=Path(sys.argv[1]), target=Path(sys.argv[2]))
+"""
+
+
+def stuck_restore(backup: Path, target: Path) -> subprocess.Popen[bytes]:
+    """A restore to ``target`` that has copied one file and waits there."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", STUCK_RESTORE, str(backup), str(target)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"copied one\n"
+    return child
+
+
+def test_any_restore_removes_what_a_killed_one_left_but_not_one_still_at_work(
+    published: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    backup = tmp_path / "备份盘"
+    assert cli("backup", backup).exit_code == 0
+    stations = tmp_path / "电台们"
+    killed = stuck_restore(backup, stations / "rst4")
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert restoring_leftovers(stations) == [f".rst4.restoring-{killed.pid}"]
+    working = stuck_restore(backup, stations / "rst5")  # a restore too: it removes rst4's
+    try:
+        assert restoring_leftovers(stations) == [f".rst5.restoring-{working.pid}"]
+        code, _, err = run_on(None, "restore", backup, "--to", stations / "另一个")
+        assert code == 0, err
+        assert restoring_leftovers(stations) == [f".rst5.restoring-{working.pid}"]
+    finally:
+        working.kill()
+        working.wait()
+    code, _, err = run_on(None, "restore", backup, "--to", stations / "第三个")
+    assert code == 0, err
+    assert restoring_leftovers(stations) == []
+    assert sorted(p.name for p in stations.iterdir()) == ["另一个", "第三个"]
+
+
+def test_an_export_removes_what_a_killed_export_left_whatever_its_name(
+    station: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = tmp_path / f".旧导出.partial-{gone.pid}"
+    left.mkdir()
+    (left / "member.jsonl").write_text("{}\\n", encoding="utf-8")
+    assert cli("export", tmp_path / "导出").exit_code == 0
+    assert not left.exists()
