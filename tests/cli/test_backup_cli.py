@@ -387,3 +387,15 @@ def test_an_export_removes_what_a_killed_export_left_whatever_its_name(
     (left / "member.jsonl").write_text("{}\\n", encoding="utf-8")
     assert cli("export", tmp_path / "导出").exit_code == 0
     assert not left.exists()
+
+
+def test_a_station_without_transcripts_restores_from_its_backup(
+    station: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    r = cli("members", "add", "--name", "王委员", "--sector", "经济界")
+    assert r.exit_code == 0, r.stderr
+    assert cli("backup", tmp_path / "备份盘").exit_code == 0
+    code, _, err = run_on(None, "restore", tmp_path / "备份盘", "--to", tmp_path / "新电台")
+    assert code == 0, err
+    code, out, _ = run_on(tmp_path / "新电台", "members", "list", "--json")
+    assert [m["name"] for m in json.loads(out)] == ["王委员"]
