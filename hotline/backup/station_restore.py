@@ -1,12 +1,13 @@
 """``restore_backup``: a whole station again, in a new folder, from a backup's newest snapshot.
 
 Every file is checked against the snapshot's sha256 while it is copied; the tables are
-loaded into a fresh database (SQLite, or ``HOTLINE_DATABASE_URL``) and the search index
-rebuilt; the feeds ``public/`` showed become the new station's published feeds, so its
-first ``hotline publish`` finds nothing to change for subscribers. The station is built
-under a hidden sibling name and renamed into place when complete: an interrupted
-restore leaves no half station (and the next restore, whatever its target, removes
-what it left).
+loaded into a fresh database (SQLite, or ``HOTLINE_DATABASE_URL``), which the new
+``hotline.toml`` names (without a password) and which records the backed-up station's
+id as the folder does; the search index is rebuilt; the feeds ``public/`` showed become
+the new station's published feeds, so its first ``hotline publish`` finds nothing to
+change for subscribers. The station is built under a hidden sibling name and renamed
+into place when complete: an interrupted restore leaves no half station (and the next
+restore, whatever its target, removes what it left).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from hotline.backup.station_backup import copy_hashing, make_folders, sha256_of
 from hotline.config import load_settings
 from hotline.errors import InvalidInput
 from hotline.files import fsync_dir, write_atomic
-from hotline.station import SETTINGS_FILE, init_station
+from hotline.station import SETTINGS_FILE, init_station, save_station_settings
 
 PUBLISHED = "public/feeds/"
 
@@ -49,6 +50,9 @@ class RestoreReport:
     bytes: int = 0
     tables: dict[str, int] = field(default_factory=dict)
     include_private: bool = False
+    database: str = ""
+    """The server database the station was restored into (no password); "" for its own
+    ``hotline.db``."""
     seconds: float = 0.0
 
 
@@ -132,9 +136,17 @@ def _restore_into(
         raise damaged(snapshot, snapshot / MANIFEST, f"it lists no {SETTINGS_FILE}")
     held = root / f".{SETTINGS_FILE}.restored"
     _copy_checked(snapshot, settings_key, held, manifest.files[settings_key])
-    station, _ = init_station(root, load_settings(held))
+    settings = load_settings(held)
+    # The database restored into, never the backed-up station's: that one may still be in
+    # use (and holds the same station id). init_station names a server's URL, if any.
+    settings.database.url = ""
+    station, _ = init_station(root, settings)
+    report.database = station.settings.database.url
     try:
-        write_atomic(station.settings_path, held.read_bytes())  # byte for byte, comments too
+        if load_settings(held) == station.settings:
+            write_atomic(station.settings_path, held.read_bytes())  # byte for byte, comments too
+        else:
+            save_station_settings(station)  # another database, or a station id given now
         held.unlink()
         with station.session() as session:
             loaded = restore_station(session=session, source=snapshot / TABLES)

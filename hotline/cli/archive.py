@@ -113,6 +113,7 @@ def restore(
 
 
 def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
+    from hotline import db
     from hotline.backup.station_restore import restore_backup
     from hotline.errors import InvalidInput
 
@@ -130,6 +131,7 @@ def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
                 "bytes": report.bytes,
                 "tables": report.tables,
                 "include_private": report.include_private,
+                "database": report.database or None,
                 "seconds": round(report.seconds, 3),
             }
         )
@@ -138,6 +140,8 @@ def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
         f"restored backup {report.snapshot} as {report.target}: {report.files} files, "
         f"{sum(report.tables.values())} rows, in {report.seconds:.1f} s"
     )
+    database = db.display_url(report.database) if report.database else "its own hotline.db"
+    echo(f"its database: {database} (named in its hotline.toml)")
     if not report.include_private:
         echo("note: the backup left out contact details; members' and listeners' are empty")
     echo(f"next: cd {report.target} && hotline publish")

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from hotline import db
 from hotline.cli import app
+from hotline.config import load_settings
 from hotline.models import Member
 from hotline.station import Station
 from transcripts.formats import Cue
@@ -85,7 +87,13 @@ def test_publish_backup_restore_elsewhere_publish_gives_byte_identical_feeds(
     assert code == 0, err
     assert "hotline publish" in out
     assert not any(p.name.startswith(".") and "restoring" in p.name for p in tmp_path.iterdir())
-    assert (target / "hotline.toml").read_bytes() == published.settings_path.read_bytes()
+    if published.settings.database.url:  # a server's: the restore made its own hotline.db
+        restored = load_settings(target / "hotline.toml")
+        assert restored.database.url == "" and (target / "hotline.db").is_file()
+        restored.database.url = published.settings.database.url
+        assert restored == published.settings
+    else:  # byte for byte, comments too
+        assert (target / "hotline.toml").read_bytes() == published.settings_path.read_bytes()
     assert (target / "audio/master/0002.mp3").read_bytes() == (
         published.master_dir / "0002.mp3"
     ).read_bytes()
@@ -399,3 +407,67 @@ def test_a_station_without_transcripts_restores_from_its_backup(
     assert code == 0, err
     code, out, _ = run_on(tmp_path / "新电台", "members", "list", "--json")
     assert [m["name"] for m in json.loads(out)] == ["王委员"]
+
+
+def test_a_station_restored_onto_a_server_names_that_database_without_its_password(
+    published: Station,
+    cli: Callable[..., Any],
+    tmp_path: Path,
+    postgres_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pg_server
+    import sqlalchemy as sa
+
+    backup = tmp_path / "备份盘"
+    assert cli("backup", backup).exit_code == 0
+    url = pg_server.create_database(postgres_server, prefix="hotline_restored")
+    try:
+        # trust authentication: the password is taken and ignored, but must not be written
+        with_password = sa.make_url(url).set(password="秘密口令").render_as_string(False)
+        monkeypatch.setenv("HOTLINE_DATABASE_URL", with_password)
+        code, out, err = run_on(None, "restore", backup, "--to", tmp_path / "rpg")
+        monkeypatch.delenv("HOTLINE_DATABASE_URL")
+        assert code == 0, err
+        said = out
+        written = (tmp_path / "rpg/hotline.toml").read_text(encoding="utf-8")
+        assert "秘密口令" not in written and "%E7%A7%98" not in written
+        restored = load_settings(tmp_path / "rpg/hotline.toml")
+        assert sa.make_url(restored.database.url) == sa.make_url(url)
+        assert restored.station.id == published.settings.station.id
+        assert not (tmp_path / "rpg/hotline.db").exists()
+        code, out, err = run_on(tmp_path / "rpg", "members", "list", "--json")
+        assert code == 0, err
+        assert json.loads(out) == cli("members", "list", "--json").json()
+        assert "王委员" in {m["name"] for m in json.loads(out)}
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        row = db.station_row(engine)
+        engine.dispose()
+        assert row is not None and row.id == published.settings.station.id
+        assert "its database: postgresql://postgres@/hotline_restored_" in said
+    finally:
+        pg_server.drop_database(url)
+
+
+def test_a_server_stations_backup_restored_without_a_server_uses_its_own_database(
+    pg_station: Station, tmp_path: Path
+) -> None:
+    member = ("members", "add", "--name", "王委员", "--sector", "经济界")
+    code, _, err = run_on(pg_station.root, *member)
+    assert code == 0, err
+    backup = tmp_path / "备份盘"
+    assert run_on(pg_station.root, "backup", backup)[0] == 0
+    code, out, err = run_on(None, "restore", backup, "--to", tmp_path / "离线")
+    assert code == 0, err
+    said = out
+    restored = load_settings(tmp_path / "离线/hotline.toml")
+    assert restored.database.url == ""
+    assert restored.station.id == pg_station.settings.station.id
+    member = ("members", "add", "--name", "李委员", "--sector", "教育界")
+    code, _, err = run_on(tmp_path / "离线", *member)
+    assert code == 0, err
+    code, out, _ = run_on(pg_station.root, "members", "list", "--json")
+    assert [m["name"] for m in json.loads(out)] == ["王委员"]  # the server's station untouched
+    code, out, _ = run_on(tmp_path / "离线", "members", "list", "--json")
+    assert sorted(m["name"] for m in json.loads(out)) == ["李委员", "王委员"]
+    assert "its database: its own hotline.db" in said
