@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, expand_home, print_table, station_from
+from hotline.cli.common import (
+    JSON_OPTION,
+    echo,
+    emit_json,
+    expand_home,
+    plural,
+    print_table,
+    station_from,
+)
 
 if TYPE_CHECKING:
     from hotline.backup import Manifest
@@ -137,8 +145,8 @@ def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
         )
         return
     echo(
-        f"restored backup {report.snapshot} as {report.target}: {report.files} files, "
-        f"{sum(report.tables.values())} rows, in {report.seconds:.1f} s"
+        f"restored backup {report.snapshot} as {report.target}: {plural(report.files, 'file')}, "
+        f"{plural(sum(report.tables.values()), 'row')}, in {report.seconds:.1f} s"
     )
     database = db.display_url(report.database) if report.database else "its own hotline.db"
     echo(f"its database: {database} (named in its hotline.toml)")

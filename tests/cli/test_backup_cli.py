@@ -471,3 +471,18 @@ def test_a_server_stations_backup_restored_without_a_server_uses_its_own_databas
     code, out, _ = run_on(tmp_path / "离线", "members", "list", "--json")
     assert sorted(m["name"] for m in json.loads(out)) == ["李委员", "王委员"]
     assert "its database: its own hotline.db" in said
+
+
+def test_counts_are_said_in_the_right_number(
+    published: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    backup = tmp_path / "备份盘"
+    snapshot = backup / cli("backup", backup, "--json").json()["snapshot"]
+    (snapshot / "station/art/cover.png").unlink()
+    r = cli("backup", "verify", backup)
+    assert r.exit_code == 1 and ": 1 problem\n" in r.stdout, r.stdout
+    (snapshot / "station/audio/raw/0001-abcdef12.wav").unlink()
+    r = cli("backup", "verify", backup)
+    assert r.exit_code == 1 and ": 2 problems\n" in r.stdout, r.stdout
+    r = cli("backup", backup, "--keep", "1")
+    assert r.exit_code == 0 and f"removed 1 older backup: {snapshot.name}\n" in r.stdout
