@@ -80,6 +80,16 @@ def export(
         echo(f"exported to {directory} ({data_format.value}; contact details {private})")
 
 
+RESTORE_HELP = (
+    "Restore a backup as a new station (--to DIR), or load a table export into this one."
+    "\n\n"
+    "A backup folder restores its newest snapshot. When that one is damaged (the restore "
+    "refuses it, naming the file), restore an older one by naming it, if that works: "
+    "`hotline restore 备份盘/<snapshot> --to DIR`; `hotline backup verify 备份盘` says "
+    "which snapshots are whole."
+)
+
+
 def restore(
     ctx: typer.Context,
     directory: Path = typer.Argument(
@@ -158,4 +168,4 @@ def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
 def register(app: typer.Typer) -> None:
     """Add ``export`` and ``restore`` to the root app."""
     app.command("export")(export)
-    app.command("restore")(restore)
+    app.command("restore", help=RESTORE_HELP)(restore)

@@ -257,6 +257,9 @@ def test_the_backup_command_has_help(cli: Callable[..., Any]) -> None:
         r = cli(*command, "--help")
         assert r.exit_code == 0 and r.stdout.strip(), command
     assert "DIR" in cli("backup", "--help").stdout
+    said = " ".join(cli("restore", "--help").stdout.split())
+    assert "restore an older one by naming it" in said
+    assert "hotline restore 备份盘/<snapshot> --to DIR" in said
 
 
 def test_modes_are_not_widened_for_plain_backups(
