@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from hotline import db, models
 from hotline.backup.codec import FORMULA_PREFIX, column_kind, json_row, to_csv_cell
-from hotline.backup.leftovers import remove_leftovers
+from hotline.backup.leftovers import claimed, remove_leftovers
 from hotline.backup.manifest import (
     DATA_FORMATS,
     FILE_SUFFIX,
@@ -213,21 +213,23 @@ def export_station(
     target = target.resolve()  # `hotline export .` needs the folder's real name and parent
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(target.parent, f".{target.name}.partial-*")
+    # Any killed export's, whatever its name (not those still at work).
+    remove_leftovers(target.parent, ".*.partial-*")
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(mode=0o700 if include_private else 0o777)
     try:
-        manifest = write_tables(
-            session=session,
-            folder=staging,
-            tz=tz,
-            data_format=data_format,
-            include_private=include_private,
-        )
-        if target.is_dir():
-            target.rmdir()  # empty, checked above
-        staging.rename(target)
+        with claimed(staging):
+            manifest = write_tables(
+                session=session,
+                folder=staging,
+                tz=tz,
+                data_format=data_format,
+                include_private=include_private,
+            )
+            if target.is_dir():
+                target.rmdir()  # empty, checked above
+            staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -80,7 +80,9 @@ class TableEntry:
 
     def files(self) -> list[str]:
         """The files holding the rows, relative to the export folder, in load order."""
-        return [f"{self.file}/{part}" for part in self.parts] if self.parts else [self.file]
+        # A folder of parts has no suffix, and no parts when the table is empty.
+        split = bool(self.parts) or not Path(self.file).suffix
+        return [f"{self.file}/{part}" for part in self.parts] if split else [self.file]
 
 
 @dataclass

@@ -266,6 +266,12 @@ def restore_station(*, session: Session, source: Path) -> Manifest:
     conn = session.connection()
     _check_empty(conn)
     for table, entry in plan:
+        if not entry.files():  # a folder of parts, with none: no rows
+            if entry.rows:
+                raise InvalidInput(
+                    f"{source / entry.file}: no rows, but the manifest says {entry.rows}"
+                )
+            continue
         readers = [
             TableReader(source / file, table, manifest.data_format, bool(manifest.formula_prefix))
             for file in entry.files()

@@ -130,29 +130,84 @@ def snapshots(folder: Path) -> list[Path]:
     )
 
 
+def looks_like_snapshot(folder: Path) -> bool:
+    """A snapshot, whole or damaged: its ``backup.json``, or both ``tables/`` and ``station/``."""
+    return (folder / MANIFEST).is_file() or all((folder / root).is_dir() for root in ROOTS)
+
+
+def every_snapshot(folder: Path) -> list[Path]:
+    """The snapshots in a backup folder, oldest first, damaged ones (no manifest) included.
+
+    A complete snapshot is renamed into place with its manifest, so a visible snapshot
+    without one has lost it since.
+    """
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if not p.name.startswith(".") and p.is_dir() and looks_like_snapshot(p)
+    )
+
+
+def damaged(snapshot: Path, path: Path, why: str) -> InvalidInput:
+    """The one line that refuses a damaged snapshot, saying how to check and what to do.
+
+    ``path`` is the damaged file (or the snapshot), ``why`` what is wrong with it.
+    """
+    folder = snapshot.parent
+    older = [s for s in snapshots(folder) if s.name < snapshot.name]
+    advice = f"`hotline backup verify {folder}` lists every damaged file"
+    if older:
+        advice += f"; restore an older snapshot by naming it: `hotline restore {older[-1]} --to …`"
+    return InvalidInput(f"{path}: damaged backup ({why}); {advice}")
+
+
 def latest(folder: Path) -> Path:
-    """The newest complete snapshot, or ``InvalidInput`` saying why there is none.
+    """The newest snapshot, or ``InvalidInput`` saying why there is none or it is damaged.
 
     ``folder`` may also be one snapshot itself.
     """
     if (folder / MANIFEST).is_file():
         return folder
+    if not folder.exists():
+        raise InvalidInput(f"{folder}: no such folder, so no backup there")
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder")
-    found = snapshots(folder)
+    if looks_like_snapshot(folder):
+        raise damaged(folder, folder, f"it has no {MANIFEST}")
+    found = every_snapshot(folder)
     if not found:
         partial = any(p.name.startswith(PARTIAL_PREFIX) for p in folder.iterdir())
         why = "only an unfinished one" if partial else "none"
         raise InvalidInput(f"{folder} holds no complete backup ({why}); run `hotline backup`")
-    return found[-1]
+    newest = found[-1]
+    if not (newest / MANIFEST).is_file():
+        raise damaged(newest, newest, f"it has no {MANIFEST}")
+    return newest
 
 
 def is_backup(folder: Path) -> bool:
-    """True for a backup folder or a snapshot in one (not a table export)."""
-    if (folder / MANIFEST).is_file():
+    """True for a backup folder or a snapshot in one, damaged or not (not a table export)."""
+    if not folder.is_dir():
+        return False
+    if looks_like_snapshot(folder):
         return True
-    return folder.is_dir() and any(
-        (p / MANIFEST).is_file() or p.name.startswith(PARTIAL_PREFIX) for p in folder.iterdir()
+    return any(
+        p.name.startswith(PARTIAL_PREFIX) or (p.is_dir() and looks_like_snapshot(p))
+        for p in folder.iterdir()
+    )
+
+
+def nothing_to_restore(folder: Path) -> InvalidInput:
+    """Why ``folder`` (neither a backup nor a table export) has nothing to restore."""
+    if not folder.exists():
+        return InvalidInput(f"{folder}: no such folder, so no backup there")
+    if not folder.is_dir():
+        return InvalidInput(f"{folder} is not a folder, so no backup")
+    return InvalidInput(
+        f"{folder} holds no backup snapshot (no {MANIFEST} in it or in a folder in it) "
+        "and no table export"
     )
 
 

@@ -2,7 +2,7 @@
 
 Snapshots share unchanged files as hard links; each such file is read once. A problem
 is one line naming the snapshot and the file: missing, another size, another sha256,
-or a file the manifest does not list.
+or a file the manifest does not list; a snapshot that lost its manifest is one problem.
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline.backup.snapshots import MANIFEST, PARTIAL_PREFIX, BackupManifest, snapshots
+from hotline.backup.snapshots import (
+    MANIFEST,
+    PARTIAL_PREFIX,
+    BackupManifest,
+    every_snapshot,
+    looks_like_snapshot,
+)
 from hotline.backup.station_backup import sha256_of
 from hotline.errors import InvalidInput
 
@@ -47,10 +53,10 @@ def verify_backup(folder: Path) -> VerifyReport:
     """Re-hash every file of every complete snapshot in ``folder`` against its manifest."""
     started = time.perf_counter()
     folder = folder.resolve()
-    if (folder / MANIFEST).is_file():  # one snapshot given
+    if looks_like_snapshot(folder):  # one snapshot given
         found, report = [folder], VerifyReport(folder.parent)
     else:
-        found, report = snapshots(folder), VerifyReport(folder)
+        found, report = every_snapshot(folder), VerifyReport(folder)
         if not found:
             raise InvalidInput(f"{folder} holds no complete backup to verify")
         report.unfinished = sorted(

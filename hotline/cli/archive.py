@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, expand_home, print_table, station_from
+from hotline.cli.common import (
+    JSON_OPTION,
+    echo,
+    emit_json,
+    expand_home,
+    plural,
+    print_table,
+    station_from,
+)
 
 if TYPE_CHECKING:
     from hotline.backup import Manifest
@@ -72,6 +80,16 @@ def export(
         echo(f"exported to {directory} ({data_format.value}; contact details {private})")
 
 
+RESTORE_HELP = (
+    "Restore a backup as a new station (--to DIR), or load a table export into this one."
+    "\n\n"
+    "A backup folder restores its newest snapshot. When that one is damaged (the restore "
+    "refuses it, naming the file), restore an older one by naming it, if that works: "
+    "`hotline restore 备份盘/<snapshot> --to DIR`; `hotline backup verify 备份盘` says "
+    "which snapshots are whole."
+)
+
+
 def restore(
     ctx: typer.Context,
     directory: Path = typer.Argument(
@@ -85,12 +103,15 @@ def restore(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Restore a backup as a new station (--to DIR), or load a table export into this one."""
-    from hotline.backup.snapshots import is_backup
+    from hotline.backup import MANIFEST_FILE
+    from hotline.backup.snapshots import is_backup, nothing_to_restore
 
     if is_backup(directory):
         _restore_backup(directory, to, as_json)
         return
     if to is not None:
+        if not (directory / MANIFEST_FILE).is_file():
+            raise nothing_to_restore(directory)
         raise typer.BadParameter(
             f"{directory} is a table export: it loads into an existing empty station "
             "(--station DIR), not --to"
@@ -110,6 +131,7 @@ def restore(
 
 
 def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
+    from hotline import db
     from hotline.backup.station_restore import restore_backup
     from hotline.errors import InvalidInput
 
@@ -127,14 +149,17 @@ def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
                 "bytes": report.bytes,
                 "tables": report.tables,
                 "include_private": report.include_private,
+                "database": report.database or None,
                 "seconds": round(report.seconds, 3),
             }
         )
         return
     echo(
-        f"restored backup {report.snapshot} as {report.target}: {report.files} files, "
-        f"{sum(report.tables.values())} rows, in {report.seconds:.1f} s"
+        f"restored backup {report.snapshot} as {report.target}: {plural(report.files, 'file')}, "
+        f"{plural(sum(report.tables.values()), 'row')}, in {report.seconds:.1f} s"
     )
+    database = db.display_url(report.database) if report.database else "its own hotline.db"
+    echo(f"its database: {database} (named in its hotline.toml)")
     if not report.include_private:
         echo("note: the backup left out contact details; members' and listeners' are empty")
     echo(f"next: cd {report.target} && hotline publish")
@@ -143,4 +168,4 @@ def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
 def register(app: typer.Typer) -> None:
     """Add ``export`` and ``restore`` to the root app."""
     app.command("export")(export)
-    app.command("restore")(restore)
+    app.command("restore", help=RESTORE_HELP)(restore)

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, plural, station_from
 
 
 def size_text(n: float) -> str:
@@ -83,8 +83,8 @@ def create(
         )
         return
     echo(
-        f"backed up {station.root} to {report.folder / report.snapshot}: {report.files} files, "
-        f"{size_text(report.total_bytes)}"
+        f"backed up {station.root} to {report.folder / report.snapshot}: "
+        f"{plural(report.files, 'file')}, {size_text(report.total_bytes)}"
     )
     echo(
         f"copied {report.copied}, unchanged {report.linked} (linked to the previous backup); "
@@ -92,9 +92,12 @@ def create(
     )
     rows = sum(report.tables.values())
     private = "included (files readable by you only)" if include_private else "left out"
-    echo(f"tables: {rows} rows in {len(report.tables)} tables; contact details {private}")
+    echo(
+        f"tables: {plural(rows, 'row')} in {plural(len(report.tables), 'table')}; "
+        f"contact details {private}"
+    )
     if report.pruned:
-        echo(f"removed older backups: {', '.join(report.pruned)}")
+        echo(f"removed {plural(len(report.pruned), 'older backup')}: {', '.join(report.pruned)}")
 
 
 @backup_app.command("verify")
@@ -122,8 +125,9 @@ def verify(
         emit_json(data)
     else:
         for check in report.snapshots:
-            verdict = "ok" if not check.problems else f"{len(check.problems)} problems"
-            echo(f"{check.name}: {check.files} files, {size_text(check.bytes)}: {verdict}")
+            verdict = plural(len(check.problems), "problem") if check.problems else "ok"
+            files = plural(check.files, "file")
+            echo(f"{check.name}: {files}, {size_text(check.bytes)}: {verdict}")
         for name in report.unfinished:
             echo(f"{name}: unfinished (a backup was interrupted; the next one removes it)")
         echo(f"read {size_text(report.bytes_read)} in {report.seconds:.1f} s")

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from hotline import db
 from hotline.cli import app
+from hotline.config import load_settings
 from hotline.models import Member
 from hotline.station import Station
 from transcripts.formats import Cue
@@ -85,7 +87,13 @@ def test_publish_backup_restore_elsewhere_publish_gives_byte_identical_feeds(
     assert code == 0, err
     assert "hotline publish" in out
     assert not any(p.name.startswith(".") and "restoring" in p.name for p in tmp_path.iterdir())
-    assert (target / "hotline.toml").read_bytes() == published.settings_path.read_bytes()
+    if published.settings.database.url:  # a server's: the restore made its own hotline.db
+        restored = load_settings(target / "hotline.toml")
+        assert restored.database.url == "" and (target / "hotline.db").is_file()
+        restored.database.url = published.settings.database.url
+        assert restored == load_settings(published.settings_path)
+    else:  # byte for byte, comments too
+        assert (target / "hotline.toml").read_bytes() == published.settings_path.read_bytes()
     assert (target / "audio/master/0002.mp3").read_bytes() == (
         published.master_dir / "0002.mp3"
     ).read_bytes()
@@ -249,6 +257,9 @@ def test_the_backup_command_has_help(cli: Callable[..., Any]) -> None:
         r = cli(*command, "--help")
         assert r.exit_code == 0 and r.stdout.strip(), command
     assert "DIR" in cli("backup", "--help").stdout
+    said = " ".join(cli("restore", "--help").stdout.split())
+    assert "restore an older one by naming it" in said
+    assert "hotline restore 备份盘/<snapshot> --to DIR" in said
 
 
 def test_modes_are_not_widened_for_plain_backups(
@@ -257,3 +268,224 @@ def test_modes_are_not_widened_for_plain_backups(
     assert cli("backup", tmp_path / "plain").exit_code == 0
     [snapshot] = [p for p in (tmp_path / "plain").iterdir() if not p.name.startswith(".")]
     assert os.stat(snapshot / "tables/question.jsonl").st_mode & 0o002 == 0
+
+
+def restoring_leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if ".restoring-" in p.name]
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        "tables/member.jsonl",
+        "tables/manifest.json",
+        "station/audio/raw/0002-abcdef12.wav",
+        "station/hotline.toml",
+        "station/public/feeds/apple.xml",
+        "backup.json",
+    ],
+)
+def test_a_snapshot_missing_a_file_is_refused_as_damaged_naming_the_older_one(
+    published: Station, cli: Callable[..., Any], tmp_path: Path, lost: str
+) -> None:
+    backup = tmp_path / "备份盘"
+    older = cli("backup", backup, "--json").json()["snapshot"]
+    newest = cli("backup", backup, "--json").json()["snapshot"]
+    (backup / newest / lost).unlink()  # a hard link: the older snapshot keeps its copy
+    for source in (backup, backup / newest):
+        code, out, err = run_on(None, "restore", source, "--to", tmp_path / "新电台")
+        assert code == 1
+        [line] = err.splitlines()
+        assert line.startswith("hotline: error: ") and "damaged backup" in line, line
+        assert f"hotline restore {backup / older} --to" in line
+        assert not (tmp_path / "新电台").exists() and not restoring_leftovers(tmp_path)
+    code, _, err = run_on(None, "restore", backup / older, "--to", tmp_path / "新电台")
+    assert code == 0, err
+    assert (tmp_path / "新电台/audio/raw/0002-abcdef12.wav").is_file()
+
+
+def test_verify_names_a_snapshot_that_lost_its_manifest(
+    published: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    backup = tmp_path / "备份盘"
+    snapshot = cli("backup", backup, "--json").json()["snapshot"]
+    (backup / snapshot / "backup.json").unlink()
+    for folder in (backup, backup / snapshot):
+        r = cli("backup", "verify", folder)
+        assert r.exit_code == 1 and "has no backup.json" in r.stderr, r.stderr
+
+
+def test_restore_from_where_there_is_no_backup_says_so(
+    station: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    empty = tmp_path / "空文件夹"
+    empty.mkdir()
+    (tmp_path / "说明.txt").write_text("不是备份", encoding="utf-8")
+    for source, said in (
+        (tmp_path / "不存在", "no such folder"),
+        (empty, "holds no backup snapshot"),
+        (tmp_path / "说明.txt", "is not a folder"),
+    ):
+        code, _, err = run_on(station.root, "restore", source, "--to", tmp_path / "新电台")
+        assert code == 1
+        [line] = err.splitlines()
+        assert said in line and "table export:" not in line, line
+        assert not (tmp_path / "新电台").exists()
+    assert cli("members", "list", "--json").json() == []
+
+
+STUCK_RESTORE = """
+import sys, time
+from pathlib import Path
+from hotline.backup import station_restore
+
+real = station_restore.copy_hashing
+def stuck(*args, **kwargs):
+    result = real(*args, **kwargs)
+    print("copied one", flush=True)
+    time.sleep(60)  # killed here, or left running while another restore starts
+    return result
+station_restore.copy_hashing = stuck
+station_restore.restore_backup(source=Path(sys.argv[1]), target=Path(sys.argv[2]))
+"""
+
+
+def stuck_restore(backup: Path, target: Path) -> subprocess.Popen[bytes]:
+    """A restore to ``target`` that has copied one file and waits there."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", STUCK_RESTORE, str(backup), str(target)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"copied one\n"
+    return child
+
+
+def test_any_restore_removes_what_a_killed_one_left_but_not_one_still_at_work(
+    published: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    backup = tmp_path / "备份盘"
+    assert cli("backup", backup).exit_code == 0
+    stations = tmp_path / "电台们"
+    killed = stuck_restore(backup, stations / "rst4")
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert restoring_leftovers(stations) == [f".rst4.restoring-{killed.pid}"]
+    working = stuck_restore(backup, stations / "rst5")  # a restore too: it removes rst4's
+    try:
+        assert restoring_leftovers(stations) == [f".rst5.restoring-{working.pid}"]
+        code, _, err = run_on(None, "restore", backup, "--to", stations / "另一个")
+        assert code == 0, err
+        assert restoring_leftovers(stations) == [f".rst5.restoring-{working.pid}"]
+    finally:
+        working.kill()
+        working.wait()
+    code, _, err = run_on(None, "restore", backup, "--to", stations / "第三个")
+    assert code == 0, err
+    assert restoring_leftovers(stations) == []
+    assert sorted(p.name for p in stations.iterdir()) == ["另一个", "第三个"]
+
+
+def test_an_export_removes_what_a_killed_export_left_whatever_its_name(
+    station: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = tmp_path / f".旧导出.partial-{gone.pid}"
+    left.mkdir()
+    (left / "member.jsonl").write_text("{}\\n", encoding="utf-8")
+    assert cli("export", tmp_path / "导出").exit_code == 0
+    assert not left.exists()
+
+
+def test_a_station_without_transcripts_restores_from_its_backup(
+    station: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    r = cli("members", "add", "--name", "王委员", "--sector", "经济界")
+    assert r.exit_code == 0, r.stderr
+    assert cli("backup", tmp_path / "备份盘").exit_code == 0
+    code, _, err = run_on(None, "restore", tmp_path / "备份盘", "--to", tmp_path / "新电台")
+    assert code == 0, err
+    code, out, _ = run_on(tmp_path / "新电台", "members", "list", "--json")
+    assert [m["name"] for m in json.loads(out)] == ["王委员"]
+
+
+def test_a_station_restored_onto_a_server_names_that_database_without_its_password(
+    published: Station,
+    cli: Callable[..., Any],
+    tmp_path: Path,
+    postgres_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pg_server
+    import sqlalchemy as sa
+
+    backup = tmp_path / "备份盘"
+    assert cli("backup", backup).exit_code == 0
+    url = pg_server.create_database(postgres_server, prefix="hotline_restored")
+    try:
+        # trust authentication: the password is taken and ignored, but must not be written
+        with_password = sa.make_url(url).set(password="秘密口令").render_as_string(False)
+        monkeypatch.setenv("HOTLINE_DATABASE_URL", with_password)
+        code, out, err = run_on(None, "restore", backup, "--to", tmp_path / "rpg")
+        monkeypatch.delenv("HOTLINE_DATABASE_URL")
+        assert code == 0, err
+        said = out
+        written = (tmp_path / "rpg/hotline.toml").read_text(encoding="utf-8")
+        assert "秘密口令" not in written and "%E7%A7%98" not in written
+        restored = load_settings(tmp_path / "rpg/hotline.toml")
+        assert sa.make_url(restored.database.url) == sa.make_url(url)
+        assert restored.station.id == published.settings.station.id
+        assert not (tmp_path / "rpg/hotline.db").exists()
+        code, out, err = run_on(tmp_path / "rpg", "members", "list", "--json")
+        assert code == 0, err
+        assert json.loads(out) == cli("members", "list", "--json").json()
+        assert "王委员" in {m["name"] for m in json.loads(out)}
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        row = db.station_row(engine)
+        engine.dispose()
+        assert row is not None and row.id == published.settings.station.id
+        assert "its database: postgresql://postgres@/hotline_restored_" in said
+    finally:
+        pg_server.drop_database(url)
+
+
+def test_a_server_stations_backup_restored_without_a_server_uses_its_own_database(
+    pg_station: Station, tmp_path: Path
+) -> None:
+    member = ("members", "add", "--name", "王委员", "--sector", "经济界")
+    code, _, err = run_on(pg_station.root, *member)
+    assert code == 0, err
+    backup = tmp_path / "备份盘"
+    assert run_on(pg_station.root, "backup", backup)[0] == 0
+    code, out, err = run_on(None, "restore", backup, "--to", tmp_path / "离线")
+    assert code == 0, err
+    said = out
+    restored = load_settings(tmp_path / "离线/hotline.toml")
+    assert restored.database.url == ""
+    assert restored.station.id == pg_station.settings.station.id
+    member = ("members", "add", "--name", "李委员", "--sector", "教育界")
+    code, _, err = run_on(tmp_path / "离线", *member)
+    assert code == 0, err
+    code, out, _ = run_on(pg_station.root, "members", "list", "--json")
+    assert [m["name"] for m in json.loads(out)] == ["王委员"]  # the server's station untouched
+    code, out, _ = run_on(tmp_path / "离线", "members", "list", "--json")
+    assert sorted(m["name"] for m in json.loads(out)) == ["李委员", "王委员"]
+    assert "its database: its own hotline.db" in said
+
+
+def test_counts_are_said_in_the_right_number(
+    published: Station, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    backup = tmp_path / "备份盘"
+    snapshot = backup / cli("backup", backup, "--json").json()["snapshot"]
+    (snapshot / "station/art/cover.png").unlink()
+    r = cli("backup", "verify", backup)
+    assert r.exit_code == 1 and ": 1 problem\n" in r.stdout, r.stdout
+    (snapshot / "station/audio/raw/0001-abcdef12.wav").unlink()
+    r = cli("backup", "verify", backup)
+    assert r.exit_code == 1 and ": 2 problems\n" in r.stdout, r.stdout
+    r = cli("backup", backup, "--keep", "1")
+    assert r.exit_code == 0 and f"removed 1 older backup: {snapshot.name}\n" in r.stdout
