@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, expand_home, print_table, station_from
+from hotline.cli.common import (
+    JSON_OPTION,
+    echo,
+    emit_json,
+    expand_home,
+    print_table,
+    station_from,
+    writes_to,
+)
 
 if TYPE_CHECKING:
     from hotline.backup import Manifest
@@ -57,6 +65,7 @@ def export(
     from hotline import db
     from hotline.backup import export_station  # only when exporting: it loads the models
 
+    writes_to(ctx, directory)
     station = station_from(ctx)
     with db.snapshot(station.engine) as session:  # every table as of one moment
         manifest = export_station(
@@ -88,6 +97,8 @@ def restore(
     from hotline.backup.snapshots import is_backup
 
     if is_backup(directory):
+        if to is not None:
+            writes_to(ctx, to)
         _restore_backup(directory, to, as_json)
         return
     if to is not None:
