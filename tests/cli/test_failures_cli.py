@@ -267,6 +267,36 @@ def test_a_read_only_station_folder_is_one_line(
     assert logged_at(line).is_relative_to(user_state)
 
 
+@pytest.mark.sqlite_only("the database file on a read-only mount")
+def test_process_on_a_read_only_station_is_one_line_and_runs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_state: Path
+) -> None:
+    """Jobs are queued but none can be taken: no job table, the read-only line."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only folder for root needs a read-only mount, which needs root")
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    station, _ = init_station(tmp_path / "station")
+    seed(station)
+    recording = fx.tone(tmp_path / "第1期 直播.wav", 10.0)
+    ingested = hotline("--station", station.root, "ingest", 1, recording)
+    assert ingested.returncode == 0, ingested.stderr
+    view = tmp_path / "只读"
+    view.mkdir()
+    if subprocess.run(["mount", "--bind", str(station.root), str(view)], check=False).returncode:
+        pytest.skip("this sandbox forbids bind mounts")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(view)], check=True)
+        run = hotline("--station", view, "process")
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)
+    line = one_line(run)
+    assert f"{view} is on a read-only disk or folder: hotline must write to the station" in line
+    assert logged_at(line).is_relative_to(user_state)
+    assert run.stdout == ""  # no table of jobs that were never taken
+    listed = hotline("--station", station.root, "jobs", "list")
+    assert listed.stdout.count("  queued  ") == 3, listed.stdout  # none was taken
+
+
 # ---------------------------------------------------------------- the command's own target
 
 
