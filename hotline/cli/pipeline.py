@@ -24,6 +24,7 @@ from hotline.cli.common import (
     echo,
     emit_json,
     expand_home,
+    plural,
     print_table,
     station_from,
 )
@@ -73,6 +74,7 @@ def ingest(
                 "tags": result.tags,
                 "applied": result.applied,
                 "queued": [{"id": job_id, "kind": kind} for job_id, kind in result.queued],
+                "leftovers_removed": result.leftovers,
             }
         )
         return
@@ -90,6 +92,9 @@ def ingest(
             echo("  (--use-tags takes the title and description from them)")
     if result.queued:
         echo("queued: " + ", ".join(f"{kind} (job {job_id})" for job_id, kind in result.queued))
+    if result.leftovers:
+        parts = plural(result.leftovers, "unfinished copy", "unfinished copies")
+        echo(f"removed from audio/raw/: {parts} left by an ingest that was killed")
 
 
 def _clip(text: str, columns: int) -> str:
