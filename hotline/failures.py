@@ -33,11 +33,22 @@ class Failure:
 
 @dataclass(frozen=True)
 class Where:
-    """What the explanation may name: the station folder, its database, the lock timeout."""
+    """What the explanation may name: the station folder, its database, the lock timeout,
+    and the folder outside the station the command writes to (a backup, an export)."""
 
     root: Path | None = None
     database_url: str | None = None
     busy_timeout: float | None = None
+    target: Path | None = None
+
+    def in_station(self, place: str | Path) -> bool:
+        """Whether ``place`` is the station's own (inside its folder, not the target)."""
+        if self.root is None:
+            return False
+        path = Path(place).absolute()
+        if self.target is not None and path.is_relative_to(self.target.absolute()):
+            return False
+        return path.is_relative_to(self.root.absolute())
 
     @property
     def database(self) -> str:
@@ -128,7 +139,13 @@ def _full(place: str) -> Failure:
     )
 
 
-def _read_only(place: str) -> Failure:
+def _read_only(place: str, *, station: bool) -> Failure:
+    if not station:  # the command's own target (a backup, an export): not the station
+        return Failure(
+            "read-only",
+            f"{place} is on a read-only disk or folder: mount it read-write, "
+            "or choose a folder on a writable disk",
+        )
     return Failure(
         "read-only",
         f"{place} is on a read-only disk or folder: hotline must write to the station; "
@@ -136,7 +153,13 @@ def _read_only(place: str) -> Failure:
     )
 
 
-def _denied(place: str) -> Failure:
+def _denied(place: str, *, station: bool) -> Failure:
+    if not station:
+        return Failure(
+            "permission",
+            f"permission denied on {place}: give this user write access there, "
+            "or choose a folder this user may write to",
+        )
     return Failure(
         "permission",
         f"permission denied on {place}: run hotline as the station's owner, "
@@ -167,9 +190,9 @@ def _from_sqlite(error: sqlite3.Error, where: Where) -> Failure | None:
     if primary in (SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH, SQLITE_IOERR):
         path = Path(database)
         if _read_only_fs(path):
-            return _read_only(str(where.root or path.parent))
+            return _read_only(str(where.root or path.parent), station=True)
         if primary != SQLITE_IOERR and not _may_write(path):
-            return _denied(database)
+            return _denied(database, station=True)
         if primary == SQLITE_IOERR:
             return Failure(
                 "io",
@@ -201,13 +224,18 @@ def _file_being_written(error: BaseException) -> str | None:
 def _from_os(error: OSError, where: Where) -> Failure | None:
     # A copy names its source first and its target second; the target is the one that failed.
     named = error.filename2 if error.errno == errno.ENOSPC and error.filename2 else error.filename
-    place = named or _file_being_written(error) or where.root or "the station folder"
+    # Unnamed (a write to a descriptor): the command's target, where it writes outside the
+    # station, else the station; never the station for what a backup or export writes.
+    found = os.fsdecode(named) if isinstance(named, bytes) else named
+    found = found or _file_being_written(error) or where.target or where.root
+    place = str(found or "the station folder")
+    station = found is None or where.in_station(found)
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return _full(str(place))
+        return _full(place)
     if error.errno == errno.EROFS:
-        return _read_only(str(place))
+        return _read_only(place, station=station)
     if error.errno in (errno.EACCES, errno.EPERM):
-        return _denied(str(place))
+        return _denied(place, station=station)
     if error.errno == errno.EIO:
         return Failure("io", f"the disk failed while reading or writing {place}: check the disk")
     return None

@@ -23,7 +23,9 @@ A job is stopped, wherever its worker runs, in one of three ways:
 
 A job whose end the database cannot take (disk full) is left ``running`` with no more
 heartbeats, so the next worker finds its worker gone and takes it over; the run stops
-taking jobs and says so (a daemon tries again after ``HALT_PAUSE``).
+taking jobs and says so (a daemon tries again after ``HALT_PAUSE``). A run that cannot
+take even its first job (a read-only station) raises what the database said instead, so
+``hotline process`` fails in one line as any other command does.
 """
 
 from __future__ import annotations
@@ -75,11 +77,14 @@ class _Runner:
         handlers: Mapping[str, Handler],
         observer: Observer,
         stop: threading.Event,
+        *,
+        daemon: bool = False,
     ) -> None:
         self.station = station
         self.handlers = handlers
         self.observer = observer
         self.stop = stop
+        self.daemon = daemon
         self.summary = RunSummary()
         self.active: dict[int, RunningJob] = {}
         self.results: queue.Queue[_Result] = queue.Queue()
@@ -95,6 +100,10 @@ class _Runner:
             )
             number = episode_number(self.station, job.episode_id) if job else None
         except Exception as exc:  # a job claimed but not started is taken over later
+            if not self.daemon and not self.active and not self.summary.outcomes:
+                # Nothing done yet (a read-only station, say): the command fails as any
+                # other does, in one line with the traceback in the log.
+                raise
             logs.record_failure(exc, root=self.station.root, context="claiming a job")
             reason = jobs.error_text(getattr(exc, "orig", None) or exc)[0]
             self.summary.halted = f"could not take the next job: {reason}"
@@ -207,7 +216,7 @@ def run_jobs(
     stop = stop or threading.Event()
     say = announce or (lambda line: None)
     wanted = [k for k in (kinds if kinds is not None else handlers) if k in handlers]
-    runner = _Runner(station, handlers, observer, stop)
+    runner = _Runner(station, handlers, observer, stop, daemon=daemon)
     with station.session() as session:
         runner.summary.recovered = [j.id for j in jobs.recover_stale(session=session) if j.id]
     for job_id in runner.summary.recovered:

@@ -21,6 +21,7 @@ from hotline.cli.common import (
     plural,
     print_table,
     station_from,
+    writes_to,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def export(
     from hotline import db
     from hotline.backup import export_station  # only when exporting: it loads the models
 
+    writes_to(ctx, directory)
     station = station_from(ctx)
     with db.snapshot(station.engine) as session:  # every table as of one moment
         manifest = export_station(
@@ -107,6 +109,8 @@ def restore(
     from hotline.backup.snapshots import is_backup, nothing_to_restore
 
     if is_backup(directory):
+        if to is not None:
+            writes_to(ctx, to)
         _restore_backup(directory, to, as_json)
         return
     if to is not None:

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from hotline.cli.common import JSON_OPTION, echo, emit_json, plural, station_from
+from hotline.cli.common import JSON_OPTION, echo, emit_json, plural, station_from, writes_to
 
 
 def size_text(n: float) -> str:
@@ -57,6 +57,7 @@ def create(
     """Back up the station into DIR (the default: `hotline backup DIR`)."""
     from hotline.backup.station_backup import backup_station
 
+    writes_to(ctx, directory)
     station = station_from(ctx)
     report = backup_station(
         station=station,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from hotline.cli.common import EPISODE_ARGUMENT, echo, station_from
+from hotline.cli.common import EPISODE_ARGUMENT, echo, station_from, writes_to
 from hotline.errors import InvalidInput
 from hotline.files import write_atomic
 
@@ -28,6 +28,7 @@ def ics(
 
     if out.exists() and not out.is_dir():
         raise InvalidInput(f"--out {out} exists and is not a folder")
+    writes_to(ctx, out)
     station = station_from(ctx)
     with station.session() as session:
         made = invitations(

@@ -205,6 +205,12 @@ def station_from(ctx: typer.Context) -> Station:
     return obj["station_obj"]
 
 
+def writes_to(ctx: typer.Context, target: Path) -> None:
+    """Say where this command writes outside the station (a backup, an export), so that a
+    failure there (a full or read-only disk) is said of that folder, not of the station."""
+    ctx.find_root().obj["target"] = target.expanduser().absolute()
+
+
 def emit_json(data: Any) -> None:
     """Print ``data`` as JSON: UTF-8 (Chinese as is), stable key order, one document.
 

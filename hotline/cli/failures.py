@@ -9,6 +9,7 @@ the full traceback went (the station's ``logs/hotline.log``, see ``hotline.logs`
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Iterator
@@ -25,11 +26,13 @@ from hotline.station import DATABASE_URL_ENV, SETTINGS_FILE, database_url, find_
 
 
 def _where(ctx: typer.Context) -> Where:
-    """The station the command was working on, as far as it got before failing."""
+    """The station the command was working on, as far as it got before failing, and the
+    folder outside it the command writes to (``hotline.cli.common.writes_to``)."""
     obj = ctx.find_root().obj or {}
+    target: Path | None = obj.get("target")
     station = obj.get("station_obj")
     if station is not None and not obj.get("database_url"):
-        return station.where
+        return dataclasses.replace(station.where, target=target)
     root: Path | None = None
     # Set by commands that name another database (init, db copy's target): theirs failed.
     url = obj.get("database_url")
@@ -38,7 +41,7 @@ def _where(ctx: typer.Context) -> Where:
         url = url or database_url(load_settings(root / SETTINGS_FILE))
     except Exception:  # no station found: the log goes to the user's folder
         url = url or os.environ.get(DATABASE_URL_ENV)
-    return Where(root, url)
+    return Where(root, url, target=target)
 
 
 @contextmanager

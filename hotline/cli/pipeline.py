@@ -24,6 +24,7 @@ from hotline.cli.common import (
     echo,
     emit_json,
     expand_home,
+    plural,
     print_table,
     station_from,
 )
@@ -74,6 +75,7 @@ def ingest(
                 "applied": result.applied,
                 "queued": [{"id": job_id, "kind": kind} for job_id, kind in result.queued],
                 "also_of": result.also_of,
+                "leftovers_removed": result.leftovers,
             }
         )
         return
@@ -98,6 +100,9 @@ def ingest(
             "check it is this episode's before it is published",
             err=True,
         )
+    if result.leftovers:
+        parts = plural(result.leftovers, "unfinished copy", "unfinished copies")
+        echo(f"removed from audio/raw/: {parts} left by an ingest that was killed")
 
 
 def _clip(text: str, columns: int) -> str:

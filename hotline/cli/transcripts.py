@@ -15,6 +15,7 @@ from hotline.cli.common import (
     expand_home,
     plural,
     station_from,
+    writes_to,
 )
 from hotline.timeutil import format_offset, parse_offset
 
@@ -166,6 +167,7 @@ def export(
     if output is None:
         sys.stdout.write(text)
         return
+    writes_to(ctx, output)
     write_atomic(output, text)
     echo(f"episode {number}: wrote {output}")
 

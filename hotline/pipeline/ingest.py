@@ -4,16 +4,25 @@ Every check comes before the copy (the tags taken with ``--use-tags`` included),
 source is hashed first, so a refused ingest leaves nothing in ``audio/raw/`` and a file
 already archived for the episode is recognised without copying it again. The copy comes
 last, after the database changes are made (not yet committed): a failed copy undoes them.
+
+The copy is written to ``audio/raw/.incoming-HEX.part``, locked (``flock``) by its
+ingest for as long as it writes it. An ingest killed mid-copy (SIGKILL, a power cut)
+leaves its part behind with the lock gone with the process; the next ingest that copies
+removes such parts, never one a running ingest holds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlmodel import Session, col, select
 
@@ -45,6 +54,8 @@ _FORMAT_EXT = {
     "w64": "w64",
 }
 _EPISODE_PREFIX = re.compile(r"^\s*第\s*\d+\s*期\s*[:：·\-—]?\s*")
+PART_PATTERN = ".incoming-*.part"
+"""A copy into ``audio/raw/`` not yet complete (or abandoned by a killed ingest)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,8 @@ class IngestResult:
     queued: list[tuple[int, str]] = field(default_factory=list)
     also_of: list[int] = field(default_factory=list)
     """Other episodes whose recording is this very file (a wrong file picked, most likely)."""
+    leftovers: int = 0
+    """Parts of earlier ingests killed mid-copy, removed from ``audio/raw/``."""
 
 
 def raw_extension(format_name: str) -> str:
@@ -98,38 +111,90 @@ def already_archived(
     raise Conflict(f"{dest.name} already exists in the archive with other content")
 
 
+def _same_file(handle: BinaryIO, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``handle``."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+@contextlib.contextmanager
+def _new_part(folder: Path) -> Iterator[tuple[Path, BinaryIO]]:
+    """A new part file in ``folder``, open for writing and locked while it is open."""
+    while True:
+        temp = folder / f".incoming-{uuid.uuid4().hex}.part"
+        handle = temp.open("xb")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        # Between its creation and the lock, an ingest cleaning up may have taken the
+        # part for a leftover and removed it: then start again under another name.
+        if _same_file(handle, temp):
+            break
+        handle.close()
+    with handle:
+        yield temp, handle
+
+
+def remove_abandoned_parts(folder: Path) -> int:
+    """Remove the parts in ``folder`` that no running ingest holds locked; how many.
+
+    Best effort: a part that cannot be opened or removed (not this user's, a read-only
+    folder) is left for a later ingest.
+    """
+    removed = 0
+    for part in folder.glob(PART_PATTERN):
+        try:
+            with part.open("rb") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # an ingest is writing it
+                # Removed while still locked, so that its writer, if it only just created
+                # it, finds it gone once it has the lock (``_new_part``).
+                if _same_file(handle, part):
+                    part.unlink()
+                    removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def copy_into_archive(source: Path, dest: Path, sha: str) -> bool:
     """Copy ``source`` (hashed ``sha``) to ``dest``; False when ``dest`` already holds it.
 
     The copy is streamed and hashed again on the way, written under a temporary name,
     fsynced and renamed, so the archive never holds half a recording nor one that
-    changed since it was checked. Raw files are never overwritten.
+    changed since it was checked. Raw files are never overwritten. The part stays locked
+    until it is renamed, so no other ingest takes it for a leftover.
     """
     folder = dest.parent
     folder.mkdir(parents=True, exist_ok=True)
     if already_archived(dest, sha):
         return False
-    temp = folder / f".incoming-{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
+    temp: Path | None = None
     try:
         # A full disk or a read-only folder surfaces as the OSError itself: the CLI's one
         # failure handler names the file being written and what to do.
-        with source.open("rb") as reader, temp.open("xb") as writer:
+        with source.open("rb") as reader, _new_part(folder) as (temp, writer):
             while chunk := reader.read(CHUNK):
                 digest.update(chunk)
                 writer.write(chunk)
             writer.flush()
             os.fsync(writer.fileno())
-        if digest.hexdigest() != sha:
-            raise InvalidInput(f"{source}: the file changed while it was being copied; try again")
-        if already_archived(dest, sha):  # another ingest of the same file got there first
-            return False
-        temp.chmod(0o444)  # raw recordings are never modified
-        os.replace(temp, dest)
+            if digest.hexdigest() != sha:
+                raise InvalidInput(
+                    f"{source}: the file changed while it was being copied; try again"
+                )
+            if already_archived(dest, sha):  # another ingest of the same file got there first
+                return False
+            temp.chmod(0o444)  # raw recordings are never modified
+            os.replace(temp, dest)
         fsync_dir(folder)
         return True
     finally:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
 
 
 def _found_tags(source: Path) -> dict[str, str]:
@@ -215,6 +280,7 @@ def ingest(
     session.add(episode)
     session.flush()
     queued = queue_pipeline(session=session, episode=episode)
+    leftovers = remove_abandoned_parts(station.raw_dir)
     # Last: a failed copy raises here and the transaction above is rolled back.
     copied = not archived and copy_into_archive(source, dest, sha)
     return IngestResult(
@@ -228,4 +294,5 @@ def ingest(
         applied=list(fields),
         queued=[(job.id or 0, job.kind) for job in queued],
         also_of=list(also_of),
+        leftovers=leftovers,
     )

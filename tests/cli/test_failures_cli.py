@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
+from episodes.bookings import add_booking
 from episodes.members import add_member
 from episodes.questions import add_question
 from episodes.schedule import add_episode
@@ -261,8 +262,142 @@ def test_a_read_only_station_folder_is_one_line(
 ) -> None:
     line = one_line(hotline("--station", read_only_view.root, *args))
     assert "read-only" in line and "read-write" in line
+    assert "hotline must write to the station" in line  # here the station is the one failing
     # The station cannot take the log, so it went to the user's own folder.
     assert logged_at(line).is_relative_to(user_state)
+
+
+@pytest.mark.sqlite_only("the database file on a read-only mount")
+def test_process_on_a_read_only_station_is_one_line_and_runs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_state: Path
+) -> None:
+    """Jobs are queued but none can be taken: no job table, the read-only line."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only folder for root needs a read-only mount, which needs root")
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    station, _ = init_station(tmp_path / "station")
+    seed(station)
+    recording = fx.tone(tmp_path / "第1期 直播.wav", 10.0)
+    ingested = hotline("--station", station.root, "ingest", 1, recording)
+    assert ingested.returncode == 0, ingested.stderr
+    view = tmp_path / "只读"
+    view.mkdir()
+    if subprocess.run(["mount", "--bind", str(station.root), str(view)], check=False).returncode:
+        pytest.skip("this sandbox forbids bind mounts")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(view)], check=True)
+        run = hotline("--station", view, "process")
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)
+    line = one_line(run)
+    assert f"{view} is on a read-only disk or folder: hotline must write to the station" in line
+    assert logged_at(line).is_relative_to(user_state)
+    assert run.stdout == ""  # no table of jobs that were never taken
+    listed = hotline("--station", station.root, "jobs", "list")
+    assert listed.stdout.count("  queued  ") == 3, listed.stdout  # none was taken
+
+
+# ---------------------------------------------------------------- the command's own target
+
+
+# A command that writes outside the station: the folder it writes to is {target}. Backup
+# and restore copy the station's recording, which does not fit on the small disk: the
+# disk fills up in the middle of a copy. The other two write small files: their disk is
+# full before they start.
+TARGET_CASES = {
+    "backup": ("backup", "{target}"),
+    "restore --to": ("restore", "{backup}", "--to", "{target}"),
+    "bookings ics --out": ("bookings", "ics", "1", "--out", "{target}"),
+    "export": ("export", "{target}"),
+}
+
+
+FILLS_UP_WHILE_COPYING = ("backup", "restore --to")
+
+
+@pytest.fixture
+def roomy_station(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Station, Path]:
+    """A station on the roomy disk, a guest booked on episode 1 and a 4.4 MB recording
+    ingested, and a backup of it."""
+    if os.geteuid() != 0:
+        pytest.skip("a full or read-only target needs a tmpfs, which only root can mount")
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    station, _ = init_station(tmp_path / "station")
+    seed(station)
+    with station.session() as session:
+        add_booking(session=session, settings=station.settings, episode=1, member="王伟")
+    station.engine.dispose()
+    recording = fx.tone(tmp_path / "第1期 直播.wav", 50.0)
+    backup = tmp_path / "备份"
+    for args in (("ingest", 1, recording), ("backup", backup)):
+        done = hotline("--station", station.root, *args)
+        assert done.returncode == 0, done.stderr
+    return station, backup
+
+
+def run_onto(station: Station, backup: Path, case: str, target: Path) -> str:
+    """The line (without its log) of ``case`` writing to ``target``."""
+    names = {"{target}": str(target), "{backup}": str(backup)}
+    args = [names.get(a, a) for a in TARGET_CASES[case]]
+    line = one_line(hotline("--station", station.root, *args))
+    logged_at(line)
+    return line.rsplit(" (details in ", 1)[0]
+
+
+@pytest.mark.parametrize("case", TARGET_CASES)
+@pytest.mark.sqlite_only("the station's files on the roomy disk")
+def test_a_full_target_disk_is_named_not_the_station(
+    case: str, roomy_station: tuple[Station, Path], tmp_path: Path
+) -> None:
+    station, backup = roomy_station
+    disk = tmp_path / "小盘"
+    unmount = mount_tmpfs(disk, "3m")
+    if unmount is None:
+        pytest.skip("this sandbox forbids mounting a tmpfs")
+    try:
+        if case not in FILLS_UP_WHILE_COPYING:
+            fill(disk)
+        line = run_onto(station, backup, case, disk / "目标")
+    finally:
+        unmount()
+    assert "is full" in line and "free some space" in line, line
+    assert f"the disk holding {disk}" in line, line  # the target's disk, not the station's
+    assert str(station.root) not in line
+
+
+@pytest.mark.parametrize("case", TARGET_CASES)
+@pytest.mark.sqlite_only("the station's files on the roomy disk")
+def test_a_read_only_target_is_named_and_the_station_not_blamed(
+    case: str, roomy_station: tuple[Station, Path], tmp_path: Path
+) -> None:
+    station, backup = roomy_station
+    disk = tmp_path / "只读盘"
+    unmount = mount_tmpfs(disk, "3m")
+    if unmount is None:
+        pytest.skip("this sandbox forbids mounting a tmpfs")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        line = run_onto(station, backup, case, disk / "目标")
+    finally:
+        unmount()
+    assert f"{disk}/" in line and "is on a read-only disk or folder" in line, line
+    assert "mount it read-write, or choose a folder on a writable disk" in line
+    assert "station" not in line  # the station is fine: it is not the one written to
+
+
+@pytest.mark.sqlite_only("the station's files on the roomy disk")
+def test_a_target_this_user_may_not_write_is_named_and_the_station_not_blamed(
+    roomy_station: tuple[Station, Path], tmp_path: Path
+) -> None:
+    station, _ = roomy_station
+    locked = tmp_path / "别人的文件夹"
+    locked.mkdir(mode=0o555)
+    locked.chmod(0o555)
+    run = hotline("--station", station.root, "export", locked / "导出", unprivileged=True)
+    line = one_line(run)
+    assert f"permission denied on {locked}/" in line, line
+    assert "give this user write access there" in line
+    assert "station's owner" not in line
 
 
 @pytest.mark.sqlite_only("the database file's permissions")
