@@ -68,11 +68,10 @@ def check_status(value: str) -> EpisodeStatus:
         raise InvalidInput(f"unknown episode status {value!r}: use {allowed}") from exc
 
 
-def set_status(session: Session, episode: Episode, new_status: str) -> bool:
-    """Move ``episode`` to ``new_status`` within the lifecycle; return whether it changed.
+def may_become(episode: Episode, new_status: str) -> bool:
+    """Whether ``set_status`` would change ``episode``; ``InvalidTransition`` if it may not.
 
-    A pipeline stage the episode has already reached (or the status it has) is a no-op
-    that returns False, so re-mastering or re-transcribing never moves status backwards.
+    Changes nothing: a command checks with it before long work, then sets the status.
     """
     current, target = check_status(episode.status), check_status(new_status)
     if current == target:
@@ -91,7 +90,18 @@ def set_status(session: Session, episode: Episode, new_status: str) -> bool:
             f"allowed: {moves}",
             zh=f"第{episode.number}期{STATUS_ZH[current]}，不能改为{STATUS_ZH[target]}",
         )
-    episode.status = target.value
+    return True
+
+
+def set_status(session: Session, episode: Episode, new_status: str) -> bool:
+    """Move ``episode`` to ``new_status`` within the lifecycle; return whether it changed.
+
+    A pipeline stage the episode has already reached (or the status it has) is a no-op
+    that returns False, so re-mastering or re-transcribing never moves status backwards.
+    """
+    if not may_become(episode, new_status):
+        return False
+    episode.status = check_status(new_status).value
     episode.updated_at = utcnow()
     session.add(episode)
     session.flush()

@@ -2,8 +2,11 @@
 
 Every check comes before the copy (the tags taken with ``--use-tags`` included), and the
 source is hashed first, so a refused ingest leaves nothing in ``audio/raw/`` and a file
-already archived for the episode is recognised without copying it again. The copy comes
-last, after the database changes are made (not yet committed): a failed copy undoes them.
+already archived for the episode is recognised without copying it again. The hash and
+the copy (into a part file) come before the ingest's first write to the database, so an
+SQLite station's write lock is not held while a long recording is read and copied: desks
+go on meanwhile. The part becomes the archived file in the database transaction, after
+the changes are made (not yet committed): a failure there undoes both.
 
 The copy is written to ``audio/raw/.incoming-HEX.part``, locked (``flock``) by its
 ingest for as long as it writes it. An ingest killed mid-copy (SIGKILL, a power cut)
@@ -19,14 +22,14 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlmodel import Session, col, select
 
-from episodes.lifecycle import set_status
+from episodes.lifecycle import may_become, set_status
 from episodes.lookup import get_episode
 from hotline import processes
 from hotline.errors import Conflict, InvalidInput
@@ -160,17 +163,32 @@ def remove_abandoned_parts(folder: Path) -> int:
 
 
 def copy_into_archive(source: Path, dest: Path, sha: str) -> bool:
-    """Copy ``source`` (hashed ``sha``) to ``dest``; False when ``dest`` already holds it.
+    """Copy ``source`` (hashed ``sha``) to ``dest``; False when ``dest`` already holds it."""
+    with staged_copy(source, dest, sha) as place:
+        return place()
 
-    The copy is streamed and hashed again on the way, written under a temporary name,
-    fsynced and renamed, so the archive never holds half a recording nor one that
-    changed since it was checked. Raw files are never overwritten. The part stays locked
-    until it is renamed, so no other ingest takes it for a leftover.
+
+@contextlib.contextmanager
+def staged_copy(source: Path, dest: Path, sha: str) -> Iterator[Callable[[], bool]]:
+    """Copy ``source`` (hashed ``sha``) into a part beside ``dest``; yield ``place``.
+
+    The copy is streamed and hashed again on the way and fsynced, so the archive never
+    holds half a recording nor one that changed since it was checked. ``place()`` renames
+    the part to ``dest`` (False, and the part dropped, when ``dest`` already holds the
+    recording: nothing is copied when it did from the start). Raw files are never
+    overwritten. The part stays locked until it is renamed or the block ends (which
+    removes it), so no other ingest takes it for a leftover.
     """
     folder = dest.parent
     folder.mkdir(parents=True, exist_ok=True)
-    if already_archived(dest, sha):
-        return False
+    if dest.exists():
+
+        def verify() -> bool:
+            already_archived(dest, sha)  # Conflict when it holds another recording
+            return False
+
+        yield verify
+        return
     digest = hashlib.sha256()
     temp: Path | None = None
     try:
@@ -186,12 +204,17 @@ def copy_into_archive(source: Path, dest: Path, sha: str) -> bool:
                 raise InvalidInput(
                     f"{source}: the file changed while it was being copied; try again"
                 )
-            if already_archived(dest, sha):  # another ingest of the same file got there first
-                return False
-            temp.chmod(0o444)  # raw recordings are never modified
-            os.replace(temp, dest)
-        fsync_dir(folder)
-        return True
+            part = temp
+
+            def place() -> bool:
+                if already_archived(dest, sha):  # another ingest of the same file got there
+                    return False
+                part.chmod(0o444)  # raw recordings are never modified
+                os.replace(part, dest)
+                fsync_dir(folder)
+                return True
+
+            yield place
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
@@ -247,8 +270,9 @@ def ingest(
     """
     from hotline.ffmpeg import probe
 
-    episode = get_episode(session, number)
-    set_status(session, episode, EpisodeStatus.recorded)  # refuses a cancelled episode
+    # Checked on a read first (no write lock), again in the write below.
+    with station.session(write=False) as reading:
+        may_become(get_episode(reading, number), EpisodeStatus.recorded)  # not cancelled
     source = Path(source)
     with processes.limits(station.settings.jobs):
         info = probe(source)
@@ -262,27 +286,33 @@ def ingest(
     found = _found_tags(source)
     fields = _tag_fields(source, found) if use_tags else {}
     sha = sha256_file(source)
-    dest = station.raw_dir / archive_name(f"{episode.number:04d}", sha, raw_extension(info.format))
+    dest = station.raw_dir / archive_name(f"{number:04d}", sha, raw_extension(info.format))
     relative = dest.relative_to(station.root).as_posix()
-    recorded = episode.raw_sha256 if episode.raw_path == relative else None
-    archived = already_archived(dest, sha, size=source.stat().st_size, recorded_sha=recorded)
-    also_of = session.exec(
-        select(Episode.number)
-        .where(Episode.raw_sha256 == sha)
-        .where(Episode.number != episode.number)
-        .order_by(col(Episode.number))
-    ).all()
-    episode.raw_path = relative
-    episode.raw_sha256 = sha
-    for name, value in fields.items():
-        setattr(episode, name, value)
-    episode.updated_at = utcnow()
-    session.add(episode)
-    session.flush()
-    queued = queue_pipeline(session=session, episode=episode)
+    existed = dest.exists()
     leftovers = remove_abandoned_parts(station.raw_dir)
-    # Last: a failed copy raises here and the transaction above is rolled back.
-    copied = not archived and copy_into_archive(source, dest, sha)
+    with staged_copy(source, dest, sha) as place:
+        # The first write: from here on an SQLite station's write lock is held.
+        episode = get_episode(session, number)
+        set_status(session, episode, EpisodeStatus.recorded)  # refuses a cancelled episode
+        recorded = episode.raw_sha256 if episode.raw_path == relative else None
+        if existed:
+            already_archived(dest, sha, size=source.stat().st_size, recorded_sha=recorded)
+        also_of = session.exec(
+            select(Episode.number)
+            .where(Episode.raw_sha256 == sha)
+            .where(Episode.number != episode.number)
+            .order_by(col(Episode.number))
+        ).all()
+        episode.raw_path = relative
+        episode.raw_sha256 = sha
+        for name, value in fields.items():
+            setattr(episode, name, value)
+        episode.updated_at = utcnow()
+        session.add(episode)
+        session.flush()
+        queued = queue_pipeline(session=session, episode=episode)
+        # Last: a failure to place the copy raises here and the changes are rolled back.
+        copied = False if existed else place()
     return IngestResult(
         episode=episode.number,
         raw_path=episode.raw_path,
