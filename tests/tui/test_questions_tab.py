@@ -204,9 +204,7 @@ async def test_refer_reject_and_final_states(
         await pilot.press("x")
         await pilot.press("enter")  # a reason is required
         await settle(pilot)
-        assert str(app.screen.query_one("#error-reason", Label).content) == (
-            "reject reason must not be empty"
-        )
+        assert str(app.screen.query_one("#error-reason", Label).content) == ("理由不能为空")
         assert question(desk, 1).status == "new"
         await pilot.press("escape")
         await pilot.press("x")

@@ -95,9 +95,7 @@ async def test_views_and_closing_early_with_a_reason(
         await pilot.press("c")
         await pilot.press("enter")  # a reason is required
         await settle(pilot)
-        assert str(app.screen.query_one("#error-reason", Label).content) == (
-            "reason must not be empty"
-        )
+        assert str(app.screen.query_one("#error-reason", Label).content) == ("理由不能为空")
         await type_text(pilot, "听众来电告知已解决")
         await pilot.press("enter")
         await settle(pilot)

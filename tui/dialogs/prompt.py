@@ -27,7 +27,7 @@ from textual.widgets import Button, Input, Label
 
 from hotline.errors import HotlineError
 from hotline.text import clean_text
-from tui.changes import blame
+from tui.changes import blame, describe
 from tui.dialogs.base import DeskDialog
 from tui.keys import Key
 from tui.widgets.data_label import DataLabel
@@ -179,7 +179,7 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
             try:
                 spec.check(field_input.value)
             except HotlineError as exc:
-                self.show_error(spec.name, exc.for_desk)
+                self.show_error(spec.name, describe(exc))
                 first_bad = first_bad or field_input
         if first_bad is not None:
             first_bad.focus()

@@ -262,7 +262,7 @@ class HotlinePane(Guarded, TabPane):
 
         ``work(session)`` returns what it did, in words (or words and the row key to
         select); a ``HotlineError`` rolls the transaction back and is reported as the
-        refusal, in the desk's words (``for_desk``). ``form``, if given, stays open until
+        refusal, in the desk's words (``describe``). ``form``, if given, stays open until
         the change is done (see ``tui.changes``). ``own_transactions``: ``work`` opens
         its own (a publish does) and is given no session.
         """
@@ -347,7 +347,7 @@ class HotlinePane(Guarded, TabPane):
                 if form is not None:
                     form.refused(None, NOT_DONE)
 
-            self.confirm(error.for_desk, lambda: self.run_change(change.approved()), declined)
+            self.confirm(describe(error), lambda: self.run_change(change.approved()), declined)
             return
         self.hotline.outcome(message)
         if change.form is not None:
