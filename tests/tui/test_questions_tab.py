@@ -64,6 +64,20 @@ async def test_inbox_newest_first_with_contacts_masked_until_revealed(
         assert table(app).get_row("1")[6] == "138****5678"
 
 
+async def test_a_call_back_with_nothing_to_call_back_about_says_why_without_a_form(
+    app: HotlineApp, desk: Station, settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_inbox(pilot, settle)
+        await go_to(pilot, app, "1", settle)  # 新来信: neither answered nor referred
+        assert "b" not in footer_keys(app)
+        await pilot.press("b")
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
+        assert app.status_bar.message == "问题 #1 既未回答也未转办，无需回访"
+        assert app.status_bar.is_error
+
+
 async def test_filter_by_status_and_text(app: HotlineApp, settle, type_text) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_inbox(pilot, settle)

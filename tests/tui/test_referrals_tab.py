@@ -61,19 +61,20 @@ async def test_overdue_first_then_reply_and_call_back(
         rows = [table(app).get_row_at(i) for i in range(table(app).row_count)]
         assert [(r[0], r[1], r[5]) for r in rows] == [(1, 2, "逾期 5 天"), (2, 5, "待复")]
         assert "区教育局" in str(app.query_one("#referrals-detail", Label).content)
-        await pilot.press("b")  # a call-back before the reply is refused, with the reason
-        await pilot.press("enter", "enter")
+        await pilot.press("b")  # a call-back before the reply: no form, the reason instead
         await settle(pilot)
         assert app.status_bar.message == "问题 #2 的转办 #1 尚无部门答复，请先登记答复"
-        assert isinstance(app.screen, PromptDialog)  # the refused form stays open
-        await pilot.press("escape")
-        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
         await pilot.press("r")
         await type_text(pilot, "已安排暑期托管试点")
         await pilot.press("enter", "enter")
         await settle(pilot)
         assert app.status_bar.message.startswith("转办 #1：已登记答复（逾期）")
         assert table(app).get_row("1")[5] == "已答复"
+        await pilot.press("r")  # a second reply: no form, the reason instead
+        await settle(pilot)
+        assert app.status_bar.message == "转办 #1 已有答复，不能再记录答复"
+        assert app.status_bar.is_error and not isinstance(app.screen, PromptDialog)
         await pilot.press("b")
         await pilot.press("enter", "enter")  # 满意 is the default outcome
         await settle(pilot)

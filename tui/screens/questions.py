@@ -31,7 +31,7 @@ from hotline import privacy
 from hotline.models import QuestionStatus
 from hotline.text import mask_contact
 from hotline.timeutil import local_text, parse_date
-from tui.changes import in_field
+from tui.changes import describe, in_field
 from tui.dialogs.episode_form import parse_int
 from tui.dialogs.prompt import Field, PromptDialog, required
 from tui.dialogs.question_form import QuestionForm, channel_value
@@ -236,13 +236,20 @@ class QuestionsPane(HotlinePane):
         return self.questions.get(key) if key else None
 
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
-        if action not in MOVES and action != "reveal":
+        if action not in MOVES and action not in ("reveal", "callback"):
             return None
         view = self.selected()
         if view is None:
             return "没有选中的问题"
         if action == "reveal":
             return None
+        if action == "callback":  # the rule ``domain.callback`` itself refuses by
+            refusal = domain.callback_refusal(
+                question=view.question.id or 0,
+                answered=view.question.member_id is not None,
+                referral=view.referral,
+            )
+            return None if refusal is None else describe(refusal)
         target, name = MOVES[action]
         status = QuestionStatus(view.question.status)
         if target in domain.LIFECYCLE[status]:

@@ -24,8 +24,9 @@ from textual.widgets import DataTable, Input, Label
 from episodes import questions, referrals
 from episodes.department_report import DepartmentReport, department_report
 from episodes.referrals import ReferralRow
-from hotline.models import CallbackOutcome
+from hotline.models import CallbackOutcome, QuestionStatus
 from hotline.timeutil import local_text
+from tui.changes import describe
 from tui.dialogs.department_report import DepartmentReportDialog
 from tui.dialogs.prompt import Field, PromptDialog, required
 from tui.keys import Key
@@ -229,6 +230,26 @@ class ReferralsPane(HotlinePane):
     def selected(self) -> ReferralRow | None:
         key = self.table.selected_key
         return self.rows.get(key) if key else None
+
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action not in ("reply", "callback", "close"):
+            return None
+        row = self.selected()
+        if row is None:
+            return "没有选中的转办"
+        # The rules the domain functions themselves refuse by, asked before a form opens.
+        if action == "reply":
+            refusal = referrals.reply_refusal(row)
+        elif action == "callback":
+            # (a referral's row: whether a member also answered matters only unreferred)
+            refusal = questions.callback_refusal(
+                question=row.question_id, answered=False, referral=row
+            )
+        else:
+            refusal = questions.move_refusal(
+                question=row.question_id, status=row.question_status, target=QuestionStatus.resolved
+            )
+        return None if refusal is None else describe(refusal)
 
     def history_subject(self) -> tuple[str, int] | None:
         """The desk's history key (h) shows the question of the referral under the cursor."""
