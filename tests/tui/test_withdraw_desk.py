@@ -111,6 +111,9 @@ async def test_withdraw_and_reinstate_ask_first_naming_what_goes(
         assert table.get_row("2")[2] == "已撤下"
         detail = str(app.query_one("#schedule-detail", Label).content)
         assert "嘉宾口误，数据待核实" in detail
+        # The detail says what the row says, not the status from before the withdrawal.
+        assert detail.splitlines()[0].startswith("第2期 ") and "已撤下" in detail.splitlines()[0]
+        assert "已发布" not in detail
 
         await pilot.press("w")  # already withdrawn: said, nothing opens
         await settle(pilot)

@@ -20,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import Input, Label
 
 from episodes import lookup, referrals, views
 from episodes import questions as domain
@@ -202,12 +202,14 @@ class QuestionsPane(HotlinePane):
     def _filter_changed(self) -> None:
         self.refilter()
 
-    @on(DataTable.RowHighlighted, "#questions-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail(str(event.row_key.value))
+    def state_changed(self) -> None:
+        # The cursor moved, or the rows were read again (a change updates the row under
+        # the cursor in place): the detail follows the row either way.
+        super().state_changed()
+        self._show_detail(self.table.selected_key)
 
-    def _show_detail(self, key: str) -> None:
-        view = self.questions.get(key)
+    def _show_detail(self, key: str | None) -> None:
+        view = self.questions.get(key) if key else None
         detail = self.query_one("#questions-detail", Label)
         if view is None:
             detail.update("")
