@@ -87,7 +87,7 @@ class IngestDialog(DeskDialog[tuple[int, Path] | None]):
         yield AudioTree(self.folder, id="ingest-tree")
 
     def compose_buttons(self) -> ComposeResult:
-        yield Label("", classes="form-error")
+        yield Label("", classes="buttons-spacer")
         yield Button("导入 (ctrl+s)", variant="primary", id="ok", compact=True)
         yield Button("取消 (Esc)", id="cancel", compact=True)
 
