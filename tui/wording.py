@@ -102,3 +102,64 @@ def in_chinese(error: HotlineError) -> str:
             return say(match)
     return text
 
+
+JOB_PHRASES_ZH = {
+    "queued": "排队中",
+    "queued again": "重新排队",
+    "retry requested": "已要求重试",
+    "started": "已开始",
+    "analysing": "分析响度",
+    "encoding": "编码",
+    "writing tags": "写入标签",
+    "mastered": "母带完成",
+    "master is current": "母带已是最新",
+    "re-tagged": "已重写标签",
+    "loading model": "加载模型",
+    "measuring levels": "测量音量",
+    "writing files": "写入文件",
+    "transcribed": "转写完成",
+    "transcript is current": "文字稿已是最新",
+    "publishing": "发布中",
+    "published": "已发布",
+}
+"""The fixed words the pipeline's stages report a job's progress in."""
+
+_JOB_SHAPES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"chunk (?P<n>\d+)/(?P<of>\d+)"), lambda m: f"第 {m['n']}/{m['of']} 段"),
+    (
+        re.compile(r"queued again with (?P<kind>\w+) job (?P<id>\d+)"),
+        lambda m: f"随{JOB_KINDS_ZH.get(m['kind'], m['kind'])}任务 {m['id']} 重新排队",
+    ),
+    (re.compile(r"requeued: (?P<why>.+)"), lambda m: f"重新排队：{m['why']}"),
+)
+JOB_KINDS_ZH = {"master": "母带制作", "transcribe": "转写", "publish": "发布"}
+
+
+def job_message(text: str) -> str:
+    """A job's message as the 制作 tab shows it: the stages' fixed words in Chinese; what
+    else a job says (an error, a file name, a summary) as it is."""
+    if text in JOB_PHRASES_ZH:
+        return JOB_PHRASES_ZH[text]
+    for shape, say in _JOB_SHAPES:
+        match = shape.fullmatch(text)
+        if match is not None:
+            return say(match)
+    return text
+
+
+HISTORY_PHRASES_ZH = {
+    "withdrawn from every feed": "已从所有订阅源撤下",
+    "listed in the feeds again": "已重新列入订阅源",
+    "deleted": "已删除",
+}
+"""The fixed words a history line (``episodes.history_view.summary``) starts with."""
+
+
+def history_summary(text: str) -> str:
+    """A history line as the desk shows it: its fixed opening words in Chinese, the fields
+    and values changed as they are."""
+    for phrase, said in HISTORY_PHRASES_ZH.items():
+        if text == phrase or text.startswith(f"{phrase}: ") or text.startswith(f"{phrase}; "):
+            rest = text[len(phrase) :]
+            return said + ("：" + rest[2:] if rest.startswith(": ") else rest)
+    return text

@@ -136,12 +136,18 @@ async def test_h_shows_the_history_of_the_row_under_the_cursor(
         assert isinstance(app.screen, HistoryDialog)
         assert app.screen.title_text.startswith("修改记录：第")
         await pilot.press("escape")
-        await pilot.press("4")  # 直播台 has no such rows: said, not shown
+        await pilot.press("4")  # 直播台 with no call: said, not shown
         await settle(pilot)
         await pilot.press("h")
         await settle(pilot)
         assert not isinstance(app.screen, HistoryDialog)
-        assert app.status_bar.message == "这里没有可查看修改记录的行"
+        assert app.status_bar.message == "直播台上没有选中的来电"
+        await pilot.press("5")  # 制作 has no rows with a history: says where h works
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert not isinstance(app.screen, HistoryDialog)
+        assert app.status_bar.message.startswith("制作的行没有修改记录：h 看排期、嘉宾")
 
 
 async def test_the_inbox_calls_back_an_answered_question_and_asks_why_a_referral_closes_early(

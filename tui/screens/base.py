@@ -155,14 +155,16 @@ class HotlinePane(Guarded, TabPane):
         self.state_changed()
 
     def on_key(self, event: events.Key) -> None:
-        # A key of this tab whose action does not apply to the row: say why, do nothing.
-        for binding in self._bindings_list():
-            if event.key in binding.key.split(","):
-                reason = self.why_not(*_action_and_parameters(binding.action))
-                if reason is not None:
-                    event.stop()
-                    self.hotline.report(reason, error=True)
-                return
+        # A key of this tab none of whose actions applies to the row: say why, do nothing.
+        # (A key may carry two actions, one for each state of the row: ``m`` shows or hides.)
+        reasons = [
+            self.why_not(*_action_and_parameters(binding.action))
+            for binding in self._bindings_list()
+            if event.key in binding.key.split(",")
+        ]
+        if reasons and None not in reasons:
+            event.stop()
+            self.hotline.report(reasons[0] or "", error=True)
 
     # ------------------------------------------------------------ the tab's life
 

@@ -48,6 +48,9 @@ STATUS_CYCLE: tuple[str | None, ...] = (None, *(s.value for s in QuestionStatus)
 CONTACT_COLUMN = 6
 Q = QuestionStatus
 # action → (the status it moves the question to, what it is called at the desk)
+QUESTION_FLOOR = 20
+"""Cells the question's text keeps at any width (ten characters of Chinese)."""
+REVEAL_DOC = "reveal / hide the listener's contact for this question"
 MOVES: dict[str, tuple[QuestionStatus, str]] = {
     "screen_question": (Q.screened, "审核"),
     "assign": (Q.assigned, "分配"),
@@ -100,12 +103,9 @@ class QuestionsPane(HotlinePane):
             "标为重复",
             doc="mark duplicate of another question (the form says it is final)",
         ),
-        Key(
-            "m",
-            "reveal",
-            "显示联系方式",
-            doc="reveal / hide the listener's contact for this question",
-        ),
+        # One key, two bindings: the footer names the one the row allows (show or hide).
+        Key("m", "reveal", "显示联系方式", doc=REVEAL_DOC),
+        Key("m", "conceal", "隐藏联系方式", doc=REVEAL_DOC),
         Key("s", "cycle_status", "按状态", doc="cycle the status filter"),
         Key("slash", "filter", "搜索", doc="search the question text"),
         Key(
@@ -134,12 +134,12 @@ class QuestionsPane(HotlinePane):
                 Col("编号", keep=True),
                 Col("收到时间", keep=True),
                 Col("渠道", keep=True),
-                Col("状态", keep=True),
+                Col("状态", keep=True, floor=6),
                 Col("期号", keep=True),
                 Col("听众"),
                 Col("联系方式"),
                 Col("话题"),
-                Col("问题"),
+                Col("问题", floor=QUESTION_FLOOR),
             ],
             id="questions-table",
         )
@@ -238,12 +238,15 @@ class QuestionsPane(HotlinePane):
         return self.questions.get(key) if key else None
 
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
-        if action not in MOVES and action not in ("reveal", "callback"):
+        if action not in MOVES and action not in ("reveal", "conceal", "callback"):
             return None
         view = self.selected()
         if view is None:
             return "没有选中的问题"
-        if action == "reveal":
+        if action in ("reveal", "conceal"):
+            shown = str(view.question.id) in self.revealed
+            if shown == (action == "reveal"):
+                return "联系方式已显示" if shown else "联系方式已隐藏"
             return None
         if action == "callback":  # the rule ``domain.callback`` itself refuses by
             refusal = domain.callback_refusal(
@@ -282,6 +285,10 @@ class QuestionsPane(HotlinePane):
         self._show_detail(key)
         shown = "显示" if key in self.revealed else "隐藏"
         self.hotline.report(f"问题 #{key}：已{shown}听众联系方式")
+        self.state_changed()  # the footer now offers the other one
+
+    def action_conceal(self) -> None:
+        self.action_reveal()  # (the same toggle: ``why_not`` lets one of them through)
 
     def action_new_question(self) -> None:
         station, now = self.station, self.now()
