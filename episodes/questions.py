@@ -63,6 +63,7 @@ from hotline.models import (
     Member,
     Question,
     QuestionStatus,
+    Referral,
     ReferralStatus,
 )
 from hotline.text import clean_text
@@ -126,6 +127,8 @@ class QuestionView:
     question: Question
     episode_number: int | None
     member: Member | None
+    referral: Referral | None = None
+    """Its latest referral (read by ``question_view`` and the desk's pages; lists leave it)."""
 
 
 def allowed_moves(status: str) -> tuple[str, ...]:
@@ -133,17 +136,24 @@ def allowed_moves(status: str) -> tuple[str, ...]:
     return tuple(VERBS[target] for target in LIFECYCLE[QuestionStatus(status)])
 
 
+def move_refusal(*, question: int, status: str, target: QuestionStatus) -> InvalidTransition | None:
+    """Why question ``question``, in ``status``, cannot move to ``target`` (None: it can)."""
+    current = QuestionStatus(status)
+    if target in LIFECYCLE[current]:
+        return None
+    moves = allowed_moves(current)
+    allowed = f"allowed: {', '.join(moves)}" if moves else "it is final, no moves are allowed"
+    allowed_zh = "、".join(VERBS_ZH[t] for t in LIFECYCLE[current]) or "无（已是最终状态）"
+    return InvalidTransition(
+        f"question {question} is {current}: cannot {VERBS[target]} it; {allowed}",
+        zh=f"问题 #{question} {STATUS_ZH[current]}，不能{VERBS_ZH[target]}；可以：{allowed_zh}",
+    )
+
+
 def _require_move(question: Question, target: QuestionStatus) -> None:
-    current = QuestionStatus(question.status)
-    if target not in LIFECYCLE[current]:
-        moves = allowed_moves(current)
-        allowed = f"allowed: {', '.join(moves)}" if moves else "it is final, no moves are allowed"
-        allowed_zh = "、".join(VERBS_ZH[t] for t in LIFECYCLE[current]) or "无（已是最终状态）"
-        raise InvalidTransition(
-            f"question {question.id} is {current}: cannot {VERBS[target]} it; {allowed}",
-            zh=f"问题 #{question.id} {STATUS_ZH[current]}，不能{VERBS_ZH[target]}；"
-            f"可以：{allowed_zh}",
-        )
+    refusal = move_refusal(question=question.id or 0, status=question.status, target=target)
+    if refusal is not None:
+        raise refusal
 
 
 def _enter(session: Session, question: Question, target: QuestionStatus) -> Question:
@@ -258,7 +268,7 @@ def question_view(*, session: Session, question: int) -> QuestionView:
     found = get_question(session, question)
     number = session.get(Episode, found.episode_id).number if found.episode_id else None
     member = session.get(Member, found.member_id) if found.member_id else None
-    return QuestionView(found, number, member)
+    return QuestionView(found, number, member, referrals.latest_referral(session, found.id))
 
 
 def _episode_for_questions(session: Session, number: int) -> Episode:
@@ -460,6 +470,30 @@ class CalledBack:
     closed: bool
 
 
+def callback_refusal(
+    *, question: int, answered: bool, referral: referrals.Followed | None
+) -> Conflict | None:
+    """Why a call-back about ``question`` cannot be recorded now (None: it can).
+
+    There must be something to call the listener back about: a member's answer
+    (``answered``) or its latest ``referral``, and that referral must have its reply.
+    ``callback`` raises it; the desk asks it before opening the call-back form.
+    """
+    if referral is None and not answered:
+        return Conflict(
+            f"question {question} was never referred or answered: there is no answer to "
+            "call the listener back about",
+            zh=f"问题 #{question} 既未回答也未转办，无需回访",
+        )
+    if referral is not None and referral.status == ReferralStatus.open:
+        return Conflict(
+            f"question {question}'s referral {referral.id} has no reply yet: record it with "
+            f"`hotline referrals reply {referral.id} --text …` first",
+            zh=f"问题 #{question} 的转办 #{referral.id} 尚无部门答复，请先登记答复",
+        )
+    return None
+
+
 def callback(
     *,
     session: Session,
@@ -478,18 +512,11 @@ def callback(
     found = get_question(session, question, lock=True)
     result = check_outcome(outcome)
     referral = referrals.latest_referral(session, found.id)
-    if referral is None and found.member_id is None:
-        raise Conflict(
-            f"question {found.id} was never referred or answered: there is no answer to "
-            "call the listener back about",
-            zh=f"问题 #{found.id} 既未回答也未转办，无需回访",
-        )
-    if referral is not None and referral.status == ReferralStatus.open:
-        raise Conflict(
-            f"question {found.id}'s referral {referral.id} has no reply yet: record it with "
-            f"`hotline referrals reply {referral.id} --text …` first",
-            zh=f"问题 #{found.id} 的转办 #{referral.id} 尚无部门答复，请先登记答复",
-        )
+    refusal = callback_refusal(
+        question=found.id or 0, answered=found.member_id is not None, referral=referral
+    )
+    if refusal is not None:
+        raise refusal
     moment = (now or utcnow()).replace(microsecond=0)
     made = Callback(
         question_id=found.id,

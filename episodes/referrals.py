@@ -12,13 +12,14 @@ The question's side of the lifecycle (refer, call back, resolve) is in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from episodes.departments import get_department
 from hotline.errors import Conflict, InvalidInput, NotFound
@@ -121,6 +122,18 @@ def latest_referral(session: Session, question_id: int) -> Referral | None:
     ).first()
 
 
+def latest_referrals(session: Session, question_ids: Sequence[int]) -> dict[int, Referral]:
+    """Each of these questions' most recent referral, for those ever referred (one query)."""
+    if not question_ids:
+        return {}
+    found = session.exec(
+        select(Referral)
+        .where(col(Referral.question_id).in_(question_ids))
+        .order_by(col(Referral.id))
+    )
+    return {referral.question_id: referral for referral in found}  # the last one stays
+
+
 def get_referral(session: Session, referral_id: int) -> Referral:
     found = session.get(Referral, referral_id)
     if found is None:
@@ -141,6 +154,31 @@ def _reply_time(value: str | None, tz: ZoneInfo, now: datetime) -> datetime:
     return parse_local_datetime(text, tz, field="reply date")
 
 
+class Followed(Protocol):
+    """A referral as stored (``Referral``) or as listed (``ReferralRow``): its id and status."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+def reply_refusal(referral: Followed) -> Conflict | None:
+    """Why the department's reply cannot be recorded on ``referral`` (None: it can).
+
+    ``reply`` raises it; the desk asks it before opening the reply form.
+    """
+    if referral.status == R.open:
+        return None
+    replied = referral.status == R.replied
+    return Conflict(
+        f"referral {referral.id} {'already has a reply' if replied else 'is closed'}: "
+        "a reply is recorded only on an open referral",
+        zh=f"转办 #{referral.id} {'已有答复' if replied else '已关闭'}，不能再记录答复",
+    )
+
+
 def reply(
     *,
     session: Session,
@@ -152,13 +190,9 @@ def reply(
 ) -> Referral:
     """Record the department's answer to an open referral (on ``when``, default now)."""
     found = get_referral(session, referral)
-    if found.status != R.open:
-        replied = found.status == R.replied
-        raise Conflict(
-            f"referral {found.id} {'already has a reply' if replied else 'is closed'}: "
-            "a reply is recorded only on an open referral",
-            zh=f"转办 #{found.id} {'已有答复' if replied else '已关闭'}，不能再记录答复",
-        )
+    refusal = reply_refusal(found)
+    if refusal is not None:
+        raise refusal
     answer = clean_text(
         text, field="reply text", max_length=REPLY_LIMIT, multiline=True, required=True
     )

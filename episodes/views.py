@@ -23,6 +23,7 @@ from episodes.lookup import get_episode
 from episodes.members import MemberSummary
 from episodes.questions import QuestionView
 from episodes.questions import check_status as check_question_status
+from episodes.referrals import latest_referrals
 from hotline.errors import InvalidInput
 from hotline.models import Booking, BookingStatus, Episode, EpisodeStatus, Member, Question
 from hotline.text import clean_text
@@ -184,5 +185,7 @@ def question_page(
         .offset(offset)
         .limit(limit)
     )
-    rows = [QuestionView(q, number, m) for q, number, m in session.exec(query)]
+    found = list(session.exec(query))
+    referred = latest_referrals(session, [q.id for q, _, _ in found if q.id is not None])
+    rows = [QuestionView(q, number, m, referred.get(q.id or 0)) for q, number, m in found]
     return Page(rows, offset, _count(session, conditions, Question))

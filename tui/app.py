@@ -217,6 +217,7 @@ class HotlineApp(Guarded, App[None]):
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
         if isinstance(pane, HotlinePane):
+            self.report("")  # the last tab's outcome is not about this one
             if not pane.ready:  # chosen with the mouse before it was built
                 await pane.build()
                 pane.focus_main()

@@ -29,6 +29,7 @@ from sqlmodel import Session
 from hotline.errors import HotlineError, NeedsConfirmation
 from hotline.failures import Where, explain
 from hotline.logs import record_failure
+from tui.wording import in_chinese
 
 Outcome = str | tuple[str, str]
 """What a change did, in words; or the words and the row key to select afterwards."""
@@ -129,8 +130,8 @@ def failure_line(exc: BaseException, *, where: Where, context: str) -> str:
 
 
 def describe(error: BaseException) -> str:
-    """The desk's line for a refusal: the domain's Chinese line where it has one."""
-    return error.for_desk if isinstance(error, HotlineError) else str(error)
+    """The desk's line for a refusal, in Chinese (``tui.wording``)."""
+    return in_chinese(error) if isinstance(error, HotlineError) else str(error)
 
 
 def blame(error: BaseException, subjects: dict[str, tuple[str, ...]]) -> str | None:

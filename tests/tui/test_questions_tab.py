@@ -25,6 +25,13 @@ def footer_keys(app: HotlineApp) -> set[str]:
     return {key.key for key in app.query("FooterKey") if key.display}
 
 
+def footer_says(app: HotlineApp, key: str) -> str:
+    """What the footer calls ``key`` now."""
+    shown = [k for k in app.query("FooterKey") if k.display and k.key == key]
+    assert len(shown) == 1, f"the footer shows {key} {len(shown)} times"
+    return shown[0].description
+
+
 def keys(app: HotlineApp) -> list[str]:
     t = table(app)
     return [str(t.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(t.row_count)]
@@ -56,12 +63,29 @@ async def test_inbox_newest_first_with_contacts_masked_until_revealed(
         await go_to(pilot, app, "1", settle)
         assert table(app).get_row("1")[6] == "138****5678"
         assert "13812345678" not in str(app.query_one("#questions-detail", Label).content)
+        assert footer_says(app, "m") == "显示联系方式"
         await pilot.press("m")
         assert table(app).get_row("1")[6] == "13812345678"
         assert "13812345678" in str(app.query_one("#questions-detail", Label).content)
+        assert footer_says(app, "m") == "隐藏联系方式"  # the key now hides it
         assert table(app).get_row("2")[6] == "136****5432"  # only the one asked for
         await pilot.press("m")
         assert table(app).get_row("1")[6] == "138****5678"
+        assert footer_says(app, "m") == "显示联系方式"
+
+
+async def test_a_call_back_with_nothing_to_call_back_about_says_why_without_a_form(
+    app: HotlineApp, desk: Station, settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_inbox(pilot, settle)
+        await go_to(pilot, app, "1", settle)  # 新来信: neither answered nor referred
+        assert "b" not in footer_keys(app)
+        await pilot.press("b")
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
+        assert app.status_bar.message == "问题 #1 既未回答也未转办，无需回访"
+        assert app.status_bar.is_error
 
 
 async def test_filter_by_status_and_text(app: HotlineApp, settle, type_text) -> None:
@@ -204,9 +228,7 @@ async def test_refer_reject_and_final_states(
         await pilot.press("x")
         await pilot.press("enter")  # a reason is required
         await settle(pilot)
-        assert str(app.screen.query_one("#error-reason", Label).content) == (
-            "reject reason must not be empty"
-        )
+        assert str(app.screen.query_one("#error-reason", Label).content) == ("理由不能为空")
         assert question(desk, 1).status == "new"
         await pilot.press("escape")
         await pilot.press("x")

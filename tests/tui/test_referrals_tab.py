@@ -61,19 +61,20 @@ async def test_overdue_first_then_reply_and_call_back(
         rows = [table(app).get_row_at(i) for i in range(table(app).row_count)]
         assert [(r[0], r[1], r[5]) for r in rows] == [(1, 2, "逾期 5 天"), (2, 5, "待复")]
         assert "区教育局" in str(app.query_one("#referrals-detail", Label).content)
-        await pilot.press("b")  # a call-back before the reply is refused, with the reason
-        await pilot.press("enter", "enter")
+        await pilot.press("b")  # a call-back before the reply: no form, the reason instead
         await settle(pilot)
         assert app.status_bar.message == "问题 #2 的转办 #1 尚无部门答复，请先登记答复"
-        assert isinstance(app.screen, PromptDialog)  # the refused form stays open
-        await pilot.press("escape")
-        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
         await pilot.press("r")
         await type_text(pilot, "已安排暑期托管试点")
         await pilot.press("enter", "enter")
         await settle(pilot)
         assert app.status_bar.message.startswith("转办 #1：已登记答复（逾期）")
         assert table(app).get_row("1")[5] == "已答复"
+        await pilot.press("r")  # a second reply: no form, the reason instead
+        await settle(pilot)
+        assert app.status_bar.message == "转办 #1 已有答复，不能再记录答复"
+        assert app.status_bar.is_error and not isinstance(app.screen, PromptDialog)
         await pilot.press("b")
         await pilot.press("enter", "enter")  # 满意 is the default outcome
         await settle(pilot)
@@ -95,9 +96,7 @@ async def test_views_and_closing_early_with_a_reason(
         await pilot.press("c")
         await pilot.press("enter")  # a reason is required
         await settle(pilot)
-        assert str(app.screen.query_one("#error-reason", Label).content) == (
-            "reason must not be empty"
-        )
+        assert str(app.screen.query_one("#error-reason", Label).content) == ("理由不能为空")
         await type_text(pilot, "听众来电告知已解决")
         await pilot.press("enter")
         await settle(pilot)
@@ -137,12 +136,18 @@ async def test_h_shows_the_history_of_the_row_under_the_cursor(
         assert isinstance(app.screen, HistoryDialog)
         assert app.screen.title_text.startswith("修改记录：第")
         await pilot.press("escape")
-        await pilot.press("4")  # 直播台 has no such rows: said, not shown
+        await pilot.press("4")  # 直播台 with no call: said, not shown
         await settle(pilot)
         await pilot.press("h")
         await settle(pilot)
         assert not isinstance(app.screen, HistoryDialog)
-        assert app.status_bar.message == "这里没有可查看修改记录的行"
+        assert app.status_bar.message == "直播台上没有选中的来电"
+        await pilot.press("5")  # 制作 has no rows with a history: says where h works
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert not isinstance(app.screen, HistoryDialog)
+        assert app.status_bar.message.startswith("制作的行没有修改记录：h 看排期、嘉宾")
 
 
 async def test_the_inbox_calls_back_an_answered_question_and_asks_why_a_referral_closes_early(

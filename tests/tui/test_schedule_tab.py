@@ -129,7 +129,7 @@ async def test_form_refuses_as_you_type_with_the_cli_reason(
         await settle(pilot)
         await pilot.press("n")
         await pilot.press("enter", "enter")  # number blank is fine; title blank is not
-        assert field_error(app, "title") == "title must not be empty"
+        assert field_error(app, "title") == "标题不能为空"
         assert app.focused is app.screen.query_one("#field-title", Input)
         await type_text(pilot, "第1003期")
         assert field_error(app, "title") == ""
@@ -137,7 +137,7 @@ async def test_form_refuses_as_you_type_with_the_cli_reason(
         await pilot.pause()
         await type_text(pilot, "2025-13-01")
         assert field_error(app, "air") == (
-            "air time '2025-13-01' is not a time: use YYYY-MM-DD HH:MM"
+            "播出时间“2025-13-01”不是时间：请按 YYYY-MM-DD HH:MM 填写"
         )
         await pilot.press("ctrl+s")  # refused: the form stays open
         await settle(pilot)

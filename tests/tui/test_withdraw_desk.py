@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import feeds_fixtures as ff
 import pytest
-from textual.widgets import Label
+from textual.widgets import DataTable, Label
 
 from episodes.lookup import get_episode
 from feeds.publish import publish
 from hotline.station import Station
 from tui.app import HotlineApp, make_app
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.history_dialog import HistoryDialog
 from tui.dialogs.prompt import PromptDialog
 from tui.widgets.paged_table import PagedTable
 
@@ -111,6 +112,18 @@ async def test_withdraw_and_reinstate_ask_first_naming_what_goes(
         assert table.get_row("2")[2] == "已撤下"
         detail = str(app.query_one("#schedule-detail", Label).content)
         assert "嘉宾口误，数据待核实" in detail
+        # The detail says what the row says, not the status from before the withdrawal.
+        assert detail.splitlines()[0].startswith("第2期 ") and "已撤下" in detail.splitlines()[0]
+        assert "已发布" not in detail
+
+        await pilot.press("h")  # the history says it in Chinese too
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryDialog)
+        lines = app.screen.query_one("#history-table", DataTable)
+        last = lines.get_row_at(lines.row_count - 1)[4]
+        assert last == "已从所有订阅源撤下：嘉宾口误，数据待核实", last
+        await pilot.press("escape")
+        await settle(pilot)
 
         await pilot.press("w")  # already withdrawn: said, nothing opens
         await settle(pilot)

@@ -52,6 +52,7 @@ class DeskDialog(Guarded, ModalScreen[T], Generic[T]):
                 body.styles.max_height = max(self.app.size.height - FIXED_ROWS, 3)
             with body:
                 yield from self.compose_body()
+            yield from self.compose_notice()
             buttons = list(self.compose_buttons())
             if buttons:
                 with Horizontal(classes="dialog-buttons", id="dialog-buttons"):
@@ -88,6 +89,11 @@ class DeskDialog(Guarded, ModalScreen[T], Generic[T]):
 
     def compose_body(self) -> ComposeResult:
         """The dialog's content (subclasses)."""
+        yield from ()
+
+    def compose_notice(self) -> ComposeResult:
+        """A line between the body and the buttons, always on screen (subclasses: why a
+        form was not saved), on a line of its own so that it never crowds the buttons."""
         yield from ()
 
     def compose_buttons(self) -> ComposeResult:

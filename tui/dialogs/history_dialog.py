@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label
 
 from episodes.history_view import ACTIONS_ZH, HistoryLine, history_of
 from hotline.timeutil import local_text
+from tui.wording import history_summary
 
 if TYPE_CHECKING:
     from tui.screens.base import HotlinePane
@@ -46,7 +47,7 @@ class HistoryDialog(ModalScreen[None]):
                 line.actor,
                 line.what,
                 ACTIONS_ZH.get(line.action, line.action),
-                line.summary,
+                history_summary(line.summary),
                 key=str(n),
             )
         if self.lines:
@@ -59,28 +60,34 @@ class HistoryDialog(ModalScreen[None]):
 
 # The tabs whose main table's row keys name a subject with a history: the key is the
 # episode number, the member id, the question id. A tab may instead answer itself with
-# ``history_subject()`` (the 转办 tab answers with the referral's question).
+# ``history_subject()``: the subject of its row, or why it has none (the 转办 tab answers
+# with the referral's question, the 直播台 with the question a call became).
 SUBJECT_OF_TAB = {"schedule": "episode", "members": "member", "questions": "question"}
 TITLES = {"episode": "第{}期", "member": "委员 #{}", "question": "问题 #{}"}
+NO_HISTORY = "{tab}的行没有修改记录：h 看排期、嘉宾、听众、直播台和转办里光标所在的行"
+NO_ROW = "没有选中的行"
 
 
-def history_subject(pane: HotlinePane) -> tuple[str, str] | None:
-    """(subject, reference) of the row under ``pane``'s cursor, or None."""
+def history_subject(pane: HotlinePane) -> tuple[str, str] | str:
+    """(subject, reference) of the row under ``pane``'s cursor, or why there is none."""
     own = getattr(pane, "history_subject", None)
     if callable(own):
         found = own()
-        return (found[0], str(found[1])) if found else None
+        if isinstance(found, str):
+            return found
+        return (found[0], str(found[1])) if found else NO_ROW
     subject = SUBJECT_OF_TAB.get(pane.PANE_ID)
-    widget = pane.main_widget()
-    key = getattr(widget, "selected_key", None)
-    return (subject, str(key)) if subject and key else None
+    if subject is None:
+        return NO_HISTORY.format(tab=pane.LABEL)
+    key = getattr(pane.main_widget(), "selected_key", None)
+    return (subject, str(key)) if key else NO_ROW
 
 
 def open_history(pane: HotlinePane) -> None:
     """Read the history of the row under ``pane``'s cursor and show it in a dialog."""
     chosen = history_subject(pane)
-    if chosen is None:
-        pane.hotline.report("这里没有可查看修改记录的行", error=True)
+    if isinstance(chosen, str):
+        pane.hotline.report(chosen, error=True)
         return
     subject, ref = chosen
     tz = pane.station.tz

@@ -24,6 +24,7 @@ from tui.dialogs.episode_form import parse_int
 from tui.shown import plain
 from tui.widgets.data_label import DataLabel
 from tui.widgets.domain_check import DomainCheck
+from tui.wording import in_chinese
 
 Ingest = Callable[["IngestDialog", int, Path], None]
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus", ".amr", ".aiff"}
@@ -86,7 +87,7 @@ class IngestDialog(DeskDialog[tuple[int, Path] | None]):
         yield AudioTree(self.folder, id="ingest-tree")
 
     def compose_buttons(self) -> ComposeResult:
-        yield Label("", classes="form-error")
+        yield Label("", classes="buttons-spacer")
         yield Button("导入 (ctrl+s)", variant="primary", id="ok", compact=True)
         yield Button("取消 (Esc)", id="cancel", compact=True)
 
@@ -122,7 +123,7 @@ class IngestDialog(DeskDialog[tuple[int, Path] | None]):
         try:
             chosen = (parse_int(episode, what="episode number"), check_file(path))
         except InvalidInput as exc:
-            self.query_one("#ingest-error", Label).update(exc.for_desk)
+            self.query_one("#ingest-error", Label).update(in_chinese(exc))
             return
         if self.on_save is None:
             self.dismiss(chosen)

@@ -9,9 +9,9 @@ anywhere; Esc closes without saving. Both keys are in the dialog's footer.
 
 Saving hands the values to ``on_save`` (the tab runs its change with them); the form
 stays open, everything typed intact, until the change is done (``saved``) — a refusal
-(``refused``) shows the reason at the field it concerns (or above the buttons) and moves
-the cursor there. Without ``on_save`` the form closes with the values (``dismiss``).
-A ``warning`` names what cannot be undone, above the buttons.
+(``refused``) shows the reason at the field it concerns (or on its own line above the
+buttons) and moves the cursor there. Without ``on_save`` the form closes with the values
+(``dismiss``). A ``warning`` names what cannot be undone, above the buttons.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from textual.widgets import Button, Input, Label
 
 from hotline.errors import HotlineError
 from hotline.text import clean_text
-from tui.changes import blame
+from tui.changes import blame, describe
 from tui.dialogs.base import DeskDialog
 from tui.keys import Key
 from tui.widgets.data_label import DataLabel
@@ -100,8 +100,13 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
         if self.warning:
             yield DataLabel(self.warning, id="form-warning", classes="dialog-warning")
 
+    def compose_notice(self) -> ComposeResult:
+        error = DataLabel("", id="form-error", classes="form-error")
+        error.display = False  # no blank line until there is something to say
+        yield error
+
     def compose_buttons(self) -> ComposeResult:
-        yield DataLabel("", id="form-error", classes="form-error")
+        yield Label("", classes="buttons-spacer")
         yield Button(f"{self.submit_label} (ctrl+s)", variant="primary", id="ok", compact=True)
         yield Button("取消 (Esc)", id="cancel", compact=True)
 
@@ -133,6 +138,7 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
         label = self.query_one("#form-error", Label)
         if str(label.content) != text:
             label.update(text)
+            label.display = bool(text)
             self.call_after_refresh(self.fit_body)  # a long reason may take a second line
 
     @on(Input.Changed)
@@ -179,7 +185,7 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
             try:
                 spec.check(field_input.value)
             except HotlineError as exc:
-                self.show_error(spec.name, exc.for_desk)
+                self.show_error(spec.name, describe(exc))
                 first_bad = first_bad or field_input
         if first_bad is not None:
             first_bad.focus()

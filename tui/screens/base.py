@@ -155,14 +155,16 @@ class HotlinePane(Guarded, TabPane):
         self.state_changed()
 
     def on_key(self, event: events.Key) -> None:
-        # A key of this tab whose action does not apply to the row: say why, do nothing.
-        for binding in self._bindings_list():
-            if event.key in binding.key.split(","):
-                reason = self.why_not(*_action_and_parameters(binding.action))
-                if reason is not None:
-                    event.stop()
-                    self.hotline.report(reason, error=True)
-                return
+        # A key of this tab none of whose actions applies to the row: say why, do nothing.
+        # (A key may carry two actions, one for each state of the row: ``m`` shows or hides.)
+        reasons = [
+            self.why_not(*_action_and_parameters(binding.action))
+            for binding in self._bindings_list()
+            if event.key in binding.key.split(",")
+        ]
+        if reasons and None not in reasons:
+            event.stop()
+            self.hotline.report(reasons[0] or "", error=True)
 
     # ------------------------------------------------------------ the tab's life
 
@@ -262,7 +264,7 @@ class HotlinePane(Guarded, TabPane):
 
         ``work(session)`` returns what it did, in words (or words and the row key to
         select); a ``HotlineError`` rolls the transaction back and is reported as the
-        refusal, in the desk's words (``for_desk``). ``form``, if given, stays open until
+        refusal, in the desk's words (``describe``). ``form``, if given, stays open until
         the change is done (see ``tui.changes``). ``own_transactions``: ``work`` opens
         its own (a publish does) and is given no session.
         """
@@ -347,7 +349,7 @@ class HotlinePane(Guarded, TabPane):
                 if form is not None:
                     form.refused(None, NOT_DONE)
 
-            self.confirm(error.for_desk, lambda: self.run_change(change.approved()), declined)
+            self.confirm(describe(error), lambda: self.run_change(change.approved()), declined)
             return
         self.hotline.outcome(message)
         if change.form is not None:

@@ -213,6 +213,18 @@ class LiveDeskPane(HotlinePane):
             return None
         return next((v for v in self.state.calls if str(v.call.id) == key), None)
 
+    def history_subject(self) -> tuple[str, int] | str:
+        """The desk's history key (h): the question the call under the cursor became."""
+        if self.state is None:
+            return "直播台上还没有节目：按 e 选择期号"
+        view = self.view(self.selected_key())
+        if view is None:
+            return "直播台上没有选中的来电"
+        call = view.call
+        if not call.question_id:
+            return f"来电 #{call.id} 还没有上直播，尚未记为听众问题，没有修改记录"
+        return ("question", call.question_id)
+
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         if action in ("start_clock", "add_caller") and self.state is None:
             return "直播台上还没有节目：按 e 选择期号"

@@ -36,6 +36,7 @@ from tui.messages import JobFinished, JobProgress, JobStarted, RunEnded
 from tui.screens.base import HotlinePane
 from tui.widgets.data_label import DataLabel
 from tui.widgets.desk_table import Col, DeskTable
+from tui.wording import job_message
 
 JOB_ROWS = 500
 """The newest jobs shown (a station accumulates three per episode)."""
@@ -191,7 +192,7 @@ class PipelinePane(HotlinePane):
                     f"{row.job.progress:.0%}",
                     str(row.job.attempts),
                     local_text(row.job.created_at, tz),
-                    row.job.message,
+                    job_message(row.job.message),
                 ),
             )
             for key, row in self.rows.items()
@@ -225,7 +226,7 @@ class PipelinePane(HotlinePane):
             job = row.job
             text = (
                 f"任务 {job.id} {job_label(job.kind, row.episode_number)} "
-                f"{label(JOB_STATUS, job.status)}：{job.message}"
+                f"{label(JOB_STATUS, job.status)}：{job_message(job.message)}"
             )
             if job.error:
                 text += f"\n{job.error.splitlines()[0]}（按 l 看完整日志）"
@@ -246,14 +247,15 @@ class PipelinePane(HotlinePane):
         if bars:
             bars.first(ProgressBar).update(progress=message.fraction)
         self._set_cell(message.job_id, PROGRESS_COLUMN, f"{message.fraction:.0%}")
-        self._set_cell(message.job_id, MESSAGE_COLUMN, message.text)
+        self._set_cell(message.job_id, MESSAGE_COLUMN, job_message(message.text))
 
     def on_job_finished(self, message: JobFinished) -> None:
         for row in self.query(f"#job-row-{message.job_id}"):
             row.remove()
         word = label(JOB_STATUS, message.status)
         self.hotline.report(
-            f"任务 {message.job_id}：{word} {message.text}", error=message.status == "failed"
+            f"任务 {message.job_id}：{word} {job_message(message.text)}",
+            error=message.status == "failed",
         )
         self.reload()
 

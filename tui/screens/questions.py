@@ -20,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import Input, Label
 
 from episodes import lookup, referrals, views
 from episodes import questions as domain
@@ -31,7 +31,7 @@ from hotline import privacy
 from hotline.models import QuestionStatus
 from hotline.text import mask_contact
 from hotline.timeutil import local_text, parse_date
-from tui.changes import in_field
+from tui.changes import describe, in_field
 from tui.dialogs.episode_form import parse_int
 from tui.dialogs.prompt import Field, PromptDialog, required
 from tui.dialogs.question_form import QuestionForm, channel_value
@@ -48,6 +48,9 @@ STATUS_CYCLE: tuple[str | None, ...] = (None, *(s.value for s in QuestionStatus)
 CONTACT_COLUMN = 6
 Q = QuestionStatus
 # action → (the status it moves the question to, what it is called at the desk)
+QUESTION_FLOOR = 20
+"""Cells the question's text keeps at any width (ten characters of Chinese)."""
+REVEAL_DOC = "reveal / hide the listener's contact for this question"
 MOVES: dict[str, tuple[QuestionStatus, str]] = {
     "screen_question": (Q.screened, "审核"),
     "assign": (Q.assigned, "分配"),
@@ -100,12 +103,9 @@ class QuestionsPane(HotlinePane):
             "标为重复",
             doc="mark duplicate of another question (the form says it is final)",
         ),
-        Key(
-            "m",
-            "reveal",
-            "显示联系方式",
-            doc="reveal / hide the listener's contact for this question",
-        ),
+        # One key, two bindings: the footer names the one the row allows (show or hide).
+        Key("m", "reveal", "显示联系方式", doc=REVEAL_DOC),
+        Key("m", "conceal", "隐藏联系方式", doc=REVEAL_DOC),
         Key("s", "cycle_status", "按状态", doc="cycle the status filter"),
         Key("slash", "filter", "搜索", doc="search the question text"),
         Key(
@@ -134,12 +134,12 @@ class QuestionsPane(HotlinePane):
                 Col("编号", keep=True),
                 Col("收到时间", keep=True),
                 Col("渠道", keep=True),
-                Col("状态", keep=True),
+                Col("状态", keep=True, floor=6),
                 Col("期号", keep=True),
                 Col("听众"),
                 Col("联系方式"),
                 Col("话题"),
-                Col("问题"),
+                Col("问题", floor=QUESTION_FLOOR),
             ],
             id="questions-table",
         )
@@ -202,12 +202,14 @@ class QuestionsPane(HotlinePane):
     def _filter_changed(self) -> None:
         self.refilter()
 
-    @on(DataTable.RowHighlighted, "#questions-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail(str(event.row_key.value))
+    def state_changed(self) -> None:
+        # The cursor moved, or the rows were read again (a change updates the row under
+        # the cursor in place): the detail follows the row either way.
+        super().state_changed()
+        self._show_detail(self.table.selected_key)
 
-    def _show_detail(self, key: str) -> None:
-        view = self.questions.get(key)
+    def _show_detail(self, key: str | None) -> None:
+        view = self.questions.get(key) if key else None
         detail = self.query_one("#questions-detail", Label)
         if view is None:
             detail.update("")
@@ -236,13 +238,23 @@ class QuestionsPane(HotlinePane):
         return self.questions.get(key) if key else None
 
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
-        if action not in MOVES and action != "reveal":
+        if action not in MOVES and action not in ("reveal", "conceal", "callback"):
             return None
         view = self.selected()
         if view is None:
             return "没有选中的问题"
-        if action == "reveal":
+        if action in ("reveal", "conceal"):
+            shown = str(view.question.id) in self.revealed
+            if shown == (action == "reveal"):
+                return "联系方式已显示" if shown else "联系方式已隐藏"
             return None
+        if action == "callback":  # the rule ``domain.callback`` itself refuses by
+            refusal = domain.callback_refusal(
+                question=view.question.id or 0,
+                answered=view.question.member_id is not None,
+                referral=view.referral,
+            )
+            return None if refusal is None else describe(refusal)
         target, name = MOVES[action]
         status = QuestionStatus(view.question.status)
         if target in domain.LIFECYCLE[status]:
@@ -273,6 +285,10 @@ class QuestionsPane(HotlinePane):
         self._show_detail(key)
         shown = "显示" if key in self.revealed else "隐藏"
         self.hotline.report(f"问题 #{key}：已{shown}听众联系方式")
+        self.state_changed()  # the footer now offers the other one
+
+    def action_conceal(self) -> None:
+        self.action_reveal()  # (the same toggle: ``why_not`` lets one of them through)
 
     def action_new_question(self) -> None:
         station, now = self.station, self.now()

@@ -19,13 +19,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import Input, Label
 
 from episodes import questions, referrals
 from episodes.department_report import DepartmentReport, department_report
 from episodes.referrals import ReferralRow
-from hotline.models import CallbackOutcome
+from hotline.models import CallbackOutcome, QuestionStatus
 from hotline.timeutil import local_text
+from tui.changes import describe
 from tui.dialogs.department_report import DepartmentReportDialog
 from tui.dialogs.prompt import Field, PromptDialog, required
 from tui.keys import Key
@@ -201,12 +202,14 @@ class ReferralsPane(HotlinePane):
     def _filter_changed(self) -> None:
         self.refilter()
 
-    @on(DataTable.RowHighlighted, "#referrals-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail(str(event.row_key.value))
+    def state_changed(self) -> None:
+        # The cursor moved, or the rows were read again (a change updates the row under
+        # the cursor in place): the detail follows the row either way.
+        super().state_changed()
+        self._show_detail(self.table.selected_key)
 
-    def _show_detail(self, key: str) -> None:
-        row = self.rows.get(key)
+    def _show_detail(self, key: str | None) -> None:
+        row = self.rows.get(key) if key else None
         detail = self.query_one("#referrals-detail", Label)
         if row is None:
             detail.update("")
@@ -229,6 +232,26 @@ class ReferralsPane(HotlinePane):
     def selected(self) -> ReferralRow | None:
         key = self.table.selected_key
         return self.rows.get(key) if key else None
+
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action not in ("reply", "callback", "close"):
+            return None
+        row = self.selected()
+        if row is None:
+            return "没有选中的转办"
+        # The rules the domain functions themselves refuse by, asked before a form opens.
+        if action == "reply":
+            refusal = referrals.reply_refusal(row)
+        elif action == "callback":
+            # (a referral's row: whether a member also answered matters only unreferred)
+            refusal = questions.callback_refusal(
+                question=row.question_id, answered=False, referral=row
+            )
+        else:
+            refusal = questions.move_refusal(
+                question=row.question_id, status=row.question_status, target=QuestionStatus.resolved
+            )
+        return None if refusal is None else describe(refusal)
 
     def history_subject(self) -> tuple[str, int] | None:
         """The desk's history key (h) shows the question of the referral under the cursor."""

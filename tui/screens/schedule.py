@@ -181,16 +181,22 @@ class SchedulePane(HotlinePane):
     def _filter_changed(self) -> None:
         self.refilter()
 
-    @on(DataTable.RowHighlighted, "#schedule-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        view = self.views.get(str(event.row_key.value))
+    def state_changed(self) -> None:
+        # The cursor moved, or the rows were read again (a withdrawal changes the row under
+        # the cursor in place): the detail follows the row either way.
+        super().state_changed()
+        self._show_detail(self.table.selected_key)
+
+    def _show_detail(self, key: str | None) -> None:
+        view = self.views.get(key) if key else None
         detail = self.query_one("#schedule-detail", Label)
         if view is None:
             detail.update("")
             return
         when = local_text(view.air_start, self.station.tz)
+        shown = label(EPISODE_STATUS, view.shown_status)  # as the row says it
         parts = [
-            f"第{view.number}期 {when} {label(EPISODE_STATUS, view.status)}  {view.title}",
+            f"第{view.number}期 {when} {shown}  {view.title}",
             f"{view.duration_minutes}分钟  主持：{'、'.join(view.hosts or [])}",
         ]
         if view.guests:

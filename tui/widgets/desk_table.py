@@ -62,6 +62,9 @@ class Col:
     """A fixed width in cells (None: as wide as the widest value)."""
     wrap: bool = False
     """Rows as tall as this column's text needs (added with ``height=None``)."""
+    floor: int | None = None
+    """Cells it keeps however narrow the table (None: ``FLOOR`` or its label's width): the
+    column a row is about (a question's text) stays readable at 80 columns."""
 
 
 def cell_text(value: object, *, wrap: bool = False) -> RenderableType:
@@ -100,7 +103,10 @@ def fit_widths(cols: Sequence[Col], contents: Sequence[int], room: int) -> list[
     naturals = [
         c.width if c.width is not None else max(n, 1) for c, n in zip(cols, contents, strict=True)
     ]
-    floors = [min(n, max(FLOOR, cell_len(c.label))) for c, n in zip(cols, naturals, strict=True)]
+    floors = [
+        min(n, max(c.floor or FLOOR, cell_len(c.label)))
+        for c, n in zip(cols, naturals, strict=True)
+    ]
     free = [i for i, c in enumerate(cols) if not c.keep and c.width is None]
     kept = sum(n for i, n in enumerate(naturals) if i not in free)
     if free and kept + sum(floors[i] for i in free) <= room:

@@ -13,6 +13,7 @@ from typing import Any
 from textual.validation import ValidationResult, Validator
 
 from hotline.errors import HotlineError
+from tui.wording import in_chinese
 
 
 class DomainCheck(Validator):
@@ -26,5 +27,5 @@ class DomainCheck(Validator):
         try:
             self.check(value)
         except HotlineError as exc:
-            return self.failure(exc.for_desk, value)
+            return self.failure(in_chinese(exc), value)
         return self.success()

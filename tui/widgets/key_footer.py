@@ -52,7 +52,17 @@ class KeyFooter(Footer):
         palette: Shown | None = None
         for namespace, bindings in screen._modal_binding_chain:
             for key, binding in bindings:
-                if key in seen or (palette is not None and key == palette.binding.key):
+                if palette is not None and key == palette.binding.key:
+                    continue
+                if key in seen:
+                    # Another action of the same key (``m``: show or hide the contact): the
+                    # footer names the one that applies now.
+                    first = seen[key]
+                    if first.state is False and binding.show and binding.action not in actions:
+                        state = app._check_action_state(binding.action, namespace)
+                        if state is not False:
+                            actions.add(binding.action)
+                            seen[key] = Shown(binding, state)
                     continue
                 state = app._check_action_state(binding.action, namespace)
                 if key == app.COMMAND_PALETTE_BINDING:
