@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from hotline.errors import InvalidInput
 from hotline.files import write_atomic
@@ -295,7 +295,12 @@ def without_password(url: str) -> str:
     query = parts.query
     if any(key.lower() == "password" for key, _ in pairs):
         query = urlencode([(k, v) for k, v in pairs if k.lower() != "password"], safe="/")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing to remove: the URL exactly as given
+    # Not urlunsplit: it drops the "//" of a URL without a host (postgresql:///hotline?host=
+    # /run/postgresql, a Unix socket), which no driver then reads as a URL.
+    text = f"{parts.scheme}://{netloc}{parts.path}"
+    return text + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

@@ -68,7 +68,7 @@ def normalise_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise DatabaseUnavailable(
-            f"database URL {url!r} has no scheme: use postgresql://USER@HOST/DB "
+            f"database URL {url!r} is not scheme://…: use postgresql://USER@HOST/DB "
             "(or unset HOTLINE_DATABASE_URL to use the station's own hotline.db)"
         )
     dialect = scheme.split("+", 1)[0].lower()

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from episodes.members import add_member
 from hotline import db
+from hotline.config import without_password
 from hotline.errors import DatabaseUnavailable
 from hotline.failures import Where, explain
 from hotline.models import Member
@@ -97,9 +98,30 @@ def test_database_urls_we_accept(url: str, expected: str) -> None:
 
 @pytest.mark.parametrize("url", ["mysql://hotline@db/hotline", "hotline.db", "oracle+cx://x/y"])
 def test_database_urls_we_refuse_in_one_line(url: str) -> None:
-    with pytest.raises(DatabaseUnavailable, match="not supported|no scheme") as caught:
+    with pytest.raises(DatabaseUnavailable, match="not supported|is not scheme://") as caught:
         db.make_engine(url)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        # A Unix socket has no host: the URL must keep its "//" (urlunsplit drops it).
+        ("postgresql:///hotline?host=/run/postgresql&port=5433",) * 2,
+        ("postgresql://hotline@dbhost/hotline",) * 2,
+        (
+            "postgresql://hotline:秘密@dbhost:5432/hotline",
+            "postgresql://hotline@dbhost:5432/hotline",
+        ),
+        ("postgresql:///hotline?host=/run/pg&password=s3", "postgresql:///hotline?host=/run/pg"),
+        ("postgresql://staff:pw@/hotline?host=/run/pg", "postgresql://staff@/hotline?host=/run/pg"),
+    ],
+)
+def test_a_url_written_to_hotline_toml_loses_its_password_and_nothing_else(
+    given: str, kept: str
+) -> None:
+    assert without_password(given) == kept
+    assert db.normalise_url(kept).startswith("postgresql+psycopg://")
 
 
 @pytest.mark.sqlite_only("the database file")
