@@ -25,6 +25,7 @@ from transcripts.formats import (
     TranscriptDoc,
     read_transcript,
     render,
+    srt_text,
     write_transcript_files,
 )
 
@@ -50,8 +51,13 @@ JSON_TEXT = (
     .map("".join)
     .filter(bool)
 )
-# What SRT gives back: clean text, one line.
-SRT_TEXT = JSON_TEXT.map(lambda text: clean_text(text, field="cue", max_length=4000)).filter(bool)
+# What SRT gives back: clean text, one line, and something left once SRT's formatting tags
+# are read as tags (a cue of "<I>" alone is no cue: a file of such is refused on reading).
+SRT_TEXT = (
+    JSON_TEXT.map(lambda text: clean_text(text, field="cue", max_length=4000))
+    .filter(bool)
+    .filter(lambda text: srt_text(text).strip())
+)
 # Gaps and lengths in milliseconds-and-beyond: cues that touch, overlap and leave gaps.
 SECONDS = st.floats(min_value=0, max_value=4000, allow_nan=False) | st.sampled_from([0.0, 2.5])
 
