@@ -108,9 +108,7 @@ def find_station_root(explicit: Path | None = None, cwd: Path | None = None) -> 
     )
     if chosen is not None:
         if not is_station(chosen):
-            raise StationNotFound(
-                f"{chosen} is not a station (no {SETTINGS_FILE}); run `hotline init {chosen}`"
-            )
+            raise StationNotFound(_not_a_station(chosen))
         return chosen.resolve()
     here = (cwd or Path.cwd()).resolve()
     for folder in (here, *here.parents):
@@ -119,6 +117,26 @@ def find_station_root(explicit: Path | None = None, cwd: Path | None = None) -> 
     raise StationNotFound(
         f"no station here: no {SETTINGS_FILE} in {here} or above; "
         "run `hotline init DIR`, or pass --station DIR"
+    )
+
+
+def _not_a_station(chosen: Path) -> str:
+    """Why ``chosen`` is no station, and the way on: init only where nothing is yet."""
+    head = f"{chosen} is not a station (no {SETTINGS_FILE})"
+    try:
+        inside = sorted(p for p in chosen.iterdir() if is_station(p)) if chosen.is_dir() else []
+        empty = not chosen.exists() or (chosen.is_dir() and not any(chosen.iterdir()))
+    except OSError:
+        inside, empty = [], False
+    if inside:
+        # A shared volume's mount point named instead of the station folder on it.
+        names = ", ".join(str(p) for p in inside[:3])
+        return f"{head}; the station in it is {names}: pass that folder"
+    if empty:
+        return f"{head}; to start a new one there: `hotline init {chosen}`"
+    return (
+        f"{head}; pass the station's folder (the one holding {SETTINGS_FILE}), or "
+        f"`hotline init DIR` to start a new station"
     )
 
 

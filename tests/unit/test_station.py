@@ -53,6 +53,24 @@ def test_no_station_says_to_run_init(tmp_path: Path, monkeypatch: pytest.MonkeyP
         find_station_root(tmp_path)
 
 
+def test_naming_the_folder_above_a_station_points_at_the_station_not_at_init(
+    tmp_path: Path,
+) -> None:
+    # HOTLINE_STATION=/srv/hotline for a station in /srv/hotline/station: `hotline init
+    # /srv/hotline` would start a second, empty station beside the real one.
+    station, _ = init_station(tmp_path / "srv" / "热线台")
+    with pytest.raises(StationNotFound) as caught:
+        find_station_root(tmp_path / "srv")
+    assert f"the station in it is {station.root}: pass that folder" in str(caught.value)
+    assert "hotline init" not in str(caught.value)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "说明.txt").write_text("不是电台")
+    with pytest.raises(StationNotFound, match="pass the station's folder"):
+        find_station_root(tmp_path / "notes")
+    with pytest.raises(StationNotFound, match="to start a new one there: `hotline init"):
+        find_station_root(tmp_path / "新台")
+
+
 def test_settings_round_trip_through_toml(tmp_path: Path) -> None:
     settings = Settings()
     settings.show.hosts = ["李明", 'He said "hi"']
