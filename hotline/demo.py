@@ -138,6 +138,10 @@ def build_demo(
     if record and aired:
         # After the commit: the pipeline's stages open transactions of their own.
         recording = record_newest_episode(station, aired[-1])
+    # The settings the demo set up (its cover, the feed guid its publish kept) are the
+    # station's: a folder attached to its database later starts from them.
+    station.settings = load_settings(station.settings_path)  # as its stages left them
+    identity.push_settings(station)
     return replace(summarize(station, today=today, created=True), recording=recording)
 
 

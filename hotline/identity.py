@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from hotline import db
 from hotline.config import dump_settings, parse_settings
@@ -144,10 +144,14 @@ def claim(connection: Connection, station: Station) -> bool:
     return True
 
 
-def push_settings(station: Station) -> None:
-    """Store the folder's shared settings as the station's (what ``--attach`` gives)."""
-    with station.session() as session:
-        session.execute(
+def push_settings(station: Station, engine: Engine | None = None) -> None:
+    """Store the folder's shared settings as the station's (what ``--attach`` gives).
+
+    Into ``engine`` when given (the database a station is being copied to), else into
+    the station's own.
+    """
+    with (engine or station.engine).begin() as connection:
+        connection.execute(
             sa.update(_station)
             .where(_station.c.id == station.settings.station.id)
             .values(settings=dump_settings(station.settings, shared_only=True))

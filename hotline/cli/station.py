@@ -154,7 +154,13 @@ def db_copy(
         if target_path is not None and target_path.exists():
             target_path.unlink()  # the empty file the attempt made: nothing of ours in it
         raise
-    target.dispose()
+    try:
+        if target_path is None:
+            # The folder moving up is the station: its settings as they are now (a cover
+            # set, a feed guid kept since) become the station's, for folders attached later.
+            identity.push_settings(station, target)
+    finally:
+        target.dispose()
     rows = sum(table.rows for table in copied)
     echo(
         f"copied {rows} rows in {len(copied)} tables to {db.display_url(to)}; "

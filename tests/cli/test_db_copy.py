@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from station_data import fill, hotline
 
 from hotline import db, dbcopy
+from hotline.config import save_settings
 from hotline.models import SQLModel
 from hotline.station import Station
 
@@ -44,6 +45,9 @@ def test_an_embedded_station_moves_to_an_empty_server_with_every_row(
     sqlite_station: Station, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fill(sqlite_station, tmp_path)
+    # Edited in the file since the station was made (as make demo does with its cover).
+    sqlite_station.settings.show.cover = "art/封面.png"
+    save_settings(sqlite_station.settings, sqlite_station.settings_path)
     before = views(sqlite_station.root)
     counts = {
         t.name: n
@@ -66,6 +70,12 @@ def test_an_embedded_station_moves_to_an_empty_server_with_every_row(
     engine = db.make_engine(target)
     assert {name: _count(engine, name) for name in counts} == counts
     engine.dispose()
+
+    # A folder attached later takes the station's settings as the moving folder had them.
+    code, _, err = hotline("init", tmp_path / "编辑台", "--database", target, "--attach")
+    assert code == 0, err
+    attached = (tmp_path / "编辑台" / "hotline.toml").read_text(encoding="utf-8")
+    assert 'cover = "art/封面.png"' in attached
 
     # New rows get new ids: the sequences were moved past the copied ones.
     code, _, err = hotline(
