@@ -267,9 +267,19 @@ _PG_CONNECT = (
 )
 
 
-def _pg_connect(index: int, where: Where) -> Failure:
+_LOGIN_USER = re.compile(r'(?:for user|role) "([^"]+)"')
+
+
+def _pg_connect(index: int, where: Where, said: str = "") -> Failure:
     kind, _, line = _PG_CONNECT[index]
-    return Failure(kind, line.format(db=where.database, name=where.database_name))
+    text = line.format(db=where.database, name=where.database_name)
+    user = _LOGIN_USER.search(said)
+    if kind == "postgres-login" and user is not None:
+        # libpq logs in as PGUSER, else the login name (root under sudo): say which it tried.
+        text = text.replace(
+            "refused the login to", f"refused the login of user {user.group(1)!r} to", 1
+        )
+    return Failure(kind, text)
 
 
 def _from_postgres(error: BaseException, where: Where) -> Failure | None:
@@ -289,7 +299,7 @@ def _from_postgres(error: BaseException, where: Where) -> Failure | None:
             f"the PostgreSQL server of {db} is out of space or memory ({state}): ask its admin",
         )
     if state.startswith("28"):
-        return _pg_connect(0, where)
+        return _pg_connect(0, where, str(error))
     if state == "3D000":
         return _pg_connect(1, where)
     if state == "25006":  # read_only_sql_transaction: a standby or a read-only server
@@ -307,7 +317,7 @@ def _from_postgres(error: BaseException, where: Where) -> Failure | None:
         text = str(error)
         for index, (_, pattern, _) in enumerate(_PG_CONNECT):
             if pattern.search(text):
-                return _pg_connect(index, where)
+                return _pg_connect(index, where, text)
         first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
         return Failure("postgres", f"PostgreSQL failed ({first}): check the server of {db}")
     return None

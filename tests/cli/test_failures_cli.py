@@ -507,7 +507,7 @@ def test_a_login_postgresql_refuses_is_one_line(folder: Path, postgres_server: s
     line = one_line(
         hotline("--station", folder, "episodes", "list", env={"HOTLINE_DATABASE_URL": url})
     )
-    assert "PostgreSQL refused the login" in line and "password" in line
+    assert "PostgreSQL refused the login of user '无此用户'" in line and "password" in line
 
 
 def test_a_missing_postgresql_database_is_one_line(folder: Path, postgres_server: str) -> None:
