@@ -19,6 +19,7 @@ new tables when ``grant`` runs again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -157,6 +158,19 @@ def statements(connection: Connection, role: str, kind: Kind) -> list[str]:
     return sql
 
 
+ROLE_NAME = re.compile(r"[^\W\d_]\w*")
+"""A plain identifier: a letter first, then letters, digits and ``_`` (Chinese included)."""
+
+
+def check_role_name(role: str) -> None:
+    """Refuse a role name that is not a plain identifier of at most 63 bytes."""
+    if not ROLE_NAME.fullmatch(role) or len(role.encode()) > 63 or role.startswith("pg_"):
+        raise InvalidInput(
+            f"role name {role!r}: letters, digits and _ only, starting with a letter, "
+            "at most 63 bytes, not starting with pg_"
+        )
+
+
 def grant(engine: Engine, role: str, kind: Kind, *, password: str | None = None) -> bool:
     """Create or update the login ``role`` with ``kind``'s privileges; True if created."""
     if engine.dialect.name != "postgresql":
@@ -164,8 +178,7 @@ def grant(engine: Engine, role: str, kind: Kind, *, password: str | None = None)
             "roles are PostgreSQL's: this station's database is its own SQLite file, which "
             "whoever can read the folder can read whole"
         )
-    if not role or len(role) > 63 or role.startswith("pg_"):
-        raise InvalidInput(f"role name {role!r}: 1–63 characters, not starting with pg_")
+    check_role_name(role)
     with engine.begin() as connection:
         exists = connection.execute(
             sa.text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}

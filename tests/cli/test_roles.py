@@ -205,3 +205,15 @@ def test_a_password_is_asked_for_and_set(pg_station: Station) -> None:
         with pg_station.engine.begin() as conn:
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
             conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.parametrize("name", ['x"; drop table question; --', "1号员工", "张 老师", "员" * 22])
+def test_a_role_name_that_is_not_a_plain_identifier_is_refused(
+    pg_station: Station, name: str
+) -> None:
+    code, out, err = hotline("-s", pg_station.root, "db", "grant", name, "--as", "staff")
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "letters, digits and _" in err
+    with pg_station.engine.connect() as conn:
+        made = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name})
+        assert made.first() is None
