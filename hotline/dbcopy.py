@@ -212,6 +212,51 @@ def refuse_unless_empty(target: Engine, where: str) -> None:
         )
 
 
+def refuse_unless_readable(source: Engine, where: str) -> None:
+    """Refuse a source whose database user may not read and hold every table (PostgreSQL).
+
+    A copy takes every row, contacts included, and keeps writers off the source meanwhile:
+    only the station's owner or a producer may. Said before anything is written, naming the
+    server (the failure would otherwise come mid-copy, as the target's).
+    """
+    if source.dialect.name != "postgresql":
+        return
+    names = [table.name for table in tables()]
+    with source.connect() as conn:
+        role = conn.exec_driver_sql("SELECT current_user").scalar()
+        lacking = [
+            name
+            for name in names
+            if not conn.execute(
+                sa.text(
+                    "SELECT has_table_privilege(:t, 'SELECT') AND has_table_privilege(:t, 'UPDATE')"
+                ),
+                {"t": name},
+            ).scalar()
+        ]
+    if lacking:
+        raise DatabaseUnavailable(
+            f"the PostgreSQL role {role} may not read every row of the station's server "
+            f"{where} ({', '.join(lacking[:3])}{'…' if len(lacking) > 3 else ''}): "
+            "copy as the station's owner or a producer"
+        )
+
+
+def refuse_unless_creatable(target: Engine, where: str) -> None:
+    """Refuse a PostgreSQL target where this user may not create the station's tables."""
+    if target.dialect.name != "postgresql":
+        return
+    with target.connect() as conn:
+        role = conn.exec_driver_sql("SELECT current_user").scalar()
+        allowed = conn.exec_driver_sql("SELECT has_schema_privilege('public', 'CREATE')").scalar()
+    if not allowed:
+        raise DatabaseUnavailable(
+            f"the PostgreSQL role {role} may not create tables in {where}: copy into a "
+            f"database it owns (`createdb --owner {role} …`), or have the database's owner "
+            f"run `GRANT CREATE ON SCHEMA public TO {role}` there"
+        )
+
+
 def copy_station(
     source: Engine, target: Engine, *, progress: Progress | None = None
 ) -> list[TableCopy]:
@@ -222,8 +267,11 @@ def copy_station(
     is not empty or the source holds tables the schema does not know.
     """
     where = db.display_url(target.url.render_as_string(hide_password=False))
-    db.check_schema(source, db.display_url(source.url.render_as_string(hide_password=False)))
+    source_where = db.display_url(source.url.render_as_string(hide_password=False))
+    db.check_schema(source, source_where)
+    refuse_unless_readable(source, source_where)
     refuse_unless_empty(target, where)
+    refuse_unless_creatable(target, where)
     known = {table.name for table in tables()} | {"alembic_version"}
     strangers = [
         name

@@ -31,6 +31,10 @@ class DatabaseUnavailable(HotlineError):
     """The database cannot be used: damaged or missing, unsupported URL, driver not installed."""
 
 
+class PrivateRefused(HotlineError):
+    """Private columns (contacts) asked for by a database user who may not read them."""
+
+
 class NotFound(HotlineError):
     """An episode, member, question, booking or job that does not exist."""
 

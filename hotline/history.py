@@ -46,6 +46,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from hotline import privacy  # a module: it is still loading when models imports this
 from hotline.models import (
     Booking,
     Callback,
@@ -55,6 +56,7 @@ from hotline.models import (
     Question,
     Referral,
     history_table,
+    private_columns,
     table_of,
 )
 from hotline.timeutil import utcnow
@@ -113,6 +115,41 @@ TRACKED: dict[type, Tracked] = {
 
 SUBJECT_COLUMNS = ("episode_id", "member_id", "question_id", "department_id")
 _INSERT = sa.insert(history_table)
+
+SHARED_VIEW = "history_shared"
+"""The history as a user who may not read private columns reads it (PostgreSQL): every row,
+with the private fields recorded by value (a call-back's note) left out of ``changes``."""
+
+
+def hidden_fields() -> dict[str, list[str]]:
+    """Entity → its private fields that the history records by value (not as ``***``)."""
+    hidden: dict[str, list[str]] = {}
+    for model, spec in TRACKED.items():
+        table = table_of(model)
+        fields = [c.key for c in private_columns(table) if c.key not in spec.private]
+        if fields:
+            hidden[spec.entity] = fields
+    return hidden
+
+
+def shared_view_sql() -> str:
+    """``CREATE OR REPLACE VIEW`` for :data:`SHARED_VIEW` (PostgreSQL; run by the table's
+    owner, so staff granted the view read the table through it and only through it)."""
+    cases = " ".join(
+        f"WHEN '{entity}' THEN (changes::jsonb - ARRAY[{', '.join(repr(f) for f in fields)}])::json"
+        for entity, fields in hidden_fields().items()
+    )
+    changes = f"CASE entity {cases} ELSE changes END" if cases else "changes"
+    columns = ", ".join(
+        f"{changes} AS changes" if c.name == "changes" else f'"{c.name}"'
+        for c in history_table.columns
+    )
+    return f"CREATE OR REPLACE VIEW {SHARED_VIEW} AS SELECT {columns} FROM history"
+
+
+_shared = sa.Table(
+    SHARED_VIEW, sa.MetaData(), *(sa.Column(c.name, c.type) for c in history_table.columns)
+)
 
 
 # ---------------------------------------------------------------- who and when
@@ -399,7 +436,10 @@ def read_history(
     limit: int | None = None,
 ) -> list[HistoryEntry]:
     """The recorded changes in one subject's history, oldest first (the last ``limit``)."""
-    table = history_table
+    connection = session.connection()
+    # A user who may not read private columns (staff) may not read the table either: the
+    # view shows them every change without the private values.
+    table = history_table if privacy.may_read_private(connection) else _shared
     given = {
         "episode_id": episode_id,
         "member_id": member_id,
@@ -412,5 +452,5 @@ def read_history(
     query = sa.select(table).where(*conditions).order_by(table.c.id.desc())
     if limit:
         query = query.limit(limit)
-    rows = session.connection().execute(query).mappings().all()
+    rows = connection.execute(query).mappings().all()
     return [HistoryEntry(**row) for row in reversed(rows)]

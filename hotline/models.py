@@ -64,8 +64,9 @@ def _time(*, nullable: bool = True, index: bool = False) -> Any:
 
 
 PRIVATE = {"private": True}
-"""Column ``info`` of a private column (a contact): the ORM loads it only for a database
-user who may read it (``hotline.privacy``); ``hotline db grant`` keeps staff from it."""
+"""Column ``info`` of a private column (a contact, a call-back's note): the ORM loads it only
+for a database user who may read it (``hotline.privacy``); ``hotline db grant`` keeps staff
+from it."""
 
 
 def _private(max_length: int) -> Any:
@@ -293,7 +294,9 @@ class Callback(_Table, table=True):
         default=None, foreign_key="referral.id", index=True, ondelete="CASCADE"
     )
     outcome: str = Field(max_length=20)
-    note: str = Field(default="", max_length=500)
+    note: str = Field(default="", max_length=500, sa_column_kwargs={"info": PRIVATE})
+    """What the listener said (回访记录): the programme's dealings with them, private like a
+    contact; the history records it by value, and shows staff the entry without it."""
     made_by: str = Field(max_length=100)
     made_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Load, ORMExecuteState, Session
 
+from hotline.errors import PrivateRefused
 from hotline.models import SQLModel, private_columns
 
 GROUP = "private"
@@ -88,9 +89,14 @@ def shown(row: Any, name: str) -> str | None:
 
 
 def require_private(session: Session) -> None:
-    """Ask the server for the private columns (no rows): for a user who may not read them it
-    refuses, and the command fails with that refusal before showing anything."""
-    for table in SQLModel.metadata.sorted_tables:
-        columns = private_columns(table)
-        if columns:
-            session.execute(sa.select(*columns).limit(0)).all()
+    """Refuse, before anything is shown, a database user who may not read the private columns
+    (the server would refuse their query anyway, naming whichever table it met first)."""
+    connection = session.connection()
+    if may_read_private(connection):
+        return
+    role = connection.exec_driver_sql("SELECT current_user").scalar()
+    raise PrivateRefused(
+        f"contacts are not readable for the PostgreSQL role {role}: leave out "
+        f"--include-private, or ask the station's admin for a producer role "
+        f"(`hotline db grant {role} --as producer`)"
+    )

@@ -4,9 +4,10 @@
 privileges from scratch, so running it again with another kind moves the role over:
 
 - **producer**: reads and writes every table.
-- **staff**: reads schedules, members, questions, transcripts and the search index, but
-  never a private column (``hotline.models.PRIVATE``: members' and listeners' contacts):
-  the server refuses those columns to them, whatever program they run.
+- **staff**: reads every table but never a private column (``hotline.models.PRIVATE``:
+  members', listeners' and departments' contacts, call-backs' notes): the server refuses
+  those columns to them, whatever program they run. The history they read through a view
+  that leaves call-back notes out of its recorded changes (``hotline.history``).
 - **worker**: reads every table but the private columns; writes jobs, transcripts,
   segments and the search index, and only the audio and publication facts of episodes.
 
@@ -19,6 +20,7 @@ new tables when ``grant`` runs again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hotline.errors import InvalidInput
+from hotline.history import SHARED_VIEW, shared_view_sql
 from hotline.models import SQLModel, private_columns
 
 
@@ -77,16 +80,20 @@ POLICY: dict[str, TablePolicy] = {
     "search_token": TablePolicy(staff_reads=True, worker_writes=ALL),
     "search_posting": TablePolicy(staff_reads=True, worker_writes=ALL),
     "search_bitmap": TablePolicy(staff_reads=True, worker_writes=ALL),
-    "job": TablePolicy(staff_reads=False, worker_writes=ALL),
-    "showclock": TablePolicy(staff_reads=False),
-    "call": TablePolicy(staff_reads=False),
-    # Follow-through: staff see where a referral stands; the call-back's notes are the
-    # programme's dealings with a listener, for producers.
+    # The 制作 tab and `jobs list`: staff see what the pipeline does, and change nothing.
+    "job": TablePolicy(staff_reads=True, worker_writes=ALL),
+    # The 直播台: a call holds a name, a district and a summary, never a phone number.
+    "showclock": TablePolicy(staff_reads=True),
+    "call": TablePolicy(staff_reads=True),
+    # Follow-through: staff see where a referral stands and how call-backs went; a
+    # call-back's note (what the listener said) is private (hotline.models.PRIVATE).
     "department": TablePolicy(staff_reads=True),
     "referral": TablePolicy(staff_reads=True),
-    "callback": TablePolicy(staff_reads=False),
+    "callback": TablePolicy(staff_reads=True),
     # Every process that changes a tracked row writes its history (workers move episodes
     # and jobs along); the table refuses updates and deletes itself (hotline.history).
+    # Its ``changes`` hold call-back notes by value: staff read the history through the
+    # view ``hotline.history.SHARED_VIEW``, which leaves them out, never the table.
     "history": TablePolicy(staff_reads=False, worker_writes=ALL),
 }
 """Every table of the schema; ``alembic_version`` is read by all (the schema check)."""
@@ -148,6 +155,11 @@ def statements(connection: Connection, role: str, kind: Kind) -> list[str]:
         elif policy.worker_writes:
             columns = ", ".join(_quote(connection, c) for c in policy.worker_writes)
             sql.append(f"GRANT UPDATE ({columns}) ON {quoted} TO {who}")
+    if kind is Kind.staff and "history" in ours:
+        view = _quote(connection, SHARED_VIEW)
+        # Made (or remade, after an upgrade) by whoever grants: the station's owner, whose
+        # rights the view reads the table with.
+        sql += [shared_view_sql(), f"GRANT SELECT ON {view} TO {who}"]
     if kind is Kind.worker:
         for name in others:  # the job engine's tables
             sql.append(
@@ -157,6 +169,19 @@ def statements(connection: Connection, role: str, kind: Kind) -> list[str]:
     return sql
 
 
+ROLE_NAME = re.compile(r"[^\W\d_]\w*")
+"""A plain identifier: a letter first, then letters, digits and ``_`` (Chinese included)."""
+
+
+def check_role_name(role: str) -> None:
+    """Refuse a role name that is not a plain identifier of at most 63 bytes."""
+    if not ROLE_NAME.fullmatch(role) or len(role.encode()) > 63 or role.startswith("pg_"):
+        raise InvalidInput(
+            f"role name {role!r}: letters, digits and _ only, starting with a letter, "
+            "at most 63 bytes, not starting with pg_"
+        )
+
+
 def grant(engine: Engine, role: str, kind: Kind, *, password: str | None = None) -> bool:
     """Create or update the login ``role`` with ``kind``'s privileges; True if created."""
     if engine.dialect.name != "postgresql":
@@ -164,8 +189,7 @@ def grant(engine: Engine, role: str, kind: Kind, *, password: str | None = None)
             "roles are PostgreSQL's: this station's database is its own SQLite file, which "
             "whoever can read the folder can read whole"
         )
-    if not role or len(role) > 63 or role.startswith("pg_"):
-        raise InvalidInput(f"role name {role!r}: 1–63 characters, not starting with pg_")
+    check_role_name(role)
     with engine.begin() as connection:
         exists = connection.execute(
             sa.text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}

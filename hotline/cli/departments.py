@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from episodes import departments as domain
+from hotline import privacy
 from hotline.cli.common import JSON_OPTION, echo, emit_json, print_table, station_from
 from hotline.models import Department
 from hotline.text import mask_contact
@@ -47,6 +48,14 @@ def department_json(
     return data
 
 
+def contact_text(department: Department, *, include_private: bool) -> str:
+    """The contact as a table shows it: whole when asked for, else masked; empty for a
+    user who may not read it (the attribute was never loaded)."""
+    if include_private:
+        return department.contact
+    return mask_contact(privacy.shown(department, "contact"))
+
+
 @departments_app.command("add")
 def add(
     ctx: typer.Context,
@@ -67,8 +76,12 @@ def list_(
     as_json: bool = JSON_OPTION,
     include_private: bool = PRIVATE_OPTION,
 ) -> None:
-    """List departments by name, with their open and overdue referrals (contact masked)."""
+    """List departments by name, with their open and overdue referrals (contact masked).
+
+    A database user who may not read contacts (staff) gets the list without them."""
     with station_from(ctx).session() as session:
+        if include_private:
+            privacy.require_private(session)
         rows = domain.list_departments(session=session, search=search)
     if as_json:
         emit_json(
@@ -89,7 +102,7 @@ def list_(
             [
                 r.department.id,
                 r.department.name,
-                r.department.contact if include_private else mask_contact(r.department.contact),
+                contact_text(r.department, include_private=include_private),
                 r.department.note,
                 "是" if r.department.active else "否",
                 r.open,

@@ -24,7 +24,7 @@ from hotline.cli.common import (
     print_table,
     station_from,
 )
-from hotline.models import CallbackOutcome, Channel, Question
+from hotline.models import Callback, CallbackOutcome, Channel, Question
 from hotline.text import mask_contact
 from hotline.timeutil import local_iso, local_text
 
@@ -219,18 +219,23 @@ def _follow_through_json(follow: referrals.FollowThrough, tz: ZoneInfo) -> dict[
             }
             for r in follow.referrals
         ],
-        "callbacks": [
-            {
-                "id": c.id,
-                "referral": c.referral_id,
-                "outcome": c.outcome,
-                "note": c.note,
-                "made_by": c.made_by,
-                "made_at": local_iso(c.made_at, tz),
-            }
-            for c in follow.callbacks
-        ],
+        "callbacks": [_callback_json(c, tz) for c in follow.callbacks],
     }
+
+
+def _callback_json(callback: Callback, tz: ZoneInfo) -> dict[str, Any]:
+    """One call-back; its note (private) only for a user who may read it."""
+    data: dict[str, Any] = {
+        "id": callback.id,
+        "referral": callback.referral_id,
+        "outcome": callback.outcome,
+        "made_by": callback.made_by,
+        "made_at": local_iso(callback.made_at, tz),
+    }
+    note = privacy.shown(callback, "note")
+    if note is not None:
+        data["note"] = note
+    return data
 
 
 def _print_follow_through(follow: referrals.FollowThrough, tz: ZoneInfo) -> None:
@@ -245,7 +250,8 @@ def _print_follow_through(follow: referrals.FollowThrough, tz: ZoneInfo) -> None
         if r.close_reason:
             echo(f"  closed: {r.close_reason}")
     for c in follow.callbacks:
-        note = f": {c.note}" if c.note else ""
+        note = privacy.shown(c, "note")
+        note = f": {note}" if note else ""
         echo(f"call-back {local_text(c.made_at, tz)} by {c.made_by}: {c.outcome}{note}")
 
 

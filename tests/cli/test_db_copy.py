@@ -186,3 +186,23 @@ def test_a_password_given_to_copy_is_not_written(sqlite_station: Station, target
     assert "口令" not in out
     assert "口令" not in (sqlite_station.root / "hotline.toml").read_text(encoding="utf-8")
     assert json.loads(hotline("-s", sqlite_station.root, "db", "current", "--json")[1])["station"]
+
+
+def test_a_target_role_that_may_not_create_tables_is_told_what_gives_it_that(
+    sqlite_station: Station, target: str
+) -> None:
+    role = "复制员_无建表权"
+    owner = sa.create_engine(target, poolclass=sa.pool.NullPool)
+    with owner.begin() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+    as_role = sa.make_url(target).set(username=role).render_as_string(False)
+    try:
+        code, _, err = hotline("-s", sqlite_station.root, "db", "copy", "--to", as_role)
+        assert code == 1 and len(err.strip().splitlines()) == 1
+        assert f"{role} may not create tables" in err
+        assert f"GRANT CREATE ON SCHEMA public TO {role}" in err and "db grant" not in err
+        assert db.table_names(owner) == []
+    finally:
+        with owner.begin() as conn:
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+        owner.dispose()

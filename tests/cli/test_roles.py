@@ -87,16 +87,99 @@ def test_staff_search_and_list_but_the_server_refuses_them_contacts(
     assert code == 0, err
     assert "小区电梯加装补贴" in out and "139" not in out
 
-    code, out, err = hotline("-s", root, "questions", "list", "--include-private")
-    assert code == 1 and "PostgreSQL refused this user" in err and "permission denied" in err
-    assert "13900001111" not in out
+    for command in ("questions", "members", "departments"):
+        code, out, err = hotline("-s", root, command, "list", "--include-private")
+        assert code == 1 and "13900001111" not in out and "13812345678" not in out
+        assert "contacts are not readable for the PostgreSQL role" in err
+        assert "table" not in err  # not the first table the server happened to refuse
 
     assert refused(staff, "SELECT listener_contact FROM question")
     assert refused(staff, "SELECT contact FROM member")
     assert refused(staff, "SELECT * FROM question")
     assert not refused(staff, "SELECT text, topic, listener_name FROM question")
     assert refused(staff, "UPDATE episode SET title = '改' WHERE number = 998")
-    assert refused(staff, "SELECT * FROM job")
+    assert not refused(staff, "SELECT * FROM job")
+    assert refused(staff, "UPDATE job SET status = 'cancelled'")
+
+
+def test_staff_cannot_copy_the_station_and_are_told_so_about_the_server(
+    pg_station: Station, login: Login, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(pg_station, tmp_path)
+    as_role(login("staff"), monkeypatch)
+    offline = tmp_path / "x.db"
+    code, _, err = hotline("-s", pg_station.root, "db", "copy", "--to", f"sqlite:///{offline}")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "may not read every row of the station's server postgresql://" in err
+    assert str(offline) not in err and not offline.exists()
+
+
+def follow_through(root) -> None:
+    """As the owner: a department with a contact, question 1 referred there and called back
+    with a note, a live show with a caller, a queued job."""
+    for args in (
+        ("departments", "add", "--name", "市民政局", "--contact", "021-66668888"),
+        ("questions", "screen", "1"),
+        ("questions", "refer", "1", "--to", "市民政局"),
+        ("referrals", "reply", "1", "--text", "已安排专人上门核实"),
+        ("questions", "callback", "1", "--outcome", "satisfied", "--note", "听众说新号13700002222"),
+        ("live", "start", "--episode", "999", "--yes"),
+        ("live", "add", "--episode", "999", "--summary", "老旧小区加装电梯", "--name", "李阿姨"),
+    ):
+        code, _, err = hotline("-s", root, *args)
+        assert code == 0, (args, err)
+
+
+def test_staff_read_follow_through_history_the_live_desk_and_jobs_without_private_values(
+    pg_station: Station, login: Login, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(pg_station, tmp_path)
+    root = pg_station.root
+    follow_through(root)
+    staff = login("staff")
+    as_role(staff, monkeypatch)
+    private = ("021-66668888", "6668888", "13700002222", "13900001111", "13812345678")
+
+    for args, shown in (
+        (("departments", "list"), "市民政局"),
+        (("departments", "list", "--json"), "市民政局"),
+        (("questions", "show", "1"), "call-back"),
+        (("questions", "show", "1", "--json"), '"outcome": "satisfied"'),
+        (("report", "departments"), "市民政局"),
+        (("report", "sectors"), "教育界"),
+        (("referrals", "list", "--all"), "市民政局"),
+        (("members", "show", "王建国"), "王建国"),
+        (("history", "question", "1"), "回访"),
+        (("history", "question", "1", "--json"), "callback"),
+        (("history", "department", "市民政局"), "市民政局"),
+        (("live", "queue", "--episode", "999"), "李阿姨"),
+        (("jobs", "list"), ""),
+    ):
+        code, out, err = hotline("-s", root, *args)
+        assert code == 0, (args, err)
+        assert shown in out, (args, out)
+        assert not any(value in out for value in private), (args, out)
+        assert "听众说" not in out, (args, out)  # the call-back's note
+
+    # What the commands leave out, the server refuses to anyone logged in as staff.
+    assert refused(staff, "SELECT note FROM callback")
+    assert refused(staff, "SELECT contact FROM department")
+    assert refused(staff, "SELECT changes FROM history")
+    assert refused(staff, "INSERT INTO call (episode_id, summary) VALUES (1, '插队')")
+    assert not refused(staff, "SELECT outcome, made_by, made_at FROM callback")
+    assert not refused(staff, "SELECT * FROM call")
+    engine = sa.create_engine(staff, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        seen = conn.exec_driver_sql("SELECT changes::text FROM history_shared").scalars().all()
+    engine.dispose()
+    assert any("satisfied" in text for text in seen)
+    assert not any("听众说" in text or "13700002222" in text for text in seen)
+
+    # The owner (and any producer) still reads the note, in the question and its history.
+    monkeypatch.delenv("HOTLINE_DATABASE_URL")
+    for args in (("questions", "show", "1"), ("history", "question", "1")):
+        code, out, err = hotline("-s", root, *args)
+        assert code == 0 and "听众说新号13700002222" in out, (args, err)
 
 
 def test_workers_write_jobs_transcripts_and_audio_facts_only(
@@ -205,3 +288,15 @@ def test_a_password_is_asked_for_and_set(pg_station: Station) -> None:
         with pg_station.engine.begin() as conn:
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
             conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.parametrize("name", ['x"; drop table question; --', "1号员工", "张 老师", "员" * 22])
+def test_a_role_name_that_is_not_a_plain_identifier_is_refused(
+    pg_station: Station, name: str
+) -> None:
+    code, out, err = hotline("-s", pg_station.root, "db", "grant", name, "--as", "staff")
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "letters, digits and _" in err
+    with pg_station.engine.connect() as conn:
+        made = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name})
+        assert made.first() is None

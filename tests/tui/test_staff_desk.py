@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from station_data import hotline
 from test_search_tab import SIZE, TRANSCRIPTS, key_of, wait_for_search
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import DataTable, Label, TabbedContent
 
+from hotline.models import Call, Episode, Job
 from hotline.station import Station
 from transcripts.formats import Cue
 from transcripts.store import save_transcript
@@ -73,3 +74,26 @@ async def test_staff_see_the_schedule_the_inbox_without_contacts_and_search(
         table = app.query_one("#search-table", DataTable)
         assert table.row_count == 1
         assert table.get_row_at(0)[0] == "999"
+
+
+async def test_staff_open_every_tab_the_live_desk_and_production_included(
+    staff: Station, desk: Station, settle
+) -> None:
+    with desk.session() as session:  # as the owner: a caller waiting and a queued job
+        episode = session.exec(sa.select(Episode).where(Episode.number == 1000)).scalar_one()
+        session.add(Call(episode_id=episode.id, caller_name="李阿姨", summary="老旧小区加装电梯"))
+        session.add(Job(kind="master", episode_id=episode.id))
+    app = make_app(staff, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for pane in app.panes:  # by the tab bar: the number keys reach only the first nine
+            app.query_one(TabbedContent).active = pane.PANE_ID
+            await settle(pilot)
+            message = str(app.query_one("#status-message", Label).content)
+            assert "没有权限" not in message, (pane.PANE_ID, message)
+        live = app.query_one("#live-table", DataTable)
+        assert any(
+            "李阿姨" in " ".join(map(str, live.get_row_at(i))) for i in range(live.row_count)
+        )
+        assert app.query_one("#jobs-table", DataTable).row_count == 1
+    assert not app.failures, app.failures
