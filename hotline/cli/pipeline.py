@@ -454,7 +454,8 @@ def jobs_show(
 
 @jobs_app.command("retry")
 def jobs_retry(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job id.")) -> None:
-    """Queue a failed, cancelled or skipped job again (run it with `hotline process`).
+    """Queue a failed, cancelled or skipped job again: a running `hotline worker` takes it,
+    else `hotline process` runs it.
 
     The later stages cancelled along with it are queued again too.
     """
@@ -462,7 +463,12 @@ def jobs_retry(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job i
     with station.session() as session:
         change = jobs.retry(session=session, job_id=job_id)
     job = change.job
-    echo(f"job {job.id} ({job.kind}) queued again{_with_later(change)}; run `hotline process`")
+    # Whether a worker serves its queue is not known here (on SQLite no worker registers):
+    # say both ways it runs, so a producer with a worker up does not run it twice over.
+    echo(
+        f"job {job.id} ({job.kind}) queued again{_with_later(change)}; "
+        "a running `hotline worker` takes it, or run `hotline process`"
+    )
 
 
 @jobs_app.command("cancel")
