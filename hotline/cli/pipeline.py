@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -33,6 +33,9 @@ from hotline.runs import OUTCOMES, JobOutcome, JobView, RunSummary
 from hotline.station import Station
 from hotline.text import display_width
 from hotline.timeutil import format_offset, local_iso, local_text
+
+if TYPE_CHECKING:
+    from transcripts.backlog import Estimate
 
 BAR_WIDTH = 20
 
@@ -372,7 +375,7 @@ def jobs_list(
 ) -> None:
     """List jobs, newest first."""
     from transcripts.asr import choose_backend
-    from transcripts.backlog import backlog_estimate, hours
+    from transcripts.backlog import backlog_estimate
 
     station = station_from(ctx)
     settings = station.settings.transcribe
@@ -411,16 +414,39 @@ def jobs_list(
         max_width=60,
     )
     if estimate.jobs:
+        echo(_backlog_line(estimate))
+
+
+def _backlog_line(estimate: Estimate) -> str:
+    """What the transcribe jobs still to run come to: their audio and machine time.
+
+    A job whose episode is not mastered yet has no length: it is named as such, never
+    counted as "0 min" of audio.
+    """
+    from transcripts.backlog import hours
+
+    unknown = estimate.unknown
+    known = estimate.jobs - unknown
+    if not known:
+        audio = "length not known until mastered"
+    elif unknown:
+        audio = (
+            f"{hours(estimate.audio_seconds)} of audio, and {unknown} whose length is "
+            "not known until mastered"
+        )
+    else:
+        audio = f"{hours(estimate.audio_seconds)} of audio"
+    if estimate.rate and estimate.machine_seconds is not None:
+        part = " for those of known length" if unknown else ""
         cost = (
-            f"about {hours(estimate.machine_seconds)} of machine time for one worker "
+            f"about {hours(estimate.machine_seconds)} of machine time for one worker{part} "
             f"(at {estimate.rate.describe()})"
-            if estimate.rate and estimate.machine_seconds is not None
-            else "machine time not yet known (nothing transcribed on this station so far)"
         )
-        echo(
-            f"transcription still to do: {estimate.jobs} job(s), "
-            f"{hours(estimate.audio_seconds)} of audio; {cost}"
-        )
+    elif estimate.rate:
+        cost = "machine time known once they are mastered"
+    else:
+        cost = "machine time not yet known (nothing transcribed on this station so far)"
+    return f"transcription still to do: {estimate.jobs} job(s), {audio}; {cost}"
 
 
 @jobs_app.command("show")
