@@ -397,7 +397,7 @@ def jobs_list(
         emit_json(listed)
         return
     print_table(
-        ("job", "kind", "期号", "status", "progress", "tries", "created", "message"),
+        ("job", "kind", "期号", "status", "progress", "tries", "worker", "created", "message"),
         (
             (
                 r.job.id,
@@ -406,6 +406,7 @@ def jobs_list(
                 f"{r.job.status} (worker gone)" if r.worker_gone else r.job.status,
                 f"{r.job.progress:.0%}",
                 r.job.attempts,
+                jobs.worker_place(r.job.worker),
                 local_text(r.job.created_at, tz),
                 r.job.message,
             )
