@@ -65,6 +65,14 @@ def worker_name(suffix: str = "") -> str:
     return f"{name}:{suffix}" if suffix else name
 
 
+def worker_place(worker: str) -> str:
+    """Where a job's worker runs, ``host:pid``, from its name (``host:pid`` or
+    ``host:pid:slot``); "" for a job no worker holds or held."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    return f"{host}:{pid}" if pid else host
+
+
 def _vocabulary(enum: type[_E], value: str, what: str) -> _E:
     try:
         return enum(value)

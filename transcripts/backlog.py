@@ -75,13 +75,19 @@ class Estimate:
 
     jobs: int
     audio_seconds: float
+    """The audio still to transcribe, of the jobs whose length is known."""
     rate: Rate | None
     remaining: dict[int, float]
-    """Job id → estimated machine seconds still to go (running jobs count what is left)."""
+    """Job id → estimated machine seconds still to go (running jobs count what is left);
+    a job whose length is not known yet has none."""
+    unknown: int = 0
+    """Jobs whose length is not known yet: their episode is not mastered (a recording just
+    ingested: mastering measures it)."""
 
     @property
     def machine_seconds(self) -> float | None:
-        return sum(self.remaining.values()) if self.rate else None
+        """The machine time of the jobs of known length (None: no rate, or no such job)."""
+        return sum(self.remaining.values()) if self.rate and self.remaining else None
 
 
 def measured_rate(*, session: Session, backend: str = "", model: str = "") -> Rate | None:
@@ -192,14 +198,22 @@ def backlog_estimate(*, session: Session, backend: str = "", model: str = "") ->
     rate = measured_rate(session=session, backend=backend, model=model)
     remaining: dict[int, float] = {}
     audio = 0.0
+    unknown = 0
     for job_id, status, progress, seconds in rows:
-        left = float(seconds or 0.0) * (1.0 - (progress if status == JobStatus.running else 0.0))
+        if not seconds:  # not mastered yet: its length is measured then, not zero
+            unknown += 1
+            continue
+        left = float(seconds) * (1.0 - (progress if status == JobStatus.running else 0.0))
         audio += left
         if rate is not None and job_id is not None:
             remaining[job_id] = left * rate.seconds_per_audio_second
-    return Estimate(jobs=len(rows), audio_seconds=audio, rate=rate, remaining=remaining)
+    return Estimate(
+        jobs=len(rows), audio_seconds=audio, rate=rate, remaining=remaining, unknown=unknown
+    )
 
 
 def hours(seconds: float) -> str:
-    """``12.5 h`` (or minutes below an hour)."""
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+    """``12.5 h``, ``57 min`` below an hour, ``18 s`` below a minute (never "0 min")."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 59.5 else f"{seconds:.0f} s"

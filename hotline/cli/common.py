@@ -102,9 +102,11 @@ def report_usage_error(exc: UsageError) -> int:
         typer.echo(exc.ctx.get_help())
         return 0
     message = " ".join(exc.format_message().split())
-    message = message[:1].lower() + message[1:]
+    message = message[:1].lower() + message[1:].rstrip(".")
     path = _command_path(exc.ctx)
-    typer.echo(f"hotline: error: {path}: {message} (see `{path} --help`)", err=True)
+    # A subcommand's error names the subcommand; the root's is said once, after "hotline:".
+    where = f"{path}: " if path != "hotline" else ""
+    typer.echo(f"hotline: error: {where}{message} (see `{path} --help`)", err=True)
     return 1
 
 

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -33,6 +33,9 @@ from hotline.runs import OUTCOMES, JobOutcome, JobView, RunSummary
 from hotline.station import Station
 from hotline.text import display_width
 from hotline.timeutil import format_offset, local_iso, local_text
+
+if TYPE_CHECKING:
+    from transcripts.backlog import Estimate
 
 BAR_WIDTH = 20
 
@@ -372,7 +375,7 @@ def jobs_list(
 ) -> None:
     """List jobs, newest first."""
     from transcripts.asr import choose_backend
-    from transcripts.backlog import backlog_estimate, hours
+    from transcripts.backlog import backlog_estimate
 
     station = station_from(ctx)
     settings = station.settings.transcribe
@@ -394,7 +397,7 @@ def jobs_list(
         emit_json(listed)
         return
     print_table(
-        ("job", "kind", "期号", "status", "progress", "tries", "created", "message"),
+        ("job", "kind", "期号", "status", "progress", "tries", "worker", "created", "message"),
         (
             (
                 r.job.id,
@@ -403,6 +406,7 @@ def jobs_list(
                 f"{r.job.status} (worker gone)" if r.worker_gone else r.job.status,
                 f"{r.job.progress:.0%}",
                 r.job.attempts,
+                jobs.worker_place(r.job.worker),
                 local_text(r.job.created_at, tz),
                 r.job.message,
             )
@@ -411,16 +415,39 @@ def jobs_list(
         max_width=60,
     )
     if estimate.jobs:
+        echo(_backlog_line(estimate))
+
+
+def _backlog_line(estimate: Estimate) -> str:
+    """What the transcribe jobs still to run come to: their audio and machine time.
+
+    A job whose episode is not mastered yet has no length: it is named as such, never
+    counted as "0 min" of audio.
+    """
+    from transcripts.backlog import hours
+
+    unknown = estimate.unknown
+    known = estimate.jobs - unknown
+    if not known:
+        audio = "length not known until mastered"
+    elif unknown:
+        audio = (
+            f"{hours(estimate.audio_seconds)} of audio, and {unknown} whose length is "
+            "not known until mastered"
+        )
+    else:
+        audio = f"{hours(estimate.audio_seconds)} of audio"
+    if estimate.rate and estimate.machine_seconds is not None:
+        part = " for those of known length" if unknown else ""
         cost = (
-            f"about {hours(estimate.machine_seconds)} of machine time for one worker "
+            f"about {hours(estimate.machine_seconds)} of machine time for one worker{part} "
             f"(at {estimate.rate.describe()})"
-            if estimate.rate and estimate.machine_seconds is not None
-            else "machine time not yet known (nothing transcribed on this station so far)"
         )
-        echo(
-            f"transcription still to do: {estimate.jobs} job(s), "
-            f"{hours(estimate.audio_seconds)} of audio; {cost}"
-        )
+    elif estimate.rate:
+        cost = "machine time known once they are mastered"
+    else:
+        cost = "machine time not yet known (nothing transcribed on this station so far)"
+    return f"transcription still to do: {estimate.jobs} job(s), {audio}; {cost}"
 
 
 @jobs_app.command("show")
@@ -454,7 +481,8 @@ def jobs_show(
 
 @jobs_app.command("retry")
 def jobs_retry(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job id.")) -> None:
-    """Queue a failed, cancelled or skipped job again (run it with `hotline process`).
+    """Queue a failed, cancelled or skipped job again: a running `hotline worker` takes it,
+    else `hotline process` runs it.
 
     The later stages cancelled along with it are queued again too.
     """
@@ -462,7 +490,12 @@ def jobs_retry(ctx: typer.Context, job_id: int = typer.Argument(..., help="Job i
     with station.session() as session:
         change = jobs.retry(session=session, job_id=job_id)
     job = change.job
-    echo(f"job {job.id} ({job.kind}) queued again{_with_later(change)}; run `hotline process`")
+    # Whether a worker serves its queue is not known here (on SQLite no worker registers):
+    # say both ways it runs, so a producer with a worker up does not run it twice over.
+    echo(
+        f"job {job.id} ({job.kind}) queued again{_with_later(change)}; "
+        "a running `hotline worker` takes it, or run `hotline process`"
+    )
 
 
 @jobs_app.command("cancel")

@@ -19,6 +19,7 @@ from whisper_fixtures import (
     tiny_settings,
     tiny_whisper_fixture,  # noqa: F401 (the tiny_whisper fixture)
     tone_and_silence,
+    write_wav,
 )
 
 from hotline.models import Episode, Job
@@ -67,7 +68,7 @@ def test_backlog_queues_what_has_no_transcript_and_estimates_once_measured(
     assert transcribe_jobs(station) == [(1003, "queued"), (1002, "queued"), (1001, "queued")]
 
     listed = cli("jobs", "list")
-    assert "transcription still to do: 3 job(s), 0 min of audio; machine time not yet known" in (
+    assert "transcription still to do: 3 job(s), 18 s of audio; machine time not yet known" in (
         listed.stdout
     )
     assert all("estimated_seconds" not in job for job in cli("jobs", "list", "--json").json())
@@ -94,6 +95,35 @@ def test_backlog_queues_what_has_no_transcript_and_estimates_once_measured(
     assert "transcription still to do" not in cli("jobs", "list").stdout
     nothing = cli("transcribe", "--backlog")
     assert nothing.stdout.startswith("nothing to queue: every mastered episode has a complete")
+
+
+def test_a_transcription_whose_master_is_not_done_has_no_length_yet(
+    cli: Callable[..., object], station: Station, tiny_whisper: Path, tmp_path: Path
+) -> None:
+    # An ingested recording queues its transcription before mastering measures it: the
+    # list says its length is not known yet, never that it is 0 min of audio.
+    archive(station, tiny_whisper)
+    add_mastered_episode(station, 1006, None, air_start=datetime(2024, 2, 10, 3, tzinfo=UTC))
+    recording = write_wav(tmp_path / "第1006期.wav", tone_and_silence([("tone", 6)]))
+    assert cli("ingest", 1006, recording).exit_code == 0
+    listed = cli("jobs", "list").stdout
+    assert "transcription still to do: 1 job(s), length not known until mastered;" in listed
+    assert "0 min" not in listed and "0 s of audio" not in listed
+
+    assert cli("transcribe", "--backlog").exit_code == 0  # four of known length as well
+    assert cli("transcribe", 1003).exit_code == 0  # a measured run: the rate is known
+    listed = cli("jobs", "list").stdout
+    assert (
+        "transcription still to do: 5 job(s), 24 s of audio, and 1 whose length is not known "
+        "until mastered; about "
+    ) in listed
+    assert "for one worker for those of known length (at " in listed
+    estimates = {
+        j["episode"]: j.get("estimated_seconds")
+        for j in cli("jobs", "list", "--json").json()
+        if j["kind"] == "transcribe"
+    }
+    assert estimates[1006] is None and estimates[1001] > 0
 
 
 def test_backlog_order_limit_and_dates(

@@ -45,7 +45,13 @@ def run(*args: str, env: dict[str, str] | None = None) -> Any:
             "hotline episodes list: no such option: --bogus (see `hotline episodes list --help`)",
         ),
         (("questions", "assign", "1"), "hotline questions assign: missing argument 'episode'"),
-        (("nosuch",), "hotline: no such command 'nosuch'"),
+        (("desk",), "hotline: error: no such command 'desk' (see `hotline --help`)"),
+        (("--bogus",), "hotline: error: no such option: --bogus (see `hotline --help`)"),
+        (
+            ("jobs", "frobnicate"),
+            "hotline: error: hotline jobs: no such command 'frobnicate' "
+            "(see `hotline jobs --help`)",
+        ),
     ],
 )
 def test_usage_errors_are_one_line_with_exit_1(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -353,6 +354,23 @@ def test_jobs_list_and_show_print_tables_and_stable_json(
     assert "kind: master" in text.stdout and "status: queued" in text.stdout
     r = cli("jobs", "list", "--status", "paused")
     assert r.exit_code == 1 and "unknown job status 'paused'" in r.stderr
+
+
+def test_jobs_list_names_the_worker_of_each_job_that_ran(
+    cli: Cli, station: Station, episode: int, audio: Path
+) -> None:
+    assert cli("ingest", episode, audio / "good.wav").exit_code == 0
+    assert cli("process", "--kind", "master").exit_code == 0
+    ran = cli("jobs", "show", 1, "--json").json()["worker"]
+    host, pid = ran.split(":")[:2]  # host:pid, and the worker's slot when it has several
+    assert (host, pid) == (socket.gethostname(), str(os.getpid()))  # the CLI ran in-process
+    lines = cli("jobs", "list").stdout.splitlines()
+    assert lines[0].split() == [
+        "job", "kind", "期号", "status", "progress", "tries", "worker", "created", "message"
+    ]  # fmt: skip
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert rows["1"].split()[6] == f"{host}:{pid}"  # done: who ran it, without the slot
+    assert f"{host}:" not in rows["2"]  # the transcription is still queued: no worker
 
 
 def test_process_refuses_unknown_kinds_and_episodes(cli: Cli, episode: int) -> None:

@@ -187,7 +187,8 @@ def test_retry_queues_again_the_later_stages_cancelled_with_a_job(
     result = cli("jobs", "retry", 1)
     assert result.exit_code == 0  # type: ignore[attr-defined]
     assert result.stdout.strip() == (  # type: ignore[attr-defined]
-        "job 1 (master) queued again; with it: transcribe (job 2); run `hotline process`"
+        "job 1 (master) queued again; with it: transcribe (job 2); "
+        "a running `hotline worker` takes it, or run `hotline process`"
     )
     listed = cli("jobs", "list", "--json").json()  # type: ignore[attr-defined]
     assert {j["id"]: j["status"] for j in listed} == {1: "queued", 2: "queued", 3: "cancelled"}

@@ -112,9 +112,41 @@ async def test_production_columns_survive_a_resize_before_the_first_visit(
         await settle(pilot)
         table = app.query_one("#jobs-table", DataTable)
         header = region_text(app, table.region._replace(height=1))
-        assert header.split() == ["任务", "类型", "期号", "状态", "进度", "尝试", "创建", "消息"]
+        assert header.split() == [
+            "任务", "类型", "期号", "状态", "进度", "尝试", "机器", "创建", "消息"
+        ]  # fmt: skip
         row = row_text(app, table, table.coordinate_to_cell_key((0, 0)).row_key.value)
         assert "转写" in row and "1001" in row and "排队" in row and "…" not in row
+
+
+async def test_the_machine_of_a_jobs_worker_shows_within_80_columns(
+    app: HotlineApp, desk: Station, settle
+) -> None:
+    # A worker on a machine with a long name: its host is shortened, its pid kept whole,
+    # and the job's row still fits the terminal with its message in view.
+    with desk.session() as session:
+        episode = session.exec(select(Episode).where(Episode.number == 1001)).one()
+        running = jobs.enqueue(session=session, kind="master", episode_id=episode.id)
+        waiting = jobs.enqueue(session=session, kind="transcribe", episode_id=episode.id)
+        assert running.id is not None and waiting.id is not None
+        worker = "transcription-box-07.station.example:16501:1"
+        assert jobs.try_claim(session=session, job_id=running.id, worker=worker)
+        jobs.heartbeat(session=session, job_id=running.id, worker=worker, message="响度归一化")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        table = app.query_one("#jobs-table", DataTable)
+        header = region_text(app, table.region._replace(height=1))
+        assert "机器" in header.split()
+        assert table.virtual_size.width <= table.size.width  # no column off the screen
+        shown = row_text(app, table, str(running.id))
+        assert "transcr…" in shown and "响度归一化" in shown and "…" not in shown.split()[-1]
+        assert table.get_row(str(waiting.id))[6] == ""  # queued: no worker yet
+        table.move_cursor(row=table.get_row_index(str(running.id)))
+        await settle(pilot)
+        detail = str(app.query_one("#jobs-detail", Label).content)
+        assert "机器 transcription-box-07.station.example:16501" in detail  # whole, with its pid
 
 
 async def test_j_k_g_and_G_in_the_bookings_and_live_desk_tables(

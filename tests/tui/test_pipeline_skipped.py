@@ -41,5 +41,5 @@ async def test_running_a_transcription_without_a_model_shows_it_skipped(
         table = app.query_one("#jobs-table", DataTable)
         row = table.get_row_at(0)
         assert (row[1], row[2], row[3]) == ("转写", "1003", "已跳过")
-        assert str(row[7]).startswith("whisper model 'small' is not available offline")
+        assert str(row[8]).startswith("whisper model 'small' is not available offline")
         assert str(app.query_one("#pipeline-summary", Label).content) == "运行结束：已跳过 1"

@@ -430,3 +430,16 @@ def test_only_the_worker_of_a_cancelled_job_notes_that_it_stopped_it(station: St
         assert not jobs.note_stopped(session=session, job_id=job_id, worker="w2", message="别人")
         assert jobs.note_stopped(session=session, job_id=job_id, worker="w1", message="已停下")
     assert (job(station, job_id).status, job(station, job_id).message) == ("cancelled", "已停下")
+
+
+@pytest.mark.parametrize(
+    ("worker", "place"),
+    [
+        ("vm:16501:1", "vm:16501"),
+        ("转写机:4711", "转写机:4711"),
+        ("gpu01.station.local:88:2", "gpu01.station.local:88"),
+        ("", ""),
+    ],
+)
+def test_a_workers_place_is_its_host_and_pid(worker: str, place: str) -> None:
+    assert jobs.worker_place(worker) == place

@@ -4,6 +4,7 @@ that stay on screen, and a footer with the dialog's own keys.
 At 80×24 a form of seven fields does not fit: the body scrolls, the focused field is
 scrolled into view, and the buttons stay below it, always visible. Esc closes every
 dialog; the footer shows the dialog's keys (Esc, ctrl+s, y/n), not the tab's behind it.
+Tab and Shift+Tab go to the next / previous field or button, whatever was typed before.
 Titles and texts are data shown as text (``DataLabel``).
 """
 
@@ -31,7 +32,14 @@ margin above them. ``fit_body`` measures them once drawn (a long title wraps).""
 class DeskDialog(Guarded, ModalScreen[T], Generic[T]):
     """A modal dialog: ``compose_body`` and ``compose_buttons`` fill it; Esc closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "关闭")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "关闭"),
+        # Priority: taken when the key arrives, not once the field has handled the keys
+        # before it, so what is typed after Tab (in one burst from the terminal, or while
+        # the desk catches up) goes to the next field, never on the end of this one.
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    ]
     DIALOG_CLASSES: ClassVar[str] = ""
     """Extra classes of the dialog's frame (``wide``, ``log``: see app.tcss)."""
     SCROLLS: ClassVar[bool] = True

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len, set_cell_size
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
@@ -42,16 +45,38 @@ JOB_ROWS = 500
 """The newest jobs shown (a station accumulates three per episode)."""
 PROGRESS_EVERY = 0.1
 """At most ten progress messages a second per job reach the UI."""
-STATUS_COLUMN, PROGRESS_COLUMN, MESSAGE_COLUMN = 3, 4, 7
+STATUS_COLUMN, PROGRESS_COLUMN, MESSAGE_COLUMN = 3, 4, 8
 RETRYABLE = ("failed", "cancelled", "skipped")
 """Statuses ``t`` is offered for (the job queue says the last word)."""
 FINISHED = ("done", "cancelled", "skipped")
 """Statuses ``c`` is not offered for: nothing left to cancel."""
+HOST_CELLS = 8
+"""The most of a worker's host name the 机器 column shows: with it the table fits 80
+columns and keeps room for the message (the detail line under it names the whole)."""
 
 
 def job_label(kind: str, episode: int | None) -> str:
     name = label(JOB_KIND, kind)
     return f"{name} 第{episode}期" if episode is not None else name
+
+
+def worker_cell(worker: str) -> str:
+    """The 机器 cell of a job: the host its worker runs or last ran on, cut to its first
+    name and ``HOST_CELLS`` cells ("" for a job no worker took)."""
+    host = jobs.worker_place(worker).partition(":")[0]
+    host = host.split(".", 1)[0] or host
+    if cell_len(host) > HOST_CELLS:
+        host = set_cell_size(host, HOST_CELLS - 1) + "…"
+    return host
+
+
+def created_cell(moment: datetime | None, tz: ZoneInfo, now: datetime) -> str:
+    """When a job was queued: month, day and time within this year, else the date (short,
+    for the table to fit 80 columns)."""
+    if moment is None:
+        return ""
+    this_year = local_text(moment, tz, "%Y") == local_text(now, tz, "%Y")
+    return local_text(moment, tz, "%m-%d %H:%M" if this_year else "%Y-%m-%d")
 
 
 class PostingObserver:
@@ -143,6 +168,7 @@ class PipelinePane(HotlinePane):
                 Col("状态", keep=True),
                 Col("进度", keep=True),
                 Col("尝试", keep=True),
+                Col("机器", keep=True),
                 Col("创建", keep=True),
                 Col("消息"),
             ],
@@ -179,7 +205,7 @@ class PipelinePane(HotlinePane):
         )
 
     def show(self, rows: list[jobs.JobRow], select: str | None = None) -> None:
-        tz = self.station.tz
+        tz, now = self.station.tz, self.now()
         self.rows = {str(row.job.id): row for row in rows}
         cells = [
             (
@@ -191,7 +217,8 @@ class PipelinePane(HotlinePane):
                     label(JOB_STATUS, row.job.status),
                     f"{row.job.progress:.0%}",
                     str(row.job.attempts),
-                    local_text(row.job.created_at, tz),
+                    worker_cell(row.job.worker),
+                    created_cell(row.job.created_at, tz, now),
                     job_message(row.job.message),
                 ),
             )
@@ -228,6 +255,8 @@ class PipelinePane(HotlinePane):
                 f"任务 {job.id} {job_label(job.kind, row.episode_number)} "
                 f"{label(JOB_STATUS, job.status)}：{job_message(job.message)}"
             )
+            if job.worker:
+                text += f"\n机器 {jobs.worker_place(job.worker)}"
             if job.error:
                 text += f"\n{job.error.splitlines()[0]}（按 l 看完整日志）"
         self.query_one("#jobs-detail", Label).update(text)
