@@ -46,11 +46,21 @@ from tui.commands import HotlineCommands
 from tui.follow import follow
 from tui.guard import Guarded
 from tui.keys import Key
-from tui.messages import ChangeDone, ChangeRefused, FollowFailed, PageLoaded, StationChanged
+from tui.messages import (
+    ChangeDone,
+    ChangeRefused,
+    FollowFailed,
+    FollowRecovered,
+    PageLoaded,
+    StationChanged,
+)
 from tui.screens.base import HotlinePane
 from tui.shown import one_line
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
+
+RECOVERED = "数据库已恢复：工作台照常使用"
+"""Said when the station answers again after a failure the desk reported."""
 
 PANES: tuple[str, ...] = (
     "tui.screens.schedule:SchedulePane",
@@ -128,6 +138,8 @@ class HotlineApp(Guarded, App[None]):
         self._tab_panes: list[HotlinePane] = []
         self.failures: list[BaseException] = []
         """Unexpected exceptions caught while the desk ran (each logged and toasted)."""
+        self._failure_shown: str | None = None
+        """The failure last toasted, until the station answers again (not toasted twice)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -168,6 +180,7 @@ class HotlineApp(Guarded, App[None]):
             post=lambda tables: self.post_message(StationChanged(tables)),
             fail=lambda exc: self.post_message(FollowFailed(exc)),
             stopped=get_current_worker().cancelled_event,
+            recovered=lambda: self.post_message(FollowRecovered()),
         )
 
     def on_station_changed(self, message: StationChanged) -> None:
@@ -176,6 +189,13 @@ class HotlineApp(Guarded, App[None]):
 
     def on_follow_failed(self, message: FollowFailed) -> None:
         self.failed(message.error, context="desk: 同步")
+
+    def on_follow_recovered(self, _message: FollowRecovered) -> None:
+        # The outage's red line would stay until the next action: say it is over instead.
+        if self._failure_shown is not None:
+            self._failure_shown = None
+            self.report(RECOVERED)
+            self.notify(RECOVERED, title="已恢复", markup=False, timeout=6)
 
     # ------------------------------------------------------------ tabs
 
@@ -295,7 +315,7 @@ class HotlineApp(Guarded, App[None]):
         if message.error is not None and not isinstance(message.error, HotlineError):
             # Not a refusal but a failure (already logged): a toast too, it names the log.
             self.failures.append(message.error)
-            self.notify(message.text, title="出错了", severity="error", markup=False, timeout=15)
+            self._toast_failure(message.text)
 
     def on_change_done(self, message: ChangeDone) -> None:
         self.outcome(message)  # from a widget that is not a tab (the tabs say it themselves)
@@ -311,7 +331,14 @@ class HotlineApp(Guarded, App[None]):
         self.failures.append(exc)
         line = failure_line(exc, where=self.station.where, context=context)
         self.report(line, error=True)
-        self.notify(line, title="出错了", severity="error", markup=False, timeout=15)
+        self._toast_failure(line)
+
+    def _toast_failure(self, line: str) -> None:
+        # One outage fails the watch and every tab's read alike: one toast for it, not one
+        # per reader, until the desk says it is over (on_follow_recovered).
+        if line != self._failure_shown:
+            self._failure_shown = line
+            self.notify(line, title="出错了", severity="error", markup=False, timeout=15)
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's own handler ends the app on an exception in a worker or a timer (the

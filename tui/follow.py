@@ -39,9 +39,11 @@ def follow(
     post: Callable[[frozenset[str]], None],
     fail: Callable[[BaseException], None],
     stopped: threading.Event,
+    recovered: Callable[[], None] = lambda: None,
 ) -> None:
     """Report ``station``'s changes to ``post`` (the changed tables; empty: unknown) until
-    ``stopped`` is set; a failure goes to ``fail``, once until the watch works again."""
+    ``stopped`` is set; a failure goes to ``fail``, once until the watch works again, and
+    ``recovered`` is called when it does."""
     current: Watch | None = None
     failing = False
     missed = True  # the desk read its first rows before the watch opened
@@ -66,7 +68,9 @@ def follow(
                     current = None
                 stopped.wait(RETRY_SECONDS)
                 continue
-            failing = False
+            if failing:
+                failing = False
+                recovered()
             if change is not None and not stopped.is_set():
                 post(change.tables)
     finally:

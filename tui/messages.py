@@ -69,6 +69,10 @@ class FollowFailed(Message):
     error: BaseException
 
 
+class FollowRecovered(Message):
+    """The desk watches the station again after a failure (the database answers again)."""
+
+
 @dataclass
 class DetailLoaded(Message):
     """Text for a pane's detail panel, read in a worker."""

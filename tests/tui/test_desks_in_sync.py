@@ -161,7 +161,7 @@ async def test_a_job_progress_from_another_machine_shows_in_the_pipeline_tab(
             )
         progress = lambda: column(app, "jobs-table", 4) == ["40%"]  # noqa: E731
         assert await until(pilot, progress), "the 制作 tab never showed the job's progress"
-        assert column(app, "jobs-table", 7) == ["母带"]
+        assert column(app, "jobs-table", 8) == ["母带"]
 
 
 async def test_a_tab_hidden_during_a_change_shows_it_when_shown_again(

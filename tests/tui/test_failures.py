@@ -10,13 +10,15 @@ from typing import Any
 import psycopg
 import pytest
 from sqlmodel import select
+from waiting import until
 
+import tui.follow
 from episodes import schedule, views
 from hotline.failures import Where
 from hotline.logs import station_log_path
 from hotline.models import Episode
 from hotline.station import Station
-from tui.app import HotlineApp
+from tui.app import RECOVERED, HotlineApp
 from tui.changes import failure_line
 from tui.screens.schedule import SchedulePane
 
@@ -122,3 +124,32 @@ def test_a_database_server_gone_is_said_as_what_it_means(tmp_path: Path) -> None
 def test_any_other_failure_names_its_exception(tmp_path: Path) -> None:
     line = failure_line(KeyError("没有这个键"), where=Where(tmp_path), context="desk")
     assert line.startswith("出错了（KeyError: '没有这个键'）；详情已写入 ")
+
+
+async def test_an_outage_is_toasted_once_and_its_end_is_said(
+    app: HotlineApp, desk: Station, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_watch = tui.follow.watch
+    down = [True]
+    gone = "consuming input failed: server closed the connection unexpectedly"
+
+    def watch(station: Station) -> Any:
+        if down[0]:
+            raise psycopg.OperationalError(gone)
+        return real_watch(station)
+
+    monkeypatch.setattr(tui.follow, "RETRY_SECONDS", 0.05)
+    monkeypatch.setattr(tui.follow, "watch", watch)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: bool(app.failures)), "the watch never failed"
+        # A tab's read meets the same outage: the status bar says it, no second toast.
+        app.failed(psycopg.OperationalError(gone), context="desk: 直播台")
+        await pilot.pause()
+        outage = [t for t in toasts(app) if "连不上数据库服务器" in t]
+        assert len(outage) == 1, toasts(app)
+        assert "连不上数据库服务器" in app.status_bar.message
+        down[0] = False  # the server answers again
+        assert await until(pilot, lambda: app.status_bar.message == RECOVERED)
+        assert toasts(app).count(RECOVERED) == 1
+        await settle(pilot)  # the tabs read again what they may have missed meanwhile
+        app.failures.clear()  # expected: the fixture fails a test that leaves any
