@@ -96,6 +96,11 @@ class _Tickets:
         """Set when the run wants no more tickets (another episode's came up)."""
         self.engine: Worker | None = None
 
+    def running(self) -> list[int]:
+        """The rows this worker runs now."""
+        with self.lock:
+            return list(self.active)
+
     # ------------------------------------------------------------ one ticket (engine thread)
 
     def run_ticket(self, job_id: int, *, ticket_id: int, should_abort: Callable[[], bool]) -> str:
@@ -291,7 +296,7 @@ def serve(
     say = announce or (lambda line: None)
     quiet_engine_logs(station)
     runner = _Tickets(station, handlers, observer, stop, episode_id)
-    keeper = _Upkeep(station, say)
+    keeper = _Upkeep(station, say, runner.running)
     # A drain is one command: a database gone at its start fails it, in one line. A worker
     # serving until stopped rides it out, saying so.
     runner.summary.recovered = keeper.round(ride_out=not burst)
@@ -338,16 +343,20 @@ class _Upkeep:
     """A worker's rounds of upkeep, and what it says of them: the dead workers' jobs queued
     again, and once (not every round) that the database is gone, then that it is back."""
 
-    def __init__(self, station: Station, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, station: Station, say: Callable[[str], None], ours: Callable[[], list[int]]
+    ) -> None:
         self.station = station
         self.say = say
+        self.ours = ours
+        """The rows this worker runs: alive, however old their heartbeats."""
         self.said = ""
         """What was said of the database gone; "" while it answers."""
 
     def round(self, *, ride_out: bool) -> list[int]:
         """One round; the jobs it queued again. ``ride_out``: a failure is said, not raised."""
         try:
-            done: Round = upkeep(self.station)
+            done: Round = upkeep(self.station, ours=self.ours())
         except Exception as exc:
             if not ride_out:
                 raise
