@@ -292,6 +292,36 @@ def test_a_worker_says_when_the_database_is_gone_and_back_then_takes_jobs_again(
 
 
 @postgresql_only
+def test_a_worker_started_while_its_database_is_away_waits_for_it_then_takes_jobs(
+    cli: Cli, station: Station, tmp_path: Path, postgres_server: str
+) -> None:
+    allow_connections(postgres_server, station, False)
+    worker = start_worker(station, "--queues", "master")
+    try:
+        gone = read_until(worker, "jobs wait until it answers", within=120)
+        waiting = worker.poll() is None
+        allow_connections(postgres_server, station, True)
+        back = read_until(worker, "answers again", within=120)
+        ingest(cli, tmp_path, 999)
+        wait_for(
+            lambda: job(station, 1).status == "done" or worker.poll() is not None,
+            "the master once the database answers (or the worker's end)",
+        )
+        serving = worker.poll() is None
+    finally:
+        allow_connections(postgres_server, station, True)
+        out, err = stop_worker(worker)
+    assert waiting and serving, f"the worker ended: {gone} {back} {out} {err}"
+    assert "takes master" in gone.splitlines()[0], gone
+    [lost] = [line for line in gone.splitlines() if "jobs wait until it answers" in line]
+    assert "details in the station's log" in lost
+    assert "the database answers again; taking jobs" in back
+    assert "job 1 master 第999期: done" in back + out
+    assert worker.returncode == 0 and err == "", err
+    assert "Traceback" not in gone + back + out
+
+
+@postgresql_only
 def test_a_master_finished_while_the_database_is_away_is_recorded_done_when_it_is_back(
     cli: Cli, station: Station, tmp_path: Path, postgres_server: str
 ) -> None:
