@@ -344,6 +344,28 @@ def explain(exc: BaseException, where: Where) -> Failure | None:
     return None
 
 
+_GONE_STATES = ("08", "57P", "55000")
+"""SQLSTATEs of a server that is away for a while: a lost connection (class 08), the server
+shutting down or starting (57P0x), a database not accepting connections (55000)."""
+
+
+def database_gone(exc: BaseException) -> bool:
+    """True when ``exc`` is the PostgreSQL server not answering (stopped, restarting, the
+    connection cut): a failure that passes once it is back, unlike a refusal (disk full,
+    a lock timeout, a missing right), which the same request would meet again."""
+    for cause in causes(exc):
+        if not type(cause).__module__.startswith("psycopg"):
+            continue
+        import psycopg  # already imported: the cause is one of its errors
+
+        state = getattr(cause, "sqlstate", None) or ""
+        if isinstance(cause, psycopg.OperationalError) and (
+            not state or state.startswith(_GONE_STATES)
+        ):
+            return True
+    return False
+
+
 def bug(exc: BaseException) -> Failure:
     """An exception nobody expected: it is a bug; say so, and what it was."""
     text = str(exc).strip().splitlines()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import socket
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -461,18 +461,22 @@ def recover_stale(
     stale_after: timedelta = STALE_AFTER,
     now: datetime | None = None,
     ours_is_dead: bool = True,
+    alive: Collection[int] = (),
 ) -> list[Job]:
     """Requeue running jobs whose worker died (or fail them after ``MAX_ATTEMPTS`` deaths).
 
     A worker is dead when its heartbeat is older than ``stale_after``, or at once
     when it ran on this host and its process is gone. ``ours_is_dead``: a job naming
     this process is a dead one's whose pid was reused (true before this process runs
-    any job; a long-running worker passes False).
+    any job; a long-running worker passes False). ``alive``: jobs the caller runs itself,
+    left alone whatever their heartbeat says.
     """
     now = now or utcnow()
     recovered: list[Job] = []
     running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
     for job in running:
+        if job.id in alive:
+            continue
         if not worker_gone(job, now=now, stale_after=stale_after, ours_is_dead=ours_is_dead):
             continue
         taken = take_back(session=session, job=job, now=now)

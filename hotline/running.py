@@ -15,6 +15,11 @@ A job is stopped in one of three ways, whichever engine runs it:
   at its next check;
 - its worker is told to stop (the shared ``stop`` event): the job goes back to the queue;
 - a process past its time limit (``hotline.processes``) is killed and the job fails.
+
+A job whose work ends while the PostgreSQL server is away (stopped, restarting) waits for
+it: the stage's record of its work (``StageContext.save``) and the job's end are tried
+again until the server answers, for up to ``OUTAGE_PATIENCE`` seconds or until the worker
+is told to stop. Work done is recorded once, not failed and done again.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlmodel import Session
 
 from hotline import jobs, logs, stages
 from hotline.errors import HotlineError
+from hotline.failures import database_gone
 from hotline.models import Episode, Job, JobStatus
 from hotline.processes import ChildProcesses
 from hotline.runs import JobOutcome, JobView, Observer
@@ -44,15 +51,56 @@ STOPPING = "the worker is stopping"
 """The abort reason of a job whose worker was told to stop: the job goes back to the queue."""
 
 
+OUTAGE_PATIENCE = 1800.0
+"""Seconds a job whose work is done waits for its database to answer again, to record it."""
+RETRY_EVERY = 1.0
+"""Seconds between two tries to record while the database is away."""
+
+_T = TypeVar("_T")
+
+
 class Unrecorded(Exception):
     """The database could not take a job's end (disk full, locked past the timeout)."""
 
 
-def record(station: Station, context: str, write: Callable[[Session], bool]) -> bool:
-    """Run one recording transaction; a failure is logged and raised as ``Unrecorded``."""
-    try:
+def outlast(
+    call: Callable[[], _T], *, stop: threading.Event, patience: float = OUTAGE_PATIENCE
+) -> _T:
+    """``call()``, tried again while the database is away (``database_gone``), until it
+    answers, ``stop`` is set or ``patience`` seconds pass; any other failure is raised."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not database_gone(exc) or stop.is_set() or time.monotonic() >= deadline:
+                raise
+        stop.wait(RETRY_EVERY)
+
+
+def _in_session(station: Station, write: Callable[[Session], _T]) -> Callable[[], _T]:
+    def call() -> _T:
         with station.session() as session:
             return write(session)
+
+    return call
+
+
+def record(
+    station: Station,
+    context: str,
+    write: Callable[[Session], bool],
+    *,
+    stop: threading.Event | None = None,
+) -> bool:
+    """Run one recording transaction; a failure is logged and raised as ``Unrecorded``.
+
+    With ``stop``, a database that is away is waited for (``outlast``) until ``stop``.
+    """
+    try:
+        if stop is None:
+            return _in_session(station, write)()
+        return outlast(_in_session(station, write), stop=stop)
     except Exception as exc:
         logs.record_failure(exc, root=station.root, context=context)
         # The driver's own words ("database or disk is full"), without SQLAlchemy's wrapping.
@@ -107,6 +155,9 @@ class RunningJob:
         if self._aborted is not None:
             return self._aborted
         return STOPPING if self.stop.is_set() else None
+
+    def save(self, write: Callable[[Session], _T]) -> _T:
+        return outlast(_in_session(self.station, write), stop=self.stop)
 
     # ---------------------------------------------------------------- heartbeats
 
@@ -268,11 +319,24 @@ def _record_ending(running: RunningJob, ending: _Ending) -> JobOutcome:
             release(running, "interrupted")
             return running.outcome("requeued", "interrupted; queued again")
         return running.outcome("cancelled", f"{stopped} while running")
+    if status == "failed" and error is not None and database_gone(error):
+        # Not the job's failure: the database went away under it. It runs again.
+        job_id, worker = running.view.job_id, running.worker
+        record(
+            station,
+            f"requeueing job {job_id}",
+            lambda s: jobs.release(
+                session=s, job_id=job_id, worker=worker, message="the database was away"
+            ),
+            stop=running.stop,
+        )
+        return running.outcome("requeued", "the database was away; queued again")
     if status == "done":
         mine = record(
             station,
             f"finishing job {job_id}",
             lambda s: jobs.finish(session=s, job_id=job_id, worker=worker, message=message),
+            stop=running.stop,
         )
         if not mine:
             return running.outcome(
@@ -284,12 +348,14 @@ def _record_ending(running: RunningJob, ending: _Ending) -> JobOutcome:
             station,
             f"skipping job {job_id}",
             lambda s: jobs.skip(session=s, job_id=job_id, worker=worker, reason=message),
+            stop=running.stop,
         )
         return running.outcome("skipped", message)
     record(
         station,
         f"failing job {job_id}",
         lambda s: jobs.fail(session=s, job_id=job_id, worker=worker, error=error or message),
+        stop=running.stop,
     )
     return running.outcome("failed", message)
 

@@ -9,6 +9,8 @@ later) gives it a ``StageContext`` and honours the same promises:
   job must stop (cancelled, taken over by another worker, the worker shutting down);
 - ``ctx.check_cancelled()`` does only the check, for long loops that report nothing, and
   ``check_cancelled()`` does it for code deep inside a stage that has no context at hand;
+- ``ctx.save(write)`` records the stage's work in one transaction, waiting while the
+  database is away (a server restarting) rather than failing work already done;
 - ``ctx.children`` are the job's external processes (``hotline.processes``): each under a
   deadline scaled to its input, all killed the moment the job is stopped;
 - a stage that cannot do its work for a reason that is not a failure raises
@@ -23,11 +25,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from hotline.errors import HotlineError
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from hotline.models import JobKind
     from hotline.processes import ChildProcesses
     from hotline.station import Station
@@ -48,6 +52,9 @@ class StageSkipped(HotlineError):
     """
 
 
+_T = TypeVar("_T")
+
+
 class JobControl(Protocol):
     """What an engine puts behind a ``StageContext``."""
 
@@ -62,6 +69,10 @@ class JobControl(Protocol):
 
     def abort_reason(self) -> str | None:
         """Why the job must stop, or None while it may go on."""
+        ...
+
+    def save(self, write: Callable[[Session], _T]) -> _T:
+        """``write`` in one committed transaction, tried again while the database is away."""
         ...
 
 
@@ -87,6 +98,12 @@ class StageContext:
         self.check_cancelled()
         self.control.report(min(max(float(fraction), 0.0), 1.0), message)
         self.check_cancelled()
+
+    def save(self, write: Callable[[Session], _T]) -> _T:
+        """Record the stage's work: ``write`` in one committed transaction. While the
+        database is away (its server restarting) the job waits for it and tries again,
+        so work already done is not lost; a stopping worker stops waiting."""
+        return self.control.save(write)
 
     @property
     def children(self) -> ChildProcesses:

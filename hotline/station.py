@@ -155,9 +155,14 @@ def open_station(root: Path, *, check: bool = True) -> Station:
     settings = load_settings(root / SETTINGS_FILE)
     station = Station(root=root, settings=settings, database_url=database_url(settings))
     if check:
-        db.check_schema(station.engine, str(root))
-        identity.check(station)
+        check_database(station)
     return station
+
+
+def check_database(station: Station) -> None:
+    """Refuse a database whose schema does not match or that belongs to another station."""
+    db.check_schema(station.engine, str(station.root))
+    identity.check(station)
 
 
 def init_station(

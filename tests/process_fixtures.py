@@ -35,6 +35,20 @@ def hung_ffmpeg(folder: Path) -> tuple[Path, Path]:
     return script, pids
 
 
+def gated_ffmpeg(folder: Path, real: str) -> tuple[Path, Path, Path]:
+    """An ffmpeg that waits for a gate file before it runs the real one: (the script, the
+    gate to create, the file each start appends its pid to)."""
+    gate, starts = folder / "ffmpeg-gate", folder / "ffmpeg-starts"
+    script = folder / "等待的 ffmpeg"
+    script.write_text(
+        f'#!/bin/sh\necho "$$" >> "{starts}"\n'
+        f'while [ ! -e "{gate}" ]; do sleep 0.1; done\nexec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script, gate, starts
+
+
 def recorded_pids(pids: Path) -> list[int]:
     return [int(p) for p in pids.read_text().split()] if pids.exists() else []
 

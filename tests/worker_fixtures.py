@@ -97,6 +97,28 @@ def kill_group(worker: subprocess.Popen[str]) -> None:
         os.killpg(worker.pid, signal.SIGKILL)
 
 
+def allow_connections(server_url: str, station: Station, allowed: bool) -> None:
+    """Let the station's database take connections again, or refuse them and end every
+    session, as a server going down does (other databases on the server are untouched)."""
+    name = sa.make_url(station.url).database
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}')
+            if not allowed:
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+    finally:
+        admin.dispose()
+    if allowed:
+        station.engine.dispose()  # the test's own sessions ended too
+
+
 def job(station: Station, job_id: int) -> Job:
     with station.session(write=False) as session:
         found = session.get(Job, job_id)

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -279,6 +280,22 @@ def _engine_name(station: Station) -> str:
     return "embedded runner" if db.is_sqlite(station.engine) else "PostgreSQL, procrastinate"
 
 
+def _station_or_its_outage(ctx: typer.Context) -> tuple[Station, Callable[[], None] | None]:
+    """The worker's station, and the checks of its database still to do when its server
+    was away (a machine booting before its database): the worker waits for it."""
+    from hotline.failures import database_gone
+    from hotline.station import check_database, find_station_root, open_station
+
+    try:
+        return station_from(ctx), None
+    except Exception as exc:
+        if not database_gone(exc):
+            raise
+    station = open_station(find_station_root(ctx.find_root().obj.get("station")), check=False)
+    ctx.find_root().obj["station_obj"] = station
+    return station, lambda: check_database(station)
+
+
 def worker(
     ctx: typer.Context,
     queues: str | None = typer.Option(
@@ -302,7 +319,7 @@ def worker(
     from hotline.pipeline.readiness import check_queues, parse_queues
     from hotline.worker import stop_on_signals
 
-    station = station_from(ctx)
+    station, check = _station_or_its_outage(ctx)
     registered = [kind.value for kind in jobs.STAGE_ORDER if kind.value in STAGES]
     checks = check_queues(station, parse_queues(queues, registered))
     serving = [check.kind for check in checks if check.ok]
@@ -324,6 +341,7 @@ def worker(
             concurrency=concurrency,
             stop=stop,
             announce=progress.say,
+            check=check,
         )
     _print_trouble(summary)
     counts = [f"{summary.count(status)} {status}" for status in OUTCOMES if summary.count(status)]

@@ -47,7 +47,7 @@ from hotline.engine_pg.upkeep import (
     upkeep,
 )
 from hotline.errors import InvalidInput
-from hotline.failures import explain
+from hotline.failures import database_gone, explain
 from hotline.models import Job, JobStatus
 from hotline.running import RunningJob, Unrecorded, episode_number, release, run_one
 from hotline.running import waiting_outcomes as waiting
@@ -95,6 +95,11 @@ class _Tickets:
         self.leave = threading.Event()
         """Set when the run wants no more tickets (another episode's came up)."""
         self.engine: Worker | None = None
+
+    def running(self) -> list[int]:
+        """The rows this worker runs now."""
+        with self.lock:
+            return list(self.active)
 
     # ------------------------------------------------------------ one ticket (engine thread)
 
@@ -271,6 +276,7 @@ def serve(
     burst: bool = False,
     episode_id: int | None = None,
     announce: Callable[[str], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> RunSummary:
     """Run the station's jobs of ``queues`` with procrastinate.
 
@@ -284,6 +290,8 @@ def serve(
             ``stop`` (``hotline worker``).
         episode_id: run only this episode's jobs (with ``burst``).
         announce: told, in one line, what the worker does beside running jobs.
+        check: run first, once the database answers (a worker started while it is away
+            waits for it, saying so once): the station's own checks of its database.
     """
     if concurrency < 1:
         raise InvalidInput("--concurrency must be at least 1")
@@ -291,7 +299,9 @@ def serve(
     say = announce or (lambda line: None)
     quiet_engine_logs(station)
     runner = _Tickets(station, handlers, observer, stop, episode_id)
-    keeper = _Upkeep(station, say)
+    keeper = _Upkeep(station, say, runner.running)
+    if check is not None and not keeper.wait_for(check, stop):
+        return runner.summary  # stopped before the database answered
     # A drain is one command: a database gone at its start fails it, in one line. A worker
     # serving until stopped rides it out, saying so.
     runner.summary.recovered = keeper.round(ride_out=not burst)
@@ -338,29 +348,55 @@ class _Upkeep:
     """A worker's rounds of upkeep, and what it says of them: the dead workers' jobs queued
     again, and once (not every round) that the database is gone, then that it is back."""
 
-    def __init__(self, station: Station, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, station: Station, say: Callable[[str], None], ours: Callable[[], list[int]]
+    ) -> None:
         self.station = station
         self.say = say
+        self.ours = ours
+        """The rows this worker runs: alive, however old their heartbeats."""
         self.said = ""
         """What was said of the database gone; "" while it answers."""
+
+    def wait_for(self, call: Callable[[], None], stop: threading.Event) -> bool:
+        """``call()`` once the database answers; False when ``stop`` came first. Any
+        failure other than the database being away is raised."""
+        while True:
+            try:
+                call()
+            except Exception as exc:
+                if not database_gone(exc):
+                    raise
+                self._gone(exc)
+                if stop.wait(UPKEEP_EVERY):
+                    return False
+                continue
+            self._back()
+            return True
+
+    def _gone(self, exc: BaseException) -> None:
+        # Tried again later; the station's log keeps each failure.
+        logs.record_failure(exc, root=self.station.root, context="job engine upkeep")
+        line = f"{_unreachable(self.station, exc)}; jobs wait until it answers"
+        if line != self.said:
+            self.said = line
+            self.say(f"{line} (details in the station's log)")
+
+    def _back(self) -> None:
+        if self.said:
+            self.said = ""
+            self.say("the database answers again; taking jobs")
 
     def round(self, *, ride_out: bool) -> list[int]:
         """One round; the jobs it queued again. ``ride_out``: a failure is said, not raised."""
         try:
-            done: Round = upkeep(self.station)
+            done: Round = upkeep(self.station, ours=self.ours())
         except Exception as exc:
             if not ride_out:
                 raise
-            # The next round tries again; the station's log keeps each failure.
-            logs.record_failure(exc, root=self.station.root, context="job engine upkeep")
-            line = f"{_unreachable(self.station, exc)}; jobs wait until it answers"
-            if line != self.said:
-                self.said = line
-                self.say(f"{line} (details in the station's log)")
+            self._gone(exc)  # the next round tries again
             return []
-        if self.said:
-            self.said = ""
-            self.say("the database answers again; taking jobs")
+        self._back()
         for job_id in done.recovered:
             self.say(f"job {job_id}: its worker died; queued again")
         return done.recovered

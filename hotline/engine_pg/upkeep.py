@@ -16,6 +16,7 @@ several workers doing it at once do no harm):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -51,8 +52,10 @@ def _silent(job: Job, seconds: float) -> bool:
     return beat is None or utcnow() - beat > timedelta(seconds=seconds)
 
 
-def _stalled_tickets(session: Session, done: Round) -> None:
+def _stalled_tickets(session: Session, done: Round, ours: Collection[int]) -> None:
     for ticket, job_id in tickets.stalled(session, seconds=STALLED_AFTER):
+        if job_id in ours:
+            continue  # its engine lost the database, but its job runs here still
         row = session.get(Job, job_id) if job_id is not None else None
         # The row's own heartbeat must have stopped too: a row some live worker still
         # runs (another engine, a duplicate ticket) is left alone.
@@ -63,10 +66,10 @@ def _stalled_tickets(session: Session, done: Round) -> None:
         tickets.retry(session, ticket)
 
 
-def _dead_rows(session: Session, done: Round) -> None:
+def _dead_rows(session: Session, done: Round, ours: Collection[int]) -> None:
     running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
     dead_here = {job.id for job in running if jobs.died_here(job)}
-    for job in jobs.recover_stale(session=session, ours_is_dead=False):
+    for job in jobs.recover_stale(session=session, ours_is_dead=False, alive=ours):
         assert job.id is not None
         done.recovered.append(job.id)
         if job.id in dead_here:  # its ticket's worker was that very process
@@ -75,13 +78,18 @@ def _dead_rows(session: Session, done: Round) -> None:
                     tickets.retry(session, ticket)
 
 
-def upkeep(station: Station) -> Round:
-    """One round: take over dead workers' jobs, give runnable rows their tickets."""
+def upkeep(station: Station, *, ours: Collection[int] = ()) -> Round:
+    """One round: take over dead workers' jobs, give runnable rows their tickets.
+
+    ``ours``: the rows this process runs. They are alive whatever their heartbeats say:
+    after the database was away, their last beat is old, and their tickets' worker (the
+    engine that lost the database) is gone, yet the job goes on and records its end.
+    """
     done = Round()
     with station.session() as session:
-        _stalled_tickets(session, done)
+        _stalled_tickets(session, done, ours)
     with station.session() as session:
-        _dead_rows(session, done)
+        _dead_rows(session, done, ours)
     with station.session() as session:
         done.ticketed = tickets.ensure(session)
     return done

@@ -100,11 +100,14 @@ def work(
     concurrency: int,
     stop: threading.Event,
     announce: Callable[[str], None],
+    check: Callable[[], None] | None = None,
 ) -> RunSummary:
     """Serve the ``queues`` until ``stop`` is set (``hotline worker``).
 
     On PostgreSQL a procrastinate worker; on an embedded station the embedded runner as
-    a daemon. Either takes over the jobs of workers that die while it runs.
+    a daemon. Either takes over the jobs of workers that die while it runs. ``check``:
+    the station's checks of its database, not yet done because its server was away
+    (PostgreSQL): the worker waits for it, then checks.
     """
     if _on_postgresql(station):
         from hotline.engine_pg.runner import serve
@@ -117,6 +120,7 @@ def work(
             concurrency=concurrency,
             stop=stop,
             announce=announce,
+            check=check,
         )
     return run_jobs(
         station=station,

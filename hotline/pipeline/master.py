@@ -159,7 +159,8 @@ def master_stage(ctx: StageContext) -> str:
     finally:
         staging.unlink(missing_ok=True)
     size = dest.stat().st_size
-    with station.session() as session:
+
+    def record(session: Session) -> None:
         episode = get_episode(session, plan.number)
         episode.audio_path = dest.relative_to(station.root).as_posix()
         episode.audio_bytes = size
@@ -170,6 +171,8 @@ def master_stage(ctx: StageContext) -> str:
         episode.updated_at = utcnow()
         session.add(episode)
         set_status(session, episode, EpisodeStatus.mastered)
+
+    ctx.save(record)  # minutes of encoding are not lost to a server restarting meanwhile
     ctx.progress(1.0, "mastered")
     minutes, seconds = divmod(round(result.seconds), 60)
     return (
@@ -214,12 +217,15 @@ def _retag_if_stale(
         return f"master is current ({dest.name}); nothing to do"
     ctx.progress(0.5, "writing tags")
     size = retag_master(dest, tags, expected_bytes=plan.audio_bytes)
-    with station.session() as session:
+
+    def record(session: Session) -> None:
         episode = get_episode(session, plan.number)
         episode.audio_bytes = size
         episode.tags_fingerprint = wanted
         episode.updated_at = utcnow()
         session.add(episode)
+
+    ctx.save(record)
     ctx.progress(1.0, "re-tagged")
     return f"re-tagged {dest.name} (title, description, chapters or cover changed); not re-encoded"
 

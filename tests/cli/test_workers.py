@@ -14,15 +14,22 @@ from __future__ import annotations
 
 import re
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import audio_fixtures as fx
 import pytest
-import sqlalchemy as sa
 from feeds_fixtures import use_cover
-from process_fixtures import all_gone, hotline, hotline_run, hung_ffmpeg, poll, recorded_pids
-from sqlalchemy.pool import NullPool
+from process_fixtures import (
+    all_gone,
+    gated_ffmpeg,
+    hotline,
+    hotline_run,
+    hung_ffmpeg,
+    poll,
+    recorded_pids,
+)
 from sqlmodel import select
 from whisper_fixtures import (
     add_mastered_episode,
@@ -32,6 +39,7 @@ from whisper_fixtures import (
 )
 from worker_fixtures import (
     all_jobs,
+    allow_connections,
     first_line,
     job,
     kill_group,
@@ -46,7 +54,8 @@ from worker_fixtures import (
 
 from hotline import jobs
 from hotline.config import save_settings
-from hotline.ffmpeg import FFMPEG_ENV
+from hotline.engine_pg.upkeep import STALLED_AFTER, UPKEEP_EVERY
+from hotline.ffmpeg import FFMPEG_ENV, ffmpeg_path
 from hotline.models import Episode, Job, JobKind, Transcript
 from hotline.station import Station
 
@@ -255,30 +264,14 @@ def test_cancel_stops_the_job_on_the_worker_that_runs_it(
 def test_a_worker_says_when_the_database_is_gone_and_back_then_takes_jobs_again(
     cli: Cli, station: Station, tmp_path: Path, postgres_server: str
 ) -> None:
-    name = sa.make_url(station.url).database
-    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-
-    def connections(allowed: bool) -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}')
-            if not allowed:  # as a server going down does: every session ends
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-
     worker = start_worker(station, "--queues", "master")
     try:
         assert "takes master" in read_until(worker, "takes master")
-        connections(False)
+        allow_connections(postgres_server, station, False)
         # An upkeep round every few seconds notices; the limit only guards against a hang.
         gone = read_until(worker, "jobs wait until it answers", within=120)
-        connections(True)
+        allow_connections(postgres_server, station, True)
         back = read_until(worker, "answers again", within=120)
-        station.engine.dispose()  # the test's own sessions ended too
         ingest(cli, tmp_path, 999)
         wait_for(
             lambda: job(station, 1).status == "done" or worker.poll() is not None,
@@ -286,9 +279,8 @@ def test_a_worker_says_when_the_database_is_gone_and_back_then_takes_jobs_again(
         )
         serving = worker.poll() is None
     finally:
-        connections(True)
+        allow_connections(postgres_server, station, True)
         out, err = stop_worker(worker)
-        admin.dispose()
     assert serving, f"the worker ended: {out} {err}"
     # One line when the database went, one when it came back: not a warning per retry.
     [lost] = [line for line in gone.splitlines() if "jobs wait until it answers" in line]
@@ -297,6 +289,81 @@ def test_a_worker_says_when_the_database_is_gone_and_back_then_takes_jobs_again(
     assert "job 1 master 第999期: done" in out
     assert err == "" and "Traceback" not in gone + back + out, err
     assert "error connecting" not in gone + back + out + err  # the pool's own warnings
+
+
+@postgresql_only
+def test_a_worker_started_while_its_database_is_away_waits_for_it_then_takes_jobs(
+    cli: Cli, station: Station, tmp_path: Path, postgres_server: str
+) -> None:
+    allow_connections(postgres_server, station, False)
+    worker = start_worker(station, "--queues", "master")
+    try:
+        gone = read_until(worker, "jobs wait until it answers", within=120)
+        waiting = worker.poll() is None
+        allow_connections(postgres_server, station, True)
+        back = read_until(worker, "answers again", within=120)
+        ingest(cli, tmp_path, 999)
+        wait_for(
+            lambda: job(station, 1).status == "done" or worker.poll() is not None,
+            "the master once the database answers (or the worker's end)",
+        )
+        serving = worker.poll() is None
+    finally:
+        allow_connections(postgres_server, station, True)
+        out, err = stop_worker(worker)
+    assert waiting and serving, f"the worker ended: {gone} {back} {out} {err}"
+    assert "takes master" in gone.splitlines()[0], gone
+    [lost] = [line for line in gone.splitlines() if "jobs wait until it answers" in line]
+    assert "details in the station's log" in lost
+    assert "the database answers again; taking jobs" in back
+    assert "job 1 master 第999期: done" in back + out
+    assert worker.returncode == 0 and err == "", err
+    assert "Traceback" not in gone + back + out
+
+
+@postgresql_only
+def test_a_master_finished_while_the_database_is_away_is_recorded_done_when_it_is_back(
+    cli: Cli, station: Station, tmp_path: Path, postgres_server: str
+) -> None:
+    ingest(cli, tmp_path, 1196)
+    script, gate, starts = gated_ffmpeg(tmp_path, ffmpeg_path())
+    worker = start_worker(station, "--queues", "master", env={FFMPEG_ENV: str(script)})
+    master = station.master_dir / "1196.mp3"
+    try:
+        assert "takes master" in read_until(worker, "takes master")
+        wait_for(starts.exists, "the master's ffmpeg waiting at its gate")
+        allow_connections(postgres_server, station, False)
+        gone = read_until(worker, "jobs wait until it answers", within=120)
+        gate.touch()  # the master goes on while the database is away
+        wait_for(master.exists, "the master written while the database is away")
+        # Long enough for the job's heartbeats and its engine's to look dead.
+        time.sleep(STALLED_AFTER + 2 * UPKEEP_EVERY)
+        allow_connections(postgres_server, station, True)
+        back = read_until(worker, "answers again", within=120)
+        wait_for(
+            lambda: job(station, 1).status != "running" or worker.poll() is not None,
+            "the master's end recorded (or the worker's end)",
+        )
+        time.sleep(2 * UPKEEP_EVERY)  # rounds of upkeep after the job's end
+        serving = worker.poll() is None
+    finally:
+        gate.touch()
+        allow_connections(postgres_server, station, True)
+        out, err = stop_worker(worker)
+    assert serving, f"the worker ended: {out} {err}"
+    ended = job(station, 1)
+    # Recorded once, by the worker that did the work: not failed, not taken over, not redone.
+    assert (ended.status, ended.attempts) == ("done", 1), ended.message
+    assert ended.message.startswith("mastered 1196.mp3"), ended.message
+    with station.session(write=False) as session:
+        episode = session.exec(select(Episode).where(Episode.number == 1196)).one()
+        assert (episode.status, episode.audio_bytes) == ("mastered", master.stat().st_size)
+    said = gone + back + out
+    assert "job 1 master 第1196期: done" in said, said
+    assert "its worker died" not in gone + back + out and ": failed" not in gone + back + out
+    assert [line for line in (gone + back).splitlines() if "until it answers" in line], gone
+    assert worker.returncode == 0 and err == "", err
+    assert "Traceback" not in gone + back + out and "couldn't get a connection" not in out
 
 
 @pytest.mark.both_databases
