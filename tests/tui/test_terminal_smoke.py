@@ -87,7 +87,7 @@ def test_hotline_tui_in_a_real_terminal(terminal: Terminal) -> None:
     # The lines under the table show the row under the cursor in full (in a narrow window
     # its contact cell ends with "…"): masked there, and nowhere in clear.
     inbox = terminal.wait_for(lambda s: "周女士 130****3333" in s, "the questions tab")
-    assert "收到时间" in inbox and "王女士" in inbox
+    assert "收到时间" in inbox and "王女士" in inbox, inbox
     assert "13022223333" not in inbox and "13812345678" not in inbox
 
     terminal.keys("q")

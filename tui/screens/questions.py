@@ -136,7 +136,7 @@ class QuestionsPane(HotlinePane):
                 Col("渠道", keep=True),
                 Col("状态", keep=True, floor=6),
                 Col("期号", keep=True),
-                Col("听众"),
+                Col("听众", floor=6),
                 Col("联系方式"),
                 Col("话题"),
                 Col("问题", floor=QUESTION_FLOOR),

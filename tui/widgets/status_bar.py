@@ -49,6 +49,8 @@ class StatusBar(Horizontal):
         return self.query_one("#status-message", Label).has_class("-error")
 
     def say(self, text: str, *, error: bool = False) -> None:
+        if not self.children:
+            return  # the desk is closing: a late outcome has nowhere to go
         label = self.query_one("#status-message", Label)
         shown = one_line(text) or " "
         # A message as tall as the last one redraws the bar alone; only a change in the
@@ -62,4 +64,5 @@ class StatusBar(Horizontal):
 
     def count(self, text: str) -> None:
         # A fixed size: redrawing it needs no new layout of the screen (tab switches).
-        self.query_one("#status-count", Label).update(text, layout=False)
+        if self.children:  # none once the desk is closing
+            self.query_one("#status-count", Label).update(text, layout=False)
