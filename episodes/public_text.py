@@ -44,7 +44,7 @@ _RUN = re.compile(
     rf"(?:[+＋] ?)?(?:[(（][{_DIGITS}]{{2,5}}[)）] ?)?"
     rf"[{_DIGITS}]+(?:[{_SEPARATOR}][{_DIGITS}]+)*(?:[xX×](?![A-Za-z]))?"
 )
-_SEPARATORS = re.compile(rf"[{_SEPARATOR}]")
+_SEPARATORS = re.compile(rf"([{_SEPARATOR}])")
 _CANDIDATE = re.compile(rf"[{_DIGITS}](?:[{_SEPARATOR}()（）]{{0,2}}[{_DIGITS}]){{6}}")
 _EMAIL = re.compile(r"[\w.+%-]+[@＠][\w-]+(?:[.．。][\w-]+)+", re.ASCII)
 # An address whose domain is not ASCII (张三@公司.中国); matched after the ASCII ones, so
@@ -63,10 +63,12 @@ def _mask_run(match: re.Match[str]) -> str:
         return run
     if run[0] in "+＋(（":
         return _masked(run)  # a country code or an area code in brackets: a phone number
-    pieces = _SEPARATORS.split(run.rstrip("xX×"))
+    # The run's digit groups and, between them, its separators: [group, sep, group, …].
+    parts = _SEPARATORS.split(run)
+    groups = [part.rstrip("xX×") for part in parts[::2]]  # an ID card's X ends the last
     listed = "，" in run or "、" in run
-    if max(len(p) for p in pieces) >= MIN_DIGITS or (
-        {len(p) for p in pieces} == {1} and not listed
+    if max(len(g) for g in groups) >= MIN_DIGITS or (
+        {len(g) for g in groups} == {1} and not listed
     ):
         # A whole number in one piece, whatever stands next to it; or read a digit at a time.
         return _masked(run)
@@ -74,20 +76,17 @@ def _mask_run(match: re.Match[str]) -> str:
     # (2022-08-13), so a stretch of groups of three or more digits is what may be one
     # (0.138 1234 5678 masks from 138 on). Years come in fours from 19 or 20 (2020-2023),
     # and with Chinese commas lists (第138、139、140期) in threes: those stay.
-    out = _SEPARATORS.split(run)
     stretch: list[int] = []
-    for index in [*range(len(out)), len(out)]:
-        piece = out[index].rstrip("xX×") if index < len(out) else ""
-        if len(piece) >= 3:
+    for index in [*range(len(groups)), len(groups)]:
+        if index < len(groups) and len(groups[index]) >= 3:
             stretch.append(index)
             continue
-        groups = [out[i].rstrip("xX×") for i in stretch]
-        if sum(len(g) for g in groups) >= MIN_DIGITS and not _kept(groups, listed):
+        found = [groups[i] for i in stretch]
+        if sum(len(g) for g in found) >= MIN_DIGITS and not _kept(found, listed):
             for i in stretch:
-                out[i] = _masked(out[i])
+                parts[2 * i] = _masked(parts[2 * i])
         stretch = []
-    separators = _SEPARATORS.findall(run)
-    return out[0] + "".join(sep + piece for sep, piece in zip(separators, out[1:], strict=True))
+    return "".join(parts)
 
 
 def _kept(groups: list[str], listed: bool) -> bool:
