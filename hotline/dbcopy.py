@@ -198,6 +198,11 @@ def _hold_writers(source: Connection, names: list[str]) -> None:
         source.exec_driver_sql(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE")
 
 
+def _some(names: list[str]) -> str:
+    """The first three of ``names``, and "…" when there are more."""
+    return ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+
+
 def refuse_unless_empty(target: Engine, where: str) -> None:
     """Refuse a target database that holds any table."""
     path = db.sqlite_path(target)
@@ -207,7 +212,7 @@ def refuse_unless_empty(target: Engine, where: str) -> None:
     if held:
         raise DatabaseUnavailable(
             f"the target database {where} is not empty (it holds {len(held)} tables, "
-            f"{', '.join(sorted(held)[:3])}{'…' if len(held) > 3 else ''}): "
+            f"{_some(sorted(held))}): "
             "copy into a new, empty database"
         )
 
@@ -224,20 +229,21 @@ def refuse_unless_readable(source: Engine, where: str) -> None:
     names = [table.name for table in tables()]
     with source.connect() as conn:
         role = conn.exec_driver_sql("SELECT current_user").scalar()
-        lacking = [
-            name
-            for name in names
-            if not conn.execute(
+        # One round trip for every table, in the schema's order.
+        lacking = list(
+            conn.execute(
                 sa.text(
-                    "SELECT has_table_privilege(:t, 'SELECT') AND has_table_privilege(:t, 'UPDATE')"
+                    "SELECT t FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS u(t, n) "
+                    "WHERE NOT (has_table_privilege(t, 'SELECT') "
+                    "AND has_table_privilege(t, 'UPDATE')) ORDER BY n"
                 ),
-                {"t": name},
-            ).scalar()
-        ]
+                {"names": names},
+            ).scalars()
+        )
     if lacking:
         raise DatabaseUnavailable(
             f"the PostgreSQL role {role} may not read every row of the station's server "
-            f"{where} ({', '.join(lacking[:3])}{'…' if len(lacking) > 3 else ''}): "
+            f"{where} ({_some(lacking)}): "
             "copy as the station's owner or a producer"
         )
 
