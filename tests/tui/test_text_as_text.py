@@ -113,16 +113,16 @@ async def drive(station: Station, title: str, name: str, question: str) -> list[
 def test_the_desk_shows_any_text_as_text(
     title: str, name: str, question: str, segment: str
 ) -> None:
-    root = Path(tempfile.mkdtemp(prefix="tui-text-")) / "station"
-    station, _ = init_station(root)
-    fill(station, title, name, question, segment)
-    failures = asyncio.run(drive(station, title, name, question))
+    # Hypothesis runs this many times in one test: each example's station goes when it ends.
+    with tempfile.TemporaryDirectory(prefix="tui-text-") as folder:
+        station, _ = init_station(Path(folder) / "station")
+        fill(station, title, name, question, segment)
+        failures = asyncio.run(drive(station, title, name, question))
     assert failures == []
 
 
-def test_a_title_of_markup_is_shown_as_typed() -> None:
-    root = Path(tempfile.mkdtemp(prefix="tui-text-")) / "station"
-    station, _ = init_station(root)
+def test_a_title_of_markup_is_shown_as_typed(tmp_path: Path) -> None:
+    station, _ = init_station(tmp_path / "station")
     title = "[/] [bold red]红[@click=app.quit]退出[/]"
     fill(station, title, "[b]王伟", "\x1b[31m问题", "[/]文字稿")
     assert asyncio.run(drive(station, title, "[b]王伟", "\x1b[31m问题")) == []
