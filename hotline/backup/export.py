@@ -13,15 +13,15 @@ import csv
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from hotline import db, models
+from hotline import db, history, models
 from hotline.backup.codec import FORMULA_PREFIX, column_kind, json_row, to_csv_cell
 from hotline.backup.leftovers import claimed, remove_leftovers
 from hotline.backup.manifest import (
@@ -40,7 +40,11 @@ BATCH = 1000
 
 
 def _write_rows(
-    out: IO[str], rows: sa.CursorResult, columns: list[sa.Column], data_format: str, tz: ZoneInfo
+    out: IO[str],
+    rows: Iterable[Sequence[Any]],
+    columns: list[sa.Column],
+    data_format: str,
+    tz: ZoneInfo,
 ) -> int:
     kinds = [column_kind(c) for c in columns]
     names = [c.name for c in columns]
@@ -58,6 +62,22 @@ def _write_rows(
         out.write("\n")
         count += 1
     return count
+
+
+def _without_hidden_changes(
+    rows: Iterable[Sequence[Any]], columns: list[sa.Column]
+) -> Iterator[Sequence[Any]]:
+    """History rows as staff read them (``history.SHARED_VIEW``): the private fields the
+    history records by value (a call-back's note) left out of ``changes``."""
+    hidden = history.hidden_fields()
+    names = [c.name for c in columns]
+    entity, changes = names.index("entity"), names.index("changes")
+    for row in rows:
+        fields = hidden.get(row[entity])
+        if fields and isinstance(row[changes], dict):
+            kept = {k: v for k, v in row[changes].items() if k not in fields}
+            row = (*row[:changes], kept, *row[changes + 1 :])
+        yield row
 
 
 # One encoder for every row: ``json.dumps`` with options builds a new one per call.
@@ -182,7 +202,9 @@ def write_tables(
             continue
         name = table.name + FILE_SUFFIX[data_format]
         query = sa.select(*columns).order_by(*table.primary_key.columns)
-        rows = conn.execution_options(yield_per=BATCH).execute(query)
+        rows: Iterable[Sequence[Any]] = conn.execution_options(yield_per=BATCH).execute(query)
+        if table is models.history_table and not include_private:
+            rows = _without_hidden_changes(rows, columns)
         with open_new(folder / name, private=include_private) as out:
             count = _write_rows(out, rows, columns, data_format, tz)
         manifest.tables.append(TableEntry(table.name, name, count, [c.name for c in columns]))

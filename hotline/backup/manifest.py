@@ -23,14 +23,15 @@ FORMAT_VERSION = 2
 DATA_FORMATS = ("json", "csv")
 FILE_SUFFIX = {"json": ".jsonl", "csv": ".csv"}
 
-# Contact details of members, listeners and departments: left out of an export unless asked
-# for. (The change history never holds them: hotline.history records them as *** or "".)
+# Contact details of members, listeners and departments, and what a listener said on a
+# call-back (every column marked ``models.PRIVATE``): left out of an export unless asked
+# for. The change history never holds the contacts (hotline.history records them as *** or
+# ""); a call-back's note it holds by value, and an export without private columns leaves
+# it out of the history's changes too (``history.hidden_fields``).
 PRIVATE_COLUMNS: frozenset[sa.Column] = frozenset(
-    {
-        models.Member.__table__.c.contact,
-        models.Question.__table__.c.listener_contact,
-        models.Department.__table__.c.contact,
-    }
+    column
+    for table in models.SQLModel.metadata.sorted_tables
+    for column in models.private_columns(table)
 )
 
 

@@ -58,7 +58,9 @@ def export(
         help="json: JSON Lines, one row a line; csv: one file a table.",
     ),
     include_private: bool = typer.Option(
-        False, "--include-private", help="Also export members' and listeners' contact details."
+        False,
+        "--include-private",
+        help="Also export contact details and what listeners said on call-backs.",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -79,7 +81,10 @@ def export(
     _summary(manifest, as_json)
     if not as_json:
         private = "included" if include_private else "left out"
-        echo(f"exported to {directory} ({data_format.value}; contact details {private})")
+        echo(
+            f"exported to {directory} ({data_format.value}; "
+            f"contact details and call-back notes {private})"
+        )
 
 
 RESTORE_HELP = (
@@ -131,7 +136,7 @@ def restore(
     if not as_json:
         echo(f"restored {directory} into {station.root}")
         if not manifest.include_private:
-            echo("note: the export left out contact details; members' and listeners' are empty")
+            echo("note: the export left out contact details and call-back notes; they are empty")
 
 
 def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
@@ -165,7 +170,7 @@ def _restore_backup(directory: Path, to: Path | None, as_json: bool) -> None:
     database = db.display_url(report.database) if report.database else "its own hotline.db"
     echo(f"its database: {database} (named in its hotline.toml)")
     if not report.include_private:
-        echo("note: the backup left out contact details; members' and listeners' are empty")
+        echo("note: the backup left out contact details and call-back notes; they are empty")
     echo(f"next: cd {report.target} && hotline publish")
 
 

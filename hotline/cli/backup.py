@@ -48,7 +48,7 @@ def create(
     include_private: bool = typer.Option(
         False,
         "--include-private",
-        help="Also back up members' and listeners' contact details (files then 0600).",
+        help="Also back up contact details and call-back notes (files then 0600).",
     ),
     data_format: str = typer.Option("json", "--format", help="Tables as json or csv."),
     keep: int = typer.Option(2, "--keep", help="Complete backups kept in the folder."),
@@ -95,7 +95,7 @@ def create(
     private = "included (files readable by you only)" if include_private else "left out"
     echo(
         f"tables: {plural(rows, 'row')} in {plural(len(report.tables), 'table')}; "
-        f"contact details {private}"
+        f"contact details and call-back notes {private}"
     )
     if report.pruned:
         echo(f"removed {plural(len(report.pruned), 'older backup')}: {', '.join(report.pruned)}")

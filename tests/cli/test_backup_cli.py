@@ -171,7 +171,7 @@ def test_private_backups_are_readable_by_their_owner_only(
     for _ in range(2):  # the second links the first's files, and must not widen them
         r = cli("backup", backup, "--include-private")
         assert r.exit_code == 0, r.stderr
-        assert "contact details included" in r.stdout
+        assert "contact details and call-back notes included" in r.stdout
     for path in [backup, *backup.rglob("*")]:  # the lock file too, though empty
         mode = path.stat().st_mode & 0o777
         assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))

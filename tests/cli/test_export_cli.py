@@ -56,7 +56,7 @@ def test_export_then_restore_into_a_new_station(
     out = tmp_path / "backup"
     r = cli("export", out, "--format", data_format, "--include-private")
     assert r.exit_code == 0, r.stderr
-    assert "contact details included" in r.stdout
+    assert "contact details and call-back notes included" in r.stdout
     assert (out / "manifest.json").is_file()
 
     new = init_station(tmp_path / "new")[0]

@@ -1,5 +1,6 @@
 """Where follow-through lives: exports and restores carry departments, referrals, call-backs
-and the history (without private contacts), and migration 0009 adopts referrals made before it."""
+and the history (without private contacts or call-back notes unless asked for), and
+migration 0009 adopts referrals made before it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from hotline.timeutil import zone
 SHANGHAI = zone("Asia/Shanghai")
 OFFICE = "021-23118888"
 PHONE = "13812345678"
+NOTE = "老人说押金上周已经退了，感谢节目帮忙"
 MONDAY = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
 
 
@@ -54,7 +56,9 @@ def followed(station: Station) -> None:
             tz=SHANGHAI,
             now=MONDAY + timedelta(days=2),
         )
-        questions.callback(session=s, question=question.id, outcome="satisfied", made_by="张蕾")
+        questions.callback(
+            session=s, question=question.id, outcome="satisfied", note=NOTE, made_by="张蕾"
+        )
 
 
 def test_an_export_carries_the_follow_through_and_restores_it_whole(
@@ -68,7 +72,7 @@ def test_an_export_carries_the_follow_through_and_restores_it_whole(
     assert rows["history"] >= 6
     for path in (tmp_path / "out").iterdir():
         text = path.read_text(encoding="utf-8")
-        assert OFFICE not in text and PHONE not in text, path.name
+        assert OFFICE not in text and PHONE not in text and NOTE not in text, path.name
     department = json.loads((tmp_path / "out" / "department.jsonl").read_text("utf-8"))
     assert "contact" not in department and department["note"] == "老龄工作处"
     with station.session() as s:
@@ -77,6 +81,26 @@ def test_an_export_carries_the_follow_through_and_restores_it_whole(
     with copy.session() as s:
         restore_station(session=s, source=tmp_path / "all")
     assert snapshot(copy) == snapshot(station)  # the history too, and no new history rows
+
+
+def test_an_export_without_private_columns_restores_the_call_back_without_its_note(
+    station: Station, tmp_path: Path
+) -> None:
+    followed(station)
+    with station.session() as s:
+        export_station(session=s, target=tmp_path / "out", tz=SHANGHAI)
+    copy, _ = init_station(tmp_path / "copy")
+    with copy.session() as s:
+        restore_station(session=s, source=tmp_path / "out")
+    with copy.engine.connect() as conn:
+        callback = conn.execute(sa.text("SELECT outcome, note FROM callback")).one()
+        changes = conn.execute(
+            sa.text("SELECT changes FROM history WHERE entity = 'callback'")
+        ).scalar_one()
+    assert tuple(callback) == ("satisfied", "")
+    # The history still says who called back and with what outcome, not what was said.
+    recorded = json.loads(changes) if isinstance(changes, str) else changes
+    assert "outcome" in recorded and "note" not in recorded
 
 
 def test_migration_0009_adopts_the_referrals_made_before_it(tmp_path: Path) -> None:
