@@ -15,7 +15,8 @@ Every table of the schema must appear in ``POLICY`` (a test checks), so a new ta
 a decision rather than a silent default; tables the schema does not know (the job
 engine's on PostgreSQL) are for producers and workers only. Producers also get every
 table a later ``hotline db upgrade`` adds (default privileges); staff and workers get
-new tables when ``grant`` runs again.
+new tables and columns when ``grant`` runs again, which ``hotline db upgrade`` does for
+every role granted on the database (``grant_again``).
 """
 
 from __future__ import annotations
@@ -207,3 +208,43 @@ def grant(engine: Engine, role: str, kind: Kind, *, password: str | None = None)
         for statement in statements(connection, role, kind):
             connection.exec_driver_sql(statement)
     return not exists
+
+
+# Every role ``grant`` gave rights reads alembic_version by a grant of its own (the
+# table's owner and superusers read it without one). Its kind is what it may do: only
+# producers hold default privileges (for tables to come), only producers and workers
+# write anything. Signs that a migration remaking a table or two cannot erase.
+_GRANTED = """
+SELECT r.rolname,
+       EXISTS (SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) x
+               WHERE x.grantee = r.oid) AS producer,
+       EXISTS (SELECT 1 FROM pg_class t
+               JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public'
+               CROSS JOIN LATERAL aclexplode(t.relacl) x
+               WHERE x.grantee = r.oid AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE'))
+           AS writer
+FROM pg_class c
+CROSS JOIN LATERAL aclexplode(c.relacl) a
+JOIN pg_roles r ON r.oid = a.grantee
+WHERE c.oid = 'alembic_version'::regclass AND a.privilege_type = 'SELECT'
+  AND a.grantee <> c.relowner AND NOT r.rolsuper
+ORDER BY r.rolname
+"""
+
+
+def granted_roles(connection: Connection) -> dict[str, Kind]:
+    """The roles granted rights on this database, each with the kind its rights say."""
+    kinds: dict[str, Kind] = {}
+    for role, producer, writer in connection.exec_driver_sql(_GRANTED):
+        kinds[role] = Kind.producer if producer else Kind.worker if writer else Kind.staff
+    return kinds
+
+
+def grant_again(connection: Connection) -> dict[str, Kind]:
+    """Give every granted role its kind's rights again, on the tables and columns there are
+    now (after an upgrade: what it added, and the staff's history view remade)."""
+    kinds = granted_roles(connection)
+    for role, kind in kinds.items():
+        for statement in statements(connection, role, kind):
+            connection.exec_driver_sql(statement)
+    return kinds

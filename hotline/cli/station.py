@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlalchemy.engine import Connection
 
 from hotline import db, identity
 from hotline.cli.common import JSON_OPTION, echo, emit_json, expand_home, station_from
@@ -76,7 +77,18 @@ def db_upgrade(ctx: typer.Context) -> None:
         )
     before = db.current_revision(station.engine)
     claimed: list[bool] = []
-    db.upgrade(station.engine, then=lambda conn: claimed.append(identity.claim(conn, station)))
+    regranted: dict[str, str] = {}
+
+    def then(connection: Connection) -> None:
+        claimed.append(identity.claim(connection, station))
+        if connection.dialect.name == "postgresql" and before != db.SCHEMA_HEAD:
+            from hotline import roles
+
+            # In the upgrade's transaction: staff and workers never see the new schema
+            # without their rights on it.
+            regranted.update(roles.grant_again(connection))
+
+    db.upgrade(station.engine, then=then)
     if any(claimed):
         save_station_settings(station)
     after = db.current_revision(station.engine)
@@ -87,6 +99,9 @@ def db_upgrade(ctx: typer.Context) -> None:
     )
     if any(claimed):
         echo(f"station id {station.settings.station.id} written to {SETTINGS_FILE}")
+    if regranted:
+        roles = ", ".join(f"{role} ({kind})" for role, kind in regranted.items())
+        echo(f"rights given again on the new schema: {roles}")
 
 
 @db_app.command("current")
