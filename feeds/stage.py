@@ -18,7 +18,9 @@ def publish_stage(ctx: StageContext) -> str:
     from feeds.publish import publish
 
     ctx.progress(0.05, "publishing")
-    report = publish(station=ctx.station)
+    # A publish that meets its database gone is done again from the start once it is back:
+    # the public tree changes only by whole generations, so nothing is half-published.
+    report = ctx.outlast(lambda: publish(station=ctx.station))
     if not report.ok:
         raise InvalidInput(
             f"{len(report.problems)} feed problems; the last good feeds stay: "

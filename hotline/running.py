@@ -159,6 +159,9 @@ class RunningJob:
     def save(self, write: Callable[[Session], _T]) -> _T:
         return outlast(_in_session(self.station, write), stop=self.stop)
 
+    def outlast(self, call: Callable[[], _T]) -> _T:
+        return outlast(call, stop=self.stop)
+
     # ---------------------------------------------------------------- heartbeats
 
     def beat(self, *, force: bool = False) -> None:

@@ -75,6 +75,11 @@ class JobControl(Protocol):
         """``write`` in one committed transaction, tried again while the database is away."""
         ...
 
+    def outlast(self, call: Callable[[], _T]) -> _T:
+        """``call()`` (which opens its own transactions), tried again while the database
+        is away."""
+        ...
+
 
 @dataclass(frozen=True)
 class StageContext:
@@ -104,6 +109,11 @@ class StageContext:
         database is away (its server restarting) the job waits for it and tries again,
         so work already done is not lost; a stopping worker stops waiting."""
         return self.control.save(write)
+
+    def outlast(self, call: Callable[[], _T]) -> _T:
+        """``call()``, tried again from its start while the database is away (a stopping
+        worker stops waiting): for work that is safe to do again, like a whole publish."""
+        return self.control.outlast(call)
 
     @property
     def children(self) -> ChildProcesses:

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[float, str], None]
 Sessions = Callable[[], AbstractContextManager[Session]]
+Save = Callable[[Callable[[Session], Any]], Any]
+"""Makes one write: calls it with a session and commits (a stage's ``save`` tries it again
+while the database is away)."""
 
 KEEP_IN_MEMORY_SECONDS = 20 * 60
 """Masters up to this long are decoded once; longer ones are decoded again chunk by chunk."""
@@ -220,6 +223,21 @@ def run_settings(
     return values
 
 
+def _saver(sessions: Sessions) -> Save:
+    def save(write: Callable[[Session], Any]) -> Any:
+        with sessions() as session:
+            return write(session)
+
+    return save
+
+
+def _store_chunk(session: Session, number: int, cues: list[Cue], done: int) -> None:
+    transcript = find_transcript(session=session, episode=number)
+    if transcript is not None and transcript.chunks_done >= done:
+        return  # tried again after a commit whose answer the connection lost: it is stored
+    append_segments(session=session, episode=number, segments=cues, chunks_done=done)
+
+
 def _mark_transcribed(sessions: Sessions, number: int) -> None:
     with sessions() as session:
         set_status(session, get_episode(session, number), EpisodeStatus.transcribed)
@@ -235,13 +253,16 @@ def transcribe_episode(
     progress: Progress | None = None,
     backend: AsrBackend | None = None,
     sessions: Sessions | None = None,
+    save: Save | None = None,
 ) -> TranscribeResult:
     """Transcribe episode ``number``'s master; resume a killed run; skip a current transcript.
 
     ``model`` overrides ``transcribe.model`` and ``engine`` ``transcribe.backend``
     (openai-whisper or faster-whisper); ``force`` starts over and replaces an imported
     transcript. ``backend`` replaces the recogniser (tests); ``sessions`` replaces
-    ``station.session`` (the demo build runs inside one transaction).
+    ``station.session`` (the demo build runs inside one transaction); ``save`` makes the
+    writes of each chunk and of the end (a stage's wait for a database that is away, so an
+    hour of recognition is not lost to a server restarting).
 
     Raises:
         InvalidInput: no master; a model that is not available offline.
@@ -251,6 +272,7 @@ def transcribe_episode(
     from transcripts.asr import choose_backend, make_backend
 
     sessions = sessions or station.session
+    save = save or _saver(sessions)
     report = progress or _quiet
     settings = station.settings.transcribe
     spec = (model or settings.model).strip()
@@ -292,8 +314,8 @@ def transcribe_episode(
     if not force and same and existing and existing["chunks_total"] == len(chunks):
         resume = min(existing["chunks_done"], len(chunks))
     if resume == 0:
-        with sessions() as session:
-            start_transcript(
+        save(
+            lambda session: start_transcript(
                 session=session,
                 episode=number,
                 model=backend.model_name[:200],
@@ -301,6 +323,7 @@ def transcribe_episode(
                 language=settings.language,
                 chunks_total=len(chunks),
             )
+        )
     timings["decode"] = timings["asr"] = timings["store"] = 0.0
     done_seconds = sum(c.end - c.start for c in chunks[:resume])
     for chunk in chunks[resume:]:
@@ -315,13 +338,9 @@ def transcribe_episode(
         )
         timings["asr"] += time.perf_counter() - clock
         clock = time.perf_counter()
-        with sessions() as session:
-            append_segments(
-                session=session,
-                episode=number,
-                segments=[Cue(s.start, s.end, s.text, s.words) for s in segments],
-                chunks_done=chunk.index + 1,
-            )
+        cues = [Cue(s.start, s.end, s.text, s.words) for s in segments]
+        done = chunk.index + 1
+        save(lambda session, cues=cues, done=done: _store_chunk(session, number, cues, done))
         timings["store"] += time.perf_counter() - clock
         done_seconds += chunk.end - chunk.start
 
@@ -340,12 +359,15 @@ def transcribe_episode(
         backend=chosen,
         host=socket.gethostname(),
     )
-    with sessions() as session:
+
+    def finish(session: Session) -> tuple[str, Any, list[Path]]:
         transcript = finish_transcript(session=session, episode=number, timings=measured)
         doc, normalized = load_transcript(session=session, episode=number)
         files = write_transcript_files(station.transcripts_dir, doc, normalized=normalized)
         set_status(session, get_episode(session, number), EpisodeStatus.transcribed)
-        model_name = transcript.model
+        return transcript.model, doc, files
+
+    model_name, doc, files = save(finish)
     report(1.0, "transcribed")
     resumed = f", resumed at chunk {resume + 1}" if resume else ""
     return TranscribeResult(

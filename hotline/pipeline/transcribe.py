@@ -21,7 +21,7 @@ def transcribe_stage(ctx: StageContext) -> str:
         raise NotFound(f"the episode of job {ctx.job_id} no longer exists")
     try:
         result = transcribe_episode(
-            station=ctx.station, number=ctx.episode_number, progress=ctx.progress
+            station=ctx.station, number=ctx.episode_number, progress=ctx.progress, save=ctx.save
         )
     except ModelUnavailable as exc:
         raise StageSkipped(str(exc)) from exc

@@ -8,11 +8,14 @@ what is stored, resume after a crash, errors.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 from whisper_fixtures import (
     Engine,
     add_mastered_episode,
@@ -23,6 +26,7 @@ from whisper_fixtures import (
     tone_and_silence,
 )
 
+from hotline import running
 from hotline.config import TranscribeSettings
 from hotline.errors import InvalidInput
 from hotline.models import Episode, SearchEpisode, Segment, Transcript
@@ -226,6 +230,44 @@ def test_a_crash_keeps_finished_chunks_and_the_rerun_resumes(station: Station) -
     starts = [s.start for s in segments]
     assert starts == sorted(starts) and starts[0] == pytest.approx(0.0)
     assert all(s.text_norm == "请委员谈谈养老服务" for s in segments)
+
+
+def test_a_database_away_at_every_write_loses_no_chunk_and_stores_none_twice(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transcribe stage's writes go through its ``save``, which waits for a database
+    that is away: each write here meets the server gone once, half of them after their
+    commit (its answer lost with the connection), and the transcript still comes out whole."""
+    add_mastered_episode(station, 999, long_programme())
+    tiny_settings(station, Path("unused.pt"))
+    monkeypatch.setattr(running, "RETRY_EVERY", 0.0)
+    tries: list[int] = []
+
+    def save(write: Callable[[Session], object]) -> object:
+        tries.append(0)
+        after_commit = len(tries) % 2 == 0
+
+        def call() -> object:
+            tries[-1] += 1
+            with station.session() as session:
+                result = write(session)
+                if tries[-1] == 1 and not after_commit:
+                    raise psycopg.OperationalError("server closed the connection unexpectedly")
+            if tries[-1] == 1:
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+            return result
+
+        return running.outlast(call, stop=threading.Event())
+
+    result = transcribe_episode(station=station, number=999, backend=ScriptedBackend(), save=save)
+    assert tries == [2] * 6  # the start, four chunks, the end: each tried again once
+    assert (result.outcome, result.chunks, result.segments) == ("transcribed", 4, 4)
+    transcript, segments = stored(station)
+    assert transcript.complete and transcript.chunks_done == 4
+    starts = [s.start for s in segments]
+    assert len(segments) == 4 and starts == sorted(set(starts))
+    data = json.loads((station.transcripts_dir / "0999.json").read_text(encoding="utf-8"))
+    assert len(data["segments"]) == 4
 
 
 def test_transcribed_episode_has_files_status_and_index(station: Station) -> None:

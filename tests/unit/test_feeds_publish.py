@@ -301,3 +301,30 @@ def test_the_publish_stage_runs_after_mastering_and_publishes_the_episode(ready:
     assert stored(ready, 2).status == EpisodeStatus.published
     assert (ready.public_dir / "feeds/apple.xml").is_file()
     assert job.id is not None
+
+
+def test_a_publish_job_that_meets_its_database_gone_publishes_once_it_is_back(
+    ready: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    import feeds.publish
+    from hotline import jobs, running
+    from hotline.models import JobKind
+    from hotline.pipeline import process
+
+    real, calls = feeds.publish.publish, []
+
+    def server_restarting_once(**kwargs: object) -> object:
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds.publish, "publish", server_restarting_once)
+    monkeypatch.setattr(running, "RETRY_EVERY", 0.0)
+    with ready.session() as session:
+        jobs.enqueue(session=session, kind=JobKind.publish, episode_id=get_episode(session, 2).id)
+    outcome = process(station=ready, observer=_Quiet(), kind="publish").outcomes[0]
+    assert (outcome.status, outcome.message) == ("done", "published: 3 episodes in 5 feeds")
+    assert len(calls) == 2 and stored(ready, 2).status == EpisodeStatus.published
