@@ -23,6 +23,7 @@ from tui.dialogs.base import DeskDialog
 from tui.dialogs.episode_form import parse_int
 from tui.shown import plain
 from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_input import DeskInput
 from tui.widgets.domain_check import DomainCheck
 from tui.wording import in_chinese
 
@@ -75,14 +76,14 @@ class IngestDialog(DeskDialog[tuple[int, Path] | None]):
 
     def compose_body(self) -> ComposeResult:
         yield Label("期号", classes="field-label")
-        yield Input(
+        yield DeskInput(
             self.episode,
             id="ingest-episode",
             validators=[DomainCheck(lambda t: parse_int(t, what="episode number"))],
             compact=True,
         )
         yield Label("录音文件（输入路径，或在下面选择）", classes="field-label")
-        yield Input(id="ingest-path", validators=[DomainCheck(check_file)], compact=True)
+        yield DeskInput(id="ingest-path", validators=[DomainCheck(check_file)], compact=True)
         yield DataLabel("", id="ingest-error", classes="field-error")
         yield AudioTree(self.folder, id="ingest-tree")
 

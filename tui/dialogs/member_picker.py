@@ -22,6 +22,7 @@ from hotline.models import Member
 from tui.dialogs.base import DeskDialog
 from tui.shown import plain
 from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_input import DeskInput
 
 NO_MEMBER = "none"
 Pick = Callable[["MemberPicker", str], None]
@@ -48,7 +49,7 @@ class MemberPicker(DeskDialog[str | None]):
         yield Label("本期嘉宾（回车选定）", classes="field-label")
         yield OptionList(*options, id="picker-guests")
         yield Label("其他委员（编号或姓名，回车确定）", classes="field-label")
-        yield Input(placeholder="#42 或 姓名", id="picker-other", compact=True)
+        yield DeskInput(placeholder="#42 或 姓名", id="picker-other", compact=True)
         yield DataLabel("", id="picker-error", classes="field-error")
 
     def on_mount(self) -> None:

@@ -31,6 +31,7 @@ from tui.changes import blame, describe
 from tui.dialogs.base import DeskDialog
 from tui.keys import Key
 from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_input import DeskInput
 from tui.widgets.domain_check import DomainCheck
 
 Save = Callable[["PromptDialog", dict[str, str]], None]
@@ -87,7 +88,7 @@ class PromptDialog(DeskDialog[dict[str, str] | None]):
     def compose_body(self) -> ComposeResult:
         for spec in self.fields:
             yield DataLabel(spec.label, classes="field-label")
-            yield Input(
+            yield DeskInput(
                 spec.value,
                 placeholder=spec.placeholder,
                 id=f"field-{spec.name}",

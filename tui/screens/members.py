@@ -40,6 +40,7 @@ from tui.labels import BOOKING_STATUS, ROLE, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
 from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_input import DeskInput
 from tui.widgets.desk_table import Col, DeskTable
 from tui.widgets.paged_table import PagedTable
 
@@ -105,7 +106,7 @@ class MembersPane(HotlinePane):
 
     def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="filter-bar"):
-            yield Input(
+            yield DeskInput(
                 placeholder="/ 按姓名、界别或单位搜索", id="members-filter", classes="filter"
             )
         yield PagedTable(

@@ -41,6 +41,7 @@ from tui.messages import TableRow
 from tui.screens.base import HotlinePane
 from tui.screens.referrals import outcome_value
 from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_input import DeskInput
 from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
@@ -127,7 +128,7 @@ class QuestionsPane(HotlinePane):
 
     def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="filter-bar"):
-            yield Input(placeholder="/ 搜索问题内容", id="questions-filter", classes="filter")
+            yield DeskInput(placeholder="/ 搜索问题内容", id="questions-filter", classes="filter")
             yield Label(f"状态：{ALL}", id="questions-status", classes="filter-status")
         yield PagedTable(
             [

@@ -33,6 +33,7 @@ from tui.keys import Key
 from tui.labels import CALLBACK_OUTCOME, REFERRAL_STATUS, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
+from tui.widgets.desk_input import DeskInput
 from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
@@ -120,7 +121,7 @@ class ReferralsPane(HotlinePane):
 
     def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="filter-bar"):
-            yield Input(
+            yield DeskInput(
                 placeholder="/ 按部门或问题内容搜索", id="referrals-filter", classes="filter"
             )
             yield Label(f"视图：{self.view.label}", id="referrals-view", classes="filter-status")

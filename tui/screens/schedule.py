@@ -37,6 +37,7 @@ from tui.labels import ALL, BOOKING_STATUS, EPISODE_STATUS, ROLE, label
 from tui.messages import TableRow
 from tui.screens.base import HotlinePane
 from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_input import DeskInput
 from tui.widgets.desk_table import Col
 from tui.widgets.paged_table import PagedTable
 
@@ -108,7 +109,9 @@ class SchedulePane(HotlinePane):
 
     def compose_tab(self) -> ComposeResult:
         with Horizontal(classes="filter-bar"):
-            yield Input(placeholder="/ 按标题或话题筛选", id="schedule-filter", classes="filter")
+            yield DeskInput(
+                placeholder="/ 按标题或话题筛选", id="schedule-filter", classes="filter"
+            )
             yield Label(f"状态：{ALL}", id="schedule-status", classes="filter-status")
         yield PagedTable(
             [

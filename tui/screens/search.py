@@ -29,6 +29,7 @@ from tui.screens.base import HotlinePane
 from tui.screens.transcript import HIT_STYLE, TranscriptScreen
 from tui.shown import one_line
 from tui.widgets.data_label import DataLabel
+from tui.widgets.desk_input import DeskInput
 from tui.widgets.desk_table import Col, DeskTable
 from tui.widgets.paged_table import FIRST_DRAW
 
@@ -77,7 +78,7 @@ class SearchPane(HotlinePane):
         self.terms: list[str] = []
 
     def compose_tab(self) -> ComposeResult:
-        yield Input(
+        yield DeskInput(
             placeholder="搜索全部节目文字稿：养老 医保（空格分开的词须同时出现；Esc 到结果）",
             id="search-input",
             classes="filter",
