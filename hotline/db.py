@@ -124,9 +124,55 @@ def _sqlite_connect(busy_ms: int) -> Any:
     return on_connect
 
 
+FILE_KEY = "hotline_file"
+"""A pooled SQLite connection's ``info`` key: the path and (device, inode) it opened."""
+
+
+def _remember_file(dbapi_connection: Any, record: Any) -> None:
+    row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+    name = row[2] if row else ""
+    with contextlib.suppress(OSError):
+        if name:
+            found = Path(name).stat()
+            record.info[FILE_KEY] = (Path(name), (found.st_dev, found.st_ino))
+
+
+def _check_same_file(conn: Connection) -> None:
+    """Refuse a transaction on a database file removed or replaced since it was opened.
+
+    A desk keeps its connections open for hours: SQLite would go on reading and writing
+    the removed file (or the one a restore moved aside), and every change made there
+    would be lost without a word.
+    """
+    known = conn.connection.info.get(FILE_KEY)
+    if known is None:
+        return
+    path, identity = known
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        found = None
+    if found is not None and (found.st_dev, found.st_ino) == identity:
+        return
+    if found is None:
+        # The connection stays: a new one would have SQLite start an empty file there.
+        raise DatabaseUnavailable(
+            f"the database {path.name} is missing: restore it from a backup "
+            "(or run `hotline db upgrade` to start an empty one)",
+            zh=f"数据库 {path.name} 不见了：请从备份恢复；这一步没有保存任何内容",
+        )
+    conn.invalidate()  # the next transaction opens the file at the path now
+    raise DatabaseUnavailable(
+        f"the database {path} was replaced while hotline had it open: nothing was changed; "
+        "run it again",
+        zh=f"数据库 {path.name} 在工作台打开期间被替换：这一步没有保存任何内容，请再试一次",
+    )
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # A write session takes the write lock before its first read, so what it checks
     # cannot change before it writes; readers keep a consistent snapshot without it.
+    _check_same_file(conn)
     write = conn.get_execution_options().get(WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
@@ -173,6 +219,7 @@ def make_engine(url: str, *, busy_timeout: float = 10.0) -> Engine:
             engine = sa.create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "do_connect", _refuse_empty_file)
             event.listen(engine, "connect", _narrow_new_file)
+            event.listen(engine, "connect", _remember_file)
             event.listen(engine, "connect", _sqlite_connect(busy_ms))
             event.listen(engine, "begin", _sqlite_begin)
             return engine

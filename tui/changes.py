@@ -121,6 +121,8 @@ def failure_line(exc: BaseException, *, where: Where, context: str) -> str:
     """
     logged = record_failure(exc, root=where.root, context=context)
     log = f"详情已写入 {logged}" if logged is not None else "日志也无法写入"
+    if isinstance(exc, HotlineError):  # met where no refusal was expected: still its own line
+        return f"{describe(exc)}（{log}）。"
     failure = explain(exc, where)
     if failure is not None and failure.kind in _FAILURES_ZH:
         return f"{_FAILURES_ZH[failure.kind].format(db=where.database)}（{log}）。"
