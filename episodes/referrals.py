@@ -309,7 +309,10 @@ def _conditions(
         windows.append(referral.due_at <= now)
     if due_within is not None:
         if due_within < 0:
-            raise InvalidInput(f"--due-within {due_within}: give 0 days or more")
+            raise InvalidInput(
+                f"due within {due_within} days: give 0 days or more",
+                zh=f"{due_within} 天内到期：天数不能为负",
+            )
         horizon = day_end(local_day(now, tz) + timedelta(days=due_within), tz)
         windows.append(sa.and_(referral.due_at > now, referral.due_at <= horizon))
     if windows:

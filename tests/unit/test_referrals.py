@@ -224,7 +224,7 @@ def test_lists_overdue_first_and_the_filters(desk: Station) -> None:
         rows = referrals.list_referrals(session=s, tz=SHANGHAI, now=now, overdue=True)
         assert rows[0].days_overdue(now, SHANGHAI) == 9
         assert referrals.count_referrals(session=s, tz=SHANGHAI, now=now, overdue=True) == 1
-    with pytest.raises(InvalidInput, match="--due-within -1"), desk.session() as s:
+    with pytest.raises(InvalidInput, match="due within -1 days"), desk.session() as s:
         referrals.list_referrals(session=s, tz=SHANGHAI, now=now, due_within=-1)
 
 
