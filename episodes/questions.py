@@ -171,7 +171,10 @@ def check_channel(value: str) -> Channel:
         return Channel(value.strip().lower())
     except ValueError:
         names = ", ".join(c.value for c in Channel)
-        raise InvalidInput(f"unknown channel {value!r}; use one of {names}") from None
+        raise InvalidInput(
+            f"unknown channel {value!r}; use one of {names}",
+            zh=f"渠道“{value}”不对：请填 电话、微信、短信、邮件、来信、网站 或 直播",
+        ) from None
 
 
 def check_status(value: str) -> QuestionStatus:
@@ -458,7 +461,10 @@ def check_outcome(value: str) -> CallbackOutcome:
         return CallbackOutcome(value.strip().lower())
     except ValueError:
         names = ", ".join(o.value for o in CallbackOutcome)
-        raise InvalidInput(f"unknown call-back outcome {value!r}; use one of {names}") from None
+        raise InvalidInput(
+            f"unknown call-back outcome {value!r}; use one of {names}",
+            zh=f"回访结果“{value}”不对：请填 满意、基本满意、不满意 或 未接通",
+        ) from None
 
 
 @dataclass(frozen=True)

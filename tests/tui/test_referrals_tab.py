@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from textual.widgets import DataTable, Label
 
-from episodes import questions
+from episodes import questions, referrals
 from hotline.models import Question, Referral
 from hotline.station import Station
 from tests.tui.conftest import NOW
@@ -182,3 +182,26 @@ async def test_the_inbox_calls_back_an_answered_question_and_asks_why_a_referral
     with referred.session() as s:
         assert s.get(Question, 4).status == "resolved"
         assert s.get(Referral, 1).close_reason == "家长已找到托管班"
+
+
+async def test_an_outcome_the_desk_does_not_know_is_refused_in_chinese(
+    app: HotlineApp, referred: Station, settle, type_text
+) -> None:
+    with referred.session() as s:
+        referrals.reply(session=s, referral=1, text="已答复", tz=referred.tz, now=NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, settle)
+        while table(app).selected_key != "1":  # replied: after the open one
+            await pilot.press("j")
+        await pilot.press("b")
+        await settle(pilot)
+        app.screen.query_one("#field-outcome").value = ""
+        await type_text(pilot, "非常满意")
+        await settle(pilot)
+        error = str(app.screen.query_one("#error-outcome", Label).content)
+        assert error == "回访结果“非常满意”不对：请填 满意、基本满意、不满意 或 未接通"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)  # still open, nothing recorded
+    with referred.session() as s:
+        assert s.get(Question, 2).status == "referred"
