@@ -477,14 +477,22 @@ class CalledBack:
 
 
 def callback_refusal(
-    *, question: int, answered: bool, referral: referrals.Followed | None
+    *, question: int, status: str, answered: bool, referral: referrals.Followed | None
 ) -> Conflict | None:
-    """Why a call-back about ``question`` cannot be recorded now (None: it can).
+    """Why a call-back about ``question`` (in ``status``) cannot be recorded now (None: it can).
 
     There must be something to call the listener back about: a member's answer
     (``answered``) or its latest ``referral``, and that referral must have its reply.
-    ``callback`` raises it; the desk asks it before opening the call-back form.
+    A resolved question was called back (or closed) already: a second call-back, from a
+    producer who started one at the same moment, would count the listener twice in the
+    department report. ``callback`` raises it; the desk asks it before opening the form.
     """
+    if status == S.resolved:
+        return Conflict(
+            f"question {question} is resolved already: its call-back is recorded "
+            f"(`hotline questions show {question}`)",
+            zh=f"问题 #{question} 已办结，回访已登记，不再回访",
+        )
     if referral is None and not answered:
         return Conflict(
             f"question {question} was never referred or answered: there is no answer to "
@@ -519,7 +527,10 @@ def callback(
     result = check_outcome(outcome)
     referral = referrals.latest_referral(session, found.id)
     refusal = callback_refusal(
-        question=found.id or 0, answered=found.member_id is not None, referral=referral
+        question=found.id or 0,
+        status=found.status,
+        answered=found.member_id is not None,
+        referral=referral,
     )
     if refusal is not None:
         raise refusal

@@ -16,10 +16,12 @@ import pytest
 from concurrent_calls import Finished, calls_argv, cli_argv, run_at_once, violations
 from sqlmodel import func, select
 
+from episodes.departments import add_department
 from episodes.members import add_member
-from episodes.questions import add_question
+from episodes.questions import add_question, refer, screen
+from episodes.referrals import reply
 from episodes.schedule import add_episode
-from hotline.models import Booking, Episode, Question
+from hotline.models import Booking, Callback, Episode, Question
 from hotline.station import Station
 from hotline.timeutil import local_text, utcnow
 
@@ -130,6 +132,36 @@ def test_duplicate_and_reject_of_one_question_at_once_leave_it_consistent(
         assert sorted([duplicate.returncode, reject.returncode]) == [0, 1], (question, runs)
         loser = duplicate if duplicate.returncode else reject
         assert f"question {question} is " in loser.stderr  # the lifecycle refused the second
+    assert violations(station) == []
+
+
+def test_two_producers_calling_a_listener_back_at_once_record_one_call_back(
+    station: Station,
+) -> None:
+    (question,) = seed(station, questions=1)
+    with station.session() as session:
+        add_department(session=session, name="区住建局")
+        screen(session=session, question=question)
+        opened = refer(
+            session=session, settings=station.settings, question=question, department="区住建局"
+        )
+        reply(
+            session=session,
+            referral=opened.referral.id,
+            text="已纳入今年加装电梯计划。",
+            tz=station.tz,
+        )
+    runs = run_at_once(
+        [
+            cli_argv(station.root, "questions", "callback", question, "--outcome", outcome)
+            for outcome in ("satisfied", "unsatisfied")
+        ]
+    )
+    assert_one_line_failures(runs)
+    assert sorted(run.returncode for run in runs) == [0, 1], runs
+    loser = next(run for run in runs if run.returncode)
+    assert f"question {question} is resolved already" in loser.stderr
+    assert count(station, Callback) == 1
     assert violations(station) == []
 
 

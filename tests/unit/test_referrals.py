@@ -136,6 +136,16 @@ def test_reply_then_call_back_closes_the_question(desk: Station) -> None:
         ]
     with pytest.raises(Conflict, match="referral 1 is closed"), desk.session() as s:
         referrals.reply(session=s, referral=referral, text="迟到的答复", tz=SHANGHAI, now=later)
+    # A second producer's call-back, begun before the first was saved, is refused: the
+    # listener counts once in the department's satisfaction.
+    with pytest.raises(Conflict, match="is resolved already") as refused, desk.session() as s:
+        q.callback(session=s, question=lamp, outcome="unsatisfied", made_by="李娜", now=later)
+    assert refused.value.zh == f"问题 #{lamp} 已办结，回访已登记，不再回访"
+    with desk.session() as s:
+        assert department_report(session=s, tz=SHANGHAI).rows[0].callbacks == {
+            "unreachable": 1,
+            "satisfied": 1,
+        }
 
 
 def test_reply_dates_must_fall_between_sending_and_now(desk: Station) -> None:

@@ -252,6 +252,7 @@ class QuestionsPane(HotlinePane):
         if action == "callback":  # the rule ``domain.callback`` itself refuses by
             refusal = domain.callback_refusal(
                 question=view.question.id or 0,
+                status=view.question.status,
                 answered=view.question.member_id is not None,
                 referral=view.referral,
             )

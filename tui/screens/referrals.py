@@ -246,7 +246,10 @@ class ReferralsPane(HotlinePane):
         elif action == "callback":
             # (a referral's row: whether a member also answered matters only unreferred)
             refusal = questions.callback_refusal(
-                question=row.question_id, answered=False, referral=row
+                question=row.question_id,
+                status=row.question_status,
+                answered=False,
+                referral=row,
             )
         else:
             refusal = questions.move_refusal(
