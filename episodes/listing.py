@@ -208,8 +208,9 @@ def list_episodes(
         conditions.append(_episode.air_start >= (now or utcnow()))
         if status is None:
             conditions.append(_episode.status != EpisodeStatus.cancelled)
-    if limit is not None and limit < 1:
-        raise InvalidInput(f"limit {limit} must be at least 1")
+    if limit is not None and limit < 0:
+        raise InvalidInput(f"limit {limit}: give 0 (all) or more")
+    limit = limit or None  # 0 is all, as every list's --limit says
 
     # The newest come from the end: taken in reverse and turned back into number order.
     newest_first = limit is not None and not upcoming

@@ -47,7 +47,7 @@ def list_(
     limit: int | None = typer.Option(
         None,
         "--limit",
-        help="At most this many: the next to air with --upcoming, else the newest.",
+        help="At most this many: the next to air with --upcoming, else the newest; 0 = all.",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:

@@ -90,6 +90,9 @@ def test_list_filters(filled: Cli) -> None:
     assert numbers("--to", "1001") == [1001]
     assert numbers("--limit", "2") == [1002, 1003]  # the newest, in the list's order
     assert numbers("--upcoming", "--limit", "2") == [1001, 1002]  # the next to air
+    assert numbers("--limit", "0") == [1001, 1002, 1003]  # 0 is all, as in questions list
+    refused = filled("episodes", "list", "--limit", "-1")
+    assert refused.exit_code == 1 and "limit -1: give 0 (all) or more" in refused.stderr
     assert numbers("--upcoming") == [1001, 1002, 1003]
     assert filled("episodes", "cancel", "1003").exit_code == 0
     assert numbers("--upcoming") == [1001, 1002]
