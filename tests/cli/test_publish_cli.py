@@ -154,6 +154,37 @@ def test_a_publish_that_would_empty_the_feeds_is_refused_saying_why(
     assert not (station.public_dir / "audio/0004.mp3").exists()
 
 
+def test_a_master_damaged_through_public_is_not_published_as_it_is(
+    station: Station, cli: Callable[..., Any]
+) -> None:
+    use_cover(station)
+    with station.session() as session:
+        for number in range(1, 11):
+            add_episode(station, session, number, title=f"第{number}期：老旧小区加装电梯")
+    assert cli("publish").exit_code == 0
+    # The served copy is the master itself (a hard link): a web server or a sync tool
+    # writing into public/ truncates the station's master too.
+    with (station.public_dir / "audio/0003.mp3").open("r+b") as served:
+        served.truncate(1000)
+    r = cli("publish")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        "not listed: episode 3: master audio/master/0003.mp3 is 1000 bytes, not the 4096 "
+        "its mastering recorded (damaged or replaced on disk)"
+    ) in r.stdout
+    feed = (station.public_dir / "feeds/generic.xml").read_bytes()
+    assert "第3期：老旧小区加装电梯".encode() not in feed and b'length="1000"' not in feed
+    assert not (station.public_dir / "audio/0003.mp3").exists()
+    assert cli("feeds", "validate").exit_code == 0
+    for number in (4, 5):
+        with (station.master_dir / f"{number:04d}.mp3").open("ab") as master:
+            master.write(b"\0" * 10)
+    r = cli("publish")
+    assert r.exit_code == 1
+    assert "2 whose master file is damaged (episodes 4, 5)" in r.stderr
+    assert (station.public_dir / "feeds/generic.xml").read_bytes() == feed
+
+
 def test_a_new_base_url_makes_every_feed_point_subscribers_to_it(
     ready: Station, cli: Callable[..., Any]
 ) -> None:
