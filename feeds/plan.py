@@ -175,9 +175,11 @@ def _plan(
             folders = dict.fromkeys(written_out, out_folder)
             names |= set(os.listdir(out_folder))
     moved = previous_base is not None and previous_base != base_url
-    settings = station.settings.feeds
+    # An address the feeds moved from is never the one they are served at: back at an
+    # old address (after a one-off --base-url, say), that entry no longer applies.
+    moved_before = [url for url in station.settings.feeds.moved_from if url != base_url]
     show, artwork, cover = show_info(
-        station, base_url, profiles, redact, moved=moved or bool(settings.moved_from)
+        station, base_url, profiles, redact, moved=moved or bool(moved_before)
     )
     plan = PublishPlan(
         base_url=base_url,

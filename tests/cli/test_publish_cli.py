@@ -202,3 +202,25 @@ def test_a_new_base_url_makes_every_feed_point_subscribers_to_it(
     assert load_settings(ready.settings_path).feeds.moved_from == ["https://hotline.example.cn"]
     again = cli("publish", "--json").json()  # kept while the old address may still be asked
     assert {f["status"] for f in again["feeds"]} == {"unchanged"}
+
+
+def test_the_address_served_now_is_never_one_the_feeds_moved_from(
+    ready: Station, cli: Callable[..., Any]
+) -> None:
+    assert cli("publish").exit_code == 0
+    home = "https://hotline.example.cn"
+    assert cli("publish", "--base-url", "https://电台.中国/热线").exit_code == 0
+    assert load_settings(ready.settings_path).feeds.moved_from == [home]
+    r = cli("publish")  # back at feeds.base_url
+    assert r.exit_code == 0, r.stderr
+    moved_from = load_settings(ready.settings_path).feeds.moved_from
+    assert moved_from == ["https://xn--kpr178e.xn--fiqs8s/%E7%83%AD%E7%BA%BF"]
+    root = etree.fromstring((ready.public_dir / "feeds/apple.xml").read_bytes())
+    assert root.xpath("string(//itunes:new-feed-url)", namespaces=NS) == f"{home}/feeds/apple.xml"
+    settings = load_settings(ready.settings_path)
+    settings.feeds.moved_from = [home]  # cleared by hand, but for the address served now
+    save_settings(settings, ready.settings_path)
+    assert cli("publish").exit_code == 0
+    assert load_settings(ready.settings_path).feeds.moved_from == []
+    root = etree.fromstring((ready.public_dir / "feeds/apple.xml").read_bytes())
+    assert root.xpath("//itunes:new-feed-url", namespaces=NS) == []
