@@ -224,3 +224,25 @@ def test_the_address_served_now_is_never_one_the_feeds_moved_from(
     assert load_settings(ready.settings_path).feeds.moved_from == []
     root = etree.fromstring((ready.public_dir / "feeds/apple.xml").read_bytes())
     assert root.xpath("//itunes:new-feed-url", namespaces=NS) == []
+
+
+def test_a_damaged_transcript_file_falls_back_to_the_next_one(
+    ready: Station, cli: Callable[..., Any]
+) -> None:
+    assert cli("publish").exit_code == 0
+    shown = (ready.public_dir / "transcripts/0001.srt").read_text(encoding="utf-8")
+    (ready.transcripts_dir / "0001.json").write_text('{"segments": [坏', encoding="utf-8")
+    r = cli("publish")
+    assert r.exit_code == 0, r.stderr
+    assert "note: episode 1: transcript published from 0001.srt (" in r.stdout
+    assert "0001.json" in r.stdout
+    assert (ready.public_dir / "transcripts/0001.srt").read_text(encoding="utf-8") == shown
+    assert "委员：谢谢大家。" in (ready.public_dir / "transcripts/0001.vtt").read_text("utf-8")
+    feed = (ready.public_dir / "feeds/generic.xml").read_text(encoding="utf-8")
+    assert "transcripts/0001.vtt" in feed
+    for ext in ("srt", "vtt"):  # nothing readable left: out without it, and said
+        (ready.transcripts_dir / f"0001.{ext}").write_text("坏了", encoding="utf-8")
+    r = cli("publish")
+    assert r.exit_code == 0, r.stderr
+    assert "note: episode 1: published without its transcript (" in r.stdout
+    assert "transcripts/0001" not in (ready.public_dir / "feeds/generic.xml").read_text("utf-8")
