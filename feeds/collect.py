@@ -1,6 +1,7 @@
 """Which episodes a feed lists, read from the database in a few queries, with guids fixed.
 
-An episode is listed when it is mastered (its master file exists), released (its
+An episode is listed when it is mastered (its master file exists, at the size its
+mastering recorded), released (its
 explicit release time, or else the end of its air slot, has passed) and not withdrawn
 (``episodes.withdrawal``). Its item guid is assigned the first time it is listed and
 never changes afterwards, withdrawn or not.
@@ -12,6 +13,7 @@ contacts) before anything is written.
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -81,6 +83,8 @@ class Collected:
     """Mastered episodes whose master file is gone (one line each)."""
     missing_numbers: set[int] = field(default_factory=set)
     """The numbers of those episodes."""
+    damaged_numbers: set[int] = field(default_factory=set)
+    """Those of them whose master is there but not the size its mastering recorded."""
     withdrawn: set[int] = field(default_factory=set)
     """Mastered episodes withdrawn from the feeds (``hotline episodes withdraw``)."""
 
@@ -109,6 +113,7 @@ _EPISODE_COLUMNS = (
     Episode.duration_minutes,
     Episode.release_at,
     Episode.audio_path,
+    Episode.raw_path,
     Episode.audio_seconds,
     Episode.audio_bytes,
     Episode.master_offset,
@@ -157,9 +162,16 @@ def collect(
             found.missing.append(f"episode {episode.number}: {exc}")
             found.missing_numbers.add(episode.number)
             continue
-        if not os.path.isfile(master):
+        size = _file_size(master)
+        if size is None:
             found.missing.append(f"episode {episode.number}: master {episode.audio_path} missing")
             found.missing_numbers.add(episode.number)
+        elif episode.audio_bytes is not None and size != episode.audio_bytes:
+            # Truncated, overwritten or written into through public/ (a hard link to it):
+            # an app would download a broken file under the item listeners know.
+            found.missing.append(_damaged(episode, size))
+            found.missing_numbers.add(episode.number)
+            found.damaged_numbers.add(episode.number)
         elif when > now:
             found.waiting.append((episode.number, when))
         else:
@@ -218,6 +230,28 @@ def collect(
         )
     session.flush()
     return found
+
+
+def _file_size(path: str) -> int | None:
+    """The size of the regular file at ``path``; None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _damaged(episode: Any, size: int) -> str:
+    """Why a master of the wrong size is not listed, and how to make it again."""
+    again = (
+        f"`hotline ingest {episode.number} {episode.raw_path}` masters it again"
+        if episode.raw_path
+        else f"ingest episode {episode.number}'s recording again to master it"
+    )
+    return (
+        f"episode {episode.number}: master {episode.audio_path} is {size} bytes, not the "
+        f"{episode.audio_bytes} its mastering recorded (damaged or replaced on disk); {again}"
+    )
 
 
 def _inside(station: Station, relative: str, folders: dict[str, str]) -> str:

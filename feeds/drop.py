@@ -105,6 +105,8 @@ def dropped_items(
         number, status = rows[guid]
         if number in found.withdrawn:
             withdrawn.append(number)
+        elif number in found.damaged_numbers:
+            reasons["whose master file is damaged"].append(number)
         elif number in missing:
             reasons["whose master file is missing"].append(number)
         elif number in waiting:

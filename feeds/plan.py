@@ -34,6 +34,7 @@ from feeds.items import FeedEpisode, ShowInfo, TranscriptLink
 from feeds.platforms import Profile
 from feeds.public_transcripts import (
     FORMATS,
+    Fallback,
     TranscriptSource,
     find_source,
     has_station_files,
@@ -175,9 +176,11 @@ def _plan(
             folders = dict.fromkeys(written_out, out_folder)
             names |= set(os.listdir(out_folder))
     moved = previous_base is not None and previous_base != base_url
-    settings = station.settings.feeds
+    # An address the feeds moved from is never the one they are served at: back at an
+    # old address (after a one-off --base-url, say), that entry no longer applies.
+    moved_before = [url for url in station.settings.feeds.moved_from if url != base_url]
     show, artwork, cover = show_info(
-        station, base_url, profiles, redact, moved=moved or bool(settings.moved_from)
+        station, base_url, profiles, redact, moved=moved or bool(moved_before)
     )
     plan = PublishPlan(
         base_url=base_url,
@@ -311,7 +314,8 @@ def _transcripts(plan: PublishPlan, sources: list[TranscriptSource], redact: Red
 
     Files of the tree shown now whose mtime is their source's are current and reused
     unread; the others are rendered (``render_many``: on two CPUs, in two processes). A
-    source that cannot be read is noted and its episode goes out without.
+    source that cannot be read is noted: the episode's next station file is published, or
+    the episode goes out without.
     """
     fresh = [source for source in sources if not _reused(plan, source)]
     published = {source.number for source in sources}
@@ -322,6 +326,12 @@ def _transcripts(plan: PublishPlan, sources: list[TranscriptSource], redact: Red
             )
             published.discard(source.number)
             continue
+        if isinstance(rendered, Fallback):
+            plan.notes.append(
+                f"episode {source.number}: transcript published from {rendered.used.name} "
+                f"({rendered.unreadable})"
+            )
+            rendered = rendered.files
         for ext, _ in FORMATS:
             data = rendered[ext]
             plan.add(

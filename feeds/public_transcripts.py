@@ -1,9 +1,10 @@
 """Published transcripts: the station's transcript as heard, contacts masked, in three formats.
 
 ``public/transcripts/0999.vtt``, ``.srt`` and ``.json`` (Podcasting 2.0 JSON) are made
-from the station's own file in ``transcripts/`` (our JSON first, else SRT, else VTT),
-with every cue's text passed through the publish's redactor: a phone number a caller
-read out on air is masked in public and kept in the station's copy. Each published file
+from the station's own file in ``transcripts/`` (our JSON first, else SRT, else VTT; the
+next one where a file cannot be read), with every cue's text passed through the
+publish's redactor: a phone number a caller read out on air is masked in public and kept
+in the station's copy. Each published file
 takes its source's mtime, so the next publish sees it current without reading it.
 
 A transcript that exists only in the database (imported, restored, made by the demo)
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from json.encoder import encode_basestring as encode_string
 from pathlib import Path
@@ -47,6 +48,9 @@ class TranscriptSource:
     number: int
     path: Path
     mtime_ns: int
+    others: tuple[Path, ...] = ()
+    """The episode's other station files, in order of preference, for when ``path`` is
+    damaged: one unreadable file must not take a transcript out of the feeds."""
 
     def relative(self, ext: str) -> str:
         """A published file's path under ``public/``."""
@@ -55,12 +59,10 @@ class TranscriptSource:
 
 def find_source(folder: Path, names: set[str], number: int) -> TranscriptSource | None:
     """The station's transcript file of episode ``number``, if any (``names``: the folder's)."""
-    for ext in SOURCES:
-        name = f"{number:04d}.{ext}"
-        if name in names:
-            path = folder / name
-            return TranscriptSource(number, path, path.stat().st_mtime_ns)
-    return None
+    found = [folder / name for ext in SOURCES if (name := f"{number:04d}.{ext}") in names]
+    if not found:
+        return None
+    return TranscriptSource(number, found[0], found[0].stat().st_mtime_ns, tuple(found[1:]))
 
 
 def render_public(source: TranscriptSource, redact: Redactor) -> dict[str, bytes]:
@@ -76,14 +78,24 @@ def render_public(source: TranscriptSource, redact: Redactor) -> dict[str, bytes
     return {"vtt": vtt.encode(), "srt": srt.encode(), "json": podcast_json(cues)}
 
 
+@dataclass(frozen=True)
+class Fallback:
+    """A transcript rendered from another station file: the preferred one is unreadable."""
+
+    files: dict[str, bytes]
+    used: Path
+    unreadable: InvalidInput
+
+
 RENDER_APART_MIN = 8
 """From this many transcripts to render on, a second CPU renders half of them."""
 
 
 def render_many(
     sources: list[TranscriptSource], redact: Redactor
-) -> list[dict[str, bytes] | InvalidInput]:
-    """``render_public`` of each source, in order; the error instead of one unreadable.
+) -> list[dict[str, bytes] | Fallback | InvalidInput]:
+    """``render_public`` of each source, in order; from the next station file where one is
+    unreadable (``Fallback``), the first error where none can be read.
 
     A first publish renders the whole archive (7 ms per hour of talk): with two CPUs,
     a forked child renders every second transcript (``feeds.forked``).
@@ -95,14 +107,24 @@ def render_many(
 
 def _render_each(
     sources: list[TranscriptSource], redact: Redactor
-) -> list[dict[str, bytes] | InvalidInput]:
-    rendered: list[dict[str, bytes] | InvalidInput] = []
-    for source in sources:
+) -> list[dict[str, bytes] | Fallback | InvalidInput]:
+    return [_render_one(source, redact) for source in sources]
+
+
+def _render_one(
+    source: TranscriptSource, redact: Redactor
+) -> dict[str, bytes] | Fallback | InvalidInput:
+    try:
+        return render_public(source, redact)
+    except InvalidInput as exc:
+        unreadable = exc
+    for other in source.others:
         try:
-            rendered.append(render_public(source, redact))
-        except InvalidInput as exc:
-            rendered.append(exc)
-    return rendered
+            files = render_public(replace(source, path=other, others=()), redact)
+        except InvalidInput:
+            continue
+        return Fallback(files, other, unreadable)
+    return unreadable
 
 
 def podcast_json(cues: CueColumns) -> bytes:

@@ -496,8 +496,12 @@ def _remember_settings(station: Station, plan: PublishPlan) -> None:
     if feeds.podcast_guid != plan.show.podcast_guid:
         feeds.podcast_guid = plan.show.podcast_guid
         changed = True
-    if plan.moved_from and plan.moved_from not in feeds.moved_from:
-        feeds.moved_from = [*feeds.moved_from, plan.moved_from]
+    # Never the address served now: redirects set from it to itself would loop.
+    moved_from = [url for url in feeds.moved_from if url != plan.base_url]
+    if plan.moved_from and plan.moved_from not in moved_from:
+        moved_from.append(plan.moved_from)
+    if moved_from != feeds.moved_from:
+        feeds.moved_from = moved_from
         changed = True
     if changed:
         save_settings(station.settings, station.settings_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,11 +28,27 @@ def _is_noise(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch)[0] in "PZC"
 
 
+_WORDS = re.compile(r'"([^"]*)"|[^\s"]+')
+"""A phrase in ASCII double quotes (spaces kept), or a run of characters without spaces."""
+
+
+def _raw_terms(text: str) -> list[str]:
+    """The terms as typed: ``"…"`` is one term, quotes dropped, as in a search engine.
+
+    ``"养老"`` finds 养老, not only 养老 between ASCII quotes; a lone quote is dropped.
+    """
+    return [
+        found.group(1) if found.group(1) is not None else found.group(0)
+        for found in _WORDS.finditer(text)
+    ]
+
+
 def parse_query(query: str) -> list[str]:
-    """Space-separated terms, normalised, without repeats; refuses an empty query.
+    """Space-separated terms (``"a b"`` one term), normalised, without repeats.
 
     A query of only punctuation and spaces is refused; inside a real query a term is
-    matched exactly as typed, punctuation included.
+    matched exactly as typed, punctuation included (Chinese quotation marks too: only
+    ASCII double quotes group a phrase).
     """
     text = (query or "").strip()
     if len(text) > MAX_QUERY_CHARS:
@@ -39,8 +56,8 @@ def parse_query(query: str) -> list[str]:
     if not text or all(_is_noise(ch) for ch in text):
         raise InvalidInput(f"empty query {query!r}: type a word or a character to search for")
     terms: list[str] = []
-    for raw in text.split():
-        term = normalize(raw)
+    for raw in _raw_terms(text):
+        term = normalize(raw.strip())
         if term and not term.isspace() and term not in terms:
             terms.append(term)
     if not terms:

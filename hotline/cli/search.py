@@ -22,7 +22,9 @@ OPEN, CLOSE = "【", "】"
 
 def search(
     ctx: typer.Context,
-    query: list[str] = typer.Argument(..., help="Words to find; all must occur (养老 医保)."),
+    query: list[str] = typer.Argument(
+        ..., help='Words to find; all must occur (养老 医保); "a b" is one term, spaces kept.'
+    ),
     episodes: str | None = typer.Option(None, "--episodes", help="Episode range: N, A-B, A-, -B."),
     date_from: str | None = typer.Option(None, "--from", help="Aired on or after (YYYY-MM-DD)."),
     date_to: str | None = typer.Option(None, "--to", help="Aired on or before (YYYY-MM-DD)."),

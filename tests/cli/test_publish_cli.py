@@ -154,6 +154,37 @@ def test_a_publish_that_would_empty_the_feeds_is_refused_saying_why(
     assert not (station.public_dir / "audio/0004.mp3").exists()
 
 
+def test_a_master_damaged_through_public_is_not_published_as_it_is(
+    station: Station, cli: Callable[..., Any]
+) -> None:
+    use_cover(station)
+    with station.session() as session:
+        for number in range(1, 11):
+            add_episode(station, session, number, title=f"第{number}期：老旧小区加装电梯")
+    assert cli("publish").exit_code == 0
+    # The served copy is the master itself (a hard link): a web server or a sync tool
+    # writing into public/ truncates the station's master too.
+    with (station.public_dir / "audio/0003.mp3").open("r+b") as served:
+        served.truncate(1000)
+    r = cli("publish")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        "not listed: episode 3: master audio/master/0003.mp3 is 1000 bytes, not the 4096 "
+        "its mastering recorded (damaged or replaced on disk)"
+    ) in r.stdout
+    feed = (station.public_dir / "feeds/generic.xml").read_bytes()
+    assert "第3期：老旧小区加装电梯".encode() not in feed and b'length="1000"' not in feed
+    assert not (station.public_dir / "audio/0003.mp3").exists()
+    assert cli("feeds", "validate").exit_code == 0
+    for number in (4, 5):
+        with (station.master_dir / f"{number:04d}.mp3").open("ab") as master:
+            master.write(b"\0" * 10)
+    r = cli("publish")
+    assert r.exit_code == 1
+    assert "2 whose master file is damaged (episodes 4, 5)" in r.stderr
+    assert (station.public_dir / "feeds/generic.xml").read_bytes() == feed
+
+
 def test_a_new_base_url_makes_every_feed_point_subscribers_to_it(
     ready: Station, cli: Callable[..., Any]
 ) -> None:
@@ -171,3 +202,47 @@ def test_a_new_base_url_makes_every_feed_point_subscribers_to_it(
     assert load_settings(ready.settings_path).feeds.moved_from == ["https://hotline.example.cn"]
     again = cli("publish", "--json").json()  # kept while the old address may still be asked
     assert {f["status"] for f in again["feeds"]} == {"unchanged"}
+
+
+def test_the_address_served_now_is_never_one_the_feeds_moved_from(
+    ready: Station, cli: Callable[..., Any]
+) -> None:
+    assert cli("publish").exit_code == 0
+    home = "https://hotline.example.cn"
+    assert cli("publish", "--base-url", "https://电台.中国/热线").exit_code == 0
+    assert load_settings(ready.settings_path).feeds.moved_from == [home]
+    r = cli("publish")  # back at feeds.base_url
+    assert r.exit_code == 0, r.stderr
+    moved_from = load_settings(ready.settings_path).feeds.moved_from
+    assert moved_from == ["https://xn--kpr178e.xn--fiqs8s/%E7%83%AD%E7%BA%BF"]
+    root = etree.fromstring((ready.public_dir / "feeds/apple.xml").read_bytes())
+    assert root.xpath("string(//itunes:new-feed-url)", namespaces=NS) == f"{home}/feeds/apple.xml"
+    settings = load_settings(ready.settings_path)
+    settings.feeds.moved_from = [home]  # cleared by hand, but for the address served now
+    save_settings(settings, ready.settings_path)
+    assert cli("publish").exit_code == 0
+    assert load_settings(ready.settings_path).feeds.moved_from == []
+    root = etree.fromstring((ready.public_dir / "feeds/apple.xml").read_bytes())
+    assert root.xpath("//itunes:new-feed-url", namespaces=NS) == []
+
+
+def test_a_damaged_transcript_file_falls_back_to_the_next_one(
+    ready: Station, cli: Callable[..., Any]
+) -> None:
+    assert cli("publish").exit_code == 0
+    shown = (ready.public_dir / "transcripts/0001.srt").read_text(encoding="utf-8")
+    (ready.transcripts_dir / "0001.json").write_text('{"segments": [坏', encoding="utf-8")
+    r = cli("publish")
+    assert r.exit_code == 0, r.stderr
+    assert "note: episode 1: transcript published from 0001.srt (" in r.stdout
+    assert "0001.json" in r.stdout
+    assert (ready.public_dir / "transcripts/0001.srt").read_text(encoding="utf-8") == shown
+    assert "委员：谢谢大家。" in (ready.public_dir / "transcripts/0001.vtt").read_text("utf-8")
+    feed = (ready.public_dir / "feeds/generic.xml").read_text(encoding="utf-8")
+    assert "transcripts/0001.vtt" in feed
+    for ext in ("srt", "vtt"):  # nothing readable left: out without it, and said
+        (ready.transcripts_dir / f"0001.{ext}").write_text("坏了", encoding="utf-8")
+    r = cli("publish")
+    assert r.exit_code == 0, r.stderr
+    assert "note: episode 1: published without its transcript (" in r.stdout
+    assert "transcripts/0001" not in (ready.public_dir / "feeds/generic.xml").read_text("utf-8")

@@ -81,6 +81,20 @@ def test_several_terms_must_all_occur(archive: Callable) -> None:
     assert archive("search", "养老 医保", "--json").json()["total_matches"] == 0
 
 
+def test_a_quoted_phrase_is_one_term_without_its_quotes(archive: Callable) -> None:
+    plain = archive("search", "养老", "--json").json()
+    quoted = archive("search", '"养老"', "--json").json()
+    assert quoted["terms"] == ["养老"]
+    assert quoted["results"] == plain["results"] and quoted["total_matches"] == 3
+    phrase = archive("search", '"wi-fi 进课堂"', "--json").json()
+    assert phrase["terms"] == ["wi-fi 进课堂"]
+    assert [r["text"] for r in phrase["results"]] == ["Wi-Fi 进课堂"]
+    assert archive("search", '"进课堂 wi-fi"', "--json").json()["total_matches"] == 0
+    assert archive("search", '"养老', "居家", "--json").json()["total_matches"] == 1
+    r = archive("search", '""')
+    assert r.exit_code == 1 and "empty query" in r.stderr
+
+
 def test_by_episode_and_rank(archive: Callable) -> None:
     data = archive("search", "养老", "--by-episode", "--json").json()
     assert [(e["episode"], e["matches"]) for e in data["episodes"]] == [(999, 1), (998, 2)]

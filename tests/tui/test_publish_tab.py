@@ -159,3 +159,23 @@ async def test_a_quiet_check_under_way_never_stands_in_the_producers_way(
         await settle(pilot)
         assert states(app) == dict.fromkeys(PROFILES, "通过")
         assert "已发布：3 期在订阅源中" in text(app, "#status-message")
+
+
+async def test_a_damaged_master_is_said_when_the_publish_leaves_it_out(
+    publish_app: HotlineApp, ready: Station, settle
+) -> None:
+    with ready.session() as session:
+        for number in range(4, 11):
+            ff.add_episode(ready, session, number)
+    assert publish(station=ready, now=ff.NOW).ok
+    with (ready.master_dir / "0003.mp3").open("r+b") as master:
+        master.truncate(100)
+    app = publish_app
+    async with app.run_test(size=SIZE) as pilot:
+        await open_publish(app, pilot, settle)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "已发布：9 期在订阅源中；1 期母带缺失或损坏，未列入" in text(app, "#status-message")
+    assert not (ready.public_dir / "audio/0003.mp3").exists()

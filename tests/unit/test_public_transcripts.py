@@ -143,6 +143,7 @@ def test_many_transcripts_are_rendered_in_two_processes_in_order(
         cues = [Cue(0.0, 3.0, f"第{number}期 听众来电"), Cue(3.0, 6.0, f"电话1381234{number:04d}")]
         write_transcript_files(tmp_path, TranscriptDoc(cues=cues, episode=number))
     (tmp_path / "0004.json").unlink()
+    (tmp_path / "0004.vtt").unlink()  # no other file to fall back to
     (tmp_path / "0004.srt").write_text("1\n00:00:01,000 --> 坏了\n委员\n", encoding="utf-8")
     names = set(os.listdir(tmp_path))
     sources = [s for n in range(1, 10) if (s := find_source(tmp_path, names, n)) is not None]

@@ -81,7 +81,7 @@ def report_text(report: PublishReport) -> str:
     if report.newly_published:
         text += f"；新发布 第{'、'.join(map(str, report.newly_published))}期"
     if report.missing:
-        text += f"；{len(report.missing)} 期缺母带未列入"
+        text += f"；{len(report.missing)} 期母带缺失或损坏，未列入"
     if not report.ok:
         text = f"{len(report.problems)} 个问题：失败的订阅源未写入，保留上一版；" + text
     return text
