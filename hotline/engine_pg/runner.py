@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import socket
 import threading
 import time
@@ -357,6 +358,8 @@ class _Upkeep:
         """The rows this worker runs: alive, however old their heartbeats."""
         self.said = ""
         """What was said of the database gone; "" while it answers."""
+        self.back_at = -math.inf
+        """When (``time.monotonic()``) the database last answered again after it was away."""
 
     def wait_for(self, call: Callable[[], None], stop: threading.Event) -> bool:
         """``call()`` once the database answers; False when ``stop`` came first. Any
@@ -385,12 +388,15 @@ class _Upkeep:
     def _back(self) -> None:
         if self.said:
             self.said = ""
+            self.back_at = time.monotonic()
             self.say("the database answers again; taking jobs")
 
     def round(self, *, ride_out: bool) -> list[int]:
         """One round; the jobs it queued again. ``ride_out``: a failure is said, not raised."""
         try:
-            done: Round = upkeep(self.station, ours=self.ours())
+            # Gone until now: this round is the first to find it answering.
+            answering = 0.0 if self.said else time.monotonic() - self.back_at
+            done: Round = upkeep(self.station, ours=self.ours(), answering_for=answering)
         except Exception as exc:
             if not ride_out:
                 raise
