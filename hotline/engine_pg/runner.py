@@ -26,7 +26,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from procrastinate.exceptions import JobAborted as TicketAborted
 from procrastinate.worker import Worker
@@ -221,9 +222,7 @@ class _Tickets:
 
         async def main() -> None:
             # Stages are synchronous: each runs on a thread of this pool.
-            asyncio.get_running_loop().set_default_executor(
-                ThreadPoolExecutor(max_workers=concurrency + 1, thread_name_prefix="hotline-job")
-            )
+            asyncio.get_running_loop().set_default_executor(_DaemonThreads("hotline-job"))
             async with app.open_async():
                 self.engine = Worker(
                     app=app,
@@ -264,6 +263,42 @@ class _Tickets:
             logs.record_failure(exc, root=self.station.root, context="running the job engine")
             reason = jobs.error_text(getattr(exc, "__cause__", None) or exc)[0]
             self.summary.halted = f"the job engine stopped: {reason}"
+
+
+_T = TypeVar("_T")
+
+
+class _DaemonThreads(ThreadPoolExecutor):
+    """Each call on a daemon thread of its own. A ThreadPoolExecutor's own threads are
+    joined when the process exits: a stage that does not stop when told (a long model
+    call) kept a stopped worker alive until it ended, though its job was already given
+    back. (asyncio takes only a ThreadPoolExecutor as its default executor; none of the
+    pool's threads is ever started.)"""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(max_workers=1, thread_name_prefix=name)
+        self.name = name
+        self.count = itertools.count(1)
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        future: Future[_T] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to whoever awaits the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        name = f"{self.name}_{next(self.count)}"
+        threading.Thread(target=run, name=name, daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: a call still running ends with the process."""
 
 
 def serve(
