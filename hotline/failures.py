@@ -259,7 +259,10 @@ _PG_CONNECT = (
         re.compile(
             r"Connection refused|No such file or directory|failed to resolve host|"
             r"could not translate host name|timeout expired|Network is unreachable|"
-            r"server closed the connection|connection is bad|terminating connection"
+            r"server closed the connection|connection is bad|terminating connection|"
+            # A server being stopped or started (pg_ctl): away for now, like one that is down.
+            r"the database system is (?:shutting down|starting up|not yet accepting "
+            r"connections|in recovery mode)"
         ),
         "cannot reach the PostgreSQL server of {db}: check that it is running and that "
         "[database] url in hotline.toml (or HOTLINE_DATABASE_URL) names it",

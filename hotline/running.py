@@ -24,6 +24,8 @@ is told to stop. Work done is recorded once, not failed and done again.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -400,3 +402,25 @@ def waiting_outcomes(
             reason = f"waiting for {before.kind} job {before.id} ({before.status})"
             waiting.append(JobOutcome(job.id, job.kind, number, "waiting", 0.0, reason))
     return waiting
+
+
+JOB_THREADS = "hotline-job"
+"""The name every job's thread starts with (both engines)."""
+
+
+def leave_abandoned_stages(code: int) -> None:
+    """End the process now with ``code`` if a stage that did not stop when told still runs
+    on its thread (its job already given back); else return.
+
+    The interpreter's normal exit would tear that thread down under native code (a model
+    call in torch), which aborts the process ("terminate called without an active
+    exception"), or wait for it (a ThreadPoolExecutor's threads) for as long as it runs.
+    """
+    if not any(
+        thread.name.startswith(JOB_THREADS) and thread.is_alive()
+        for thread in threading.enumerate()
+    ):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)

@@ -7,6 +7,7 @@ either: a table export into this (empty) station, or a backup as a new station.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,12 +111,19 @@ def restore(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Restore a backup as a new station (--to DIR), or load a table export into this one."""
+    from hotline import db
     from hotline.backup import MANIFEST_FILE
     from hotline.backup.snapshots import is_backup, nothing_to_restore
+    from hotline.station import DATABASE_FILE, DATABASE_URL_ENV
 
     if is_backup(directory):
         if to is not None:
             writes_to(ctx, to)
+            # The database it makes is the new station's, not the one of the folder the
+            # command runs in: a failure of it (a full disk) is said of that one.
+            ctx.find_root().obj["database_url"] = os.environ.get(DATABASE_URL_ENV) or db.sqlite_url(
+                to.expanduser().absolute() / DATABASE_FILE
+            )
         _restore_backup(directory, to, as_json)
         return
     if to is not None:

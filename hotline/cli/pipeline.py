@@ -350,6 +350,9 @@ def worker(
         f"worker {name} stopped{why}: {', '.join(counts) or 'no jobs run'}"
         + ("; its running jobs are queued again" if summary.count("requeued") else "")
     )
+    from hotline.running import leave_abandoned_stages
+
+    leave_abandoned_stages(1 if summary.unrecorded else 0)
     if summary.unrecorded:  # said by _print_trouble: jobs left for the next worker
         raise typer.Exit(1)
 

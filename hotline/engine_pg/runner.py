@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from procrastinate.exceptions import JobAborted as TicketAborted
 from procrastinate.worker import Worker
@@ -220,9 +222,7 @@ class _Tickets:
 
         async def main() -> None:
             # Stages are synchronous: each runs on a thread of this pool.
-            asyncio.get_running_loop().set_default_executor(
-                ThreadPoolExecutor(max_workers=concurrency + 1, thread_name_prefix="hotline-job")
-            )
+            asyncio.get_running_loop().set_default_executor(_DaemonThreads("hotline-job"))
             async with app.open_async():
                 self.engine = Worker(
                     app=app,
@@ -263,6 +263,42 @@ class _Tickets:
             logs.record_failure(exc, root=self.station.root, context="running the job engine")
             reason = jobs.error_text(getattr(exc, "__cause__", None) or exc)[0]
             self.summary.halted = f"the job engine stopped: {reason}"
+
+
+_T = TypeVar("_T")
+
+
+class _DaemonThreads(ThreadPoolExecutor):
+    """Each call on a daemon thread of its own. A ThreadPoolExecutor's own threads are
+    joined when the process exits: a stage that does not stop when told (a long model
+    call) kept a stopped worker alive until it ended, though its job was already given
+    back. (asyncio takes only a ThreadPoolExecutor as its default executor; none of the
+    pool's threads is ever started.)"""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(max_workers=1, thread_name_prefix=name)
+        self.name = name
+        self.count = itertools.count(1)
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        future: Future[_T] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to whoever awaits the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        name = f"{self.name}_{next(self.count)}"
+        threading.Thread(target=run, name=name, daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: a call still running ends with the process."""
 
 
 def serve(
@@ -357,6 +393,8 @@ class _Upkeep:
         """The rows this worker runs: alive, however old their heartbeats."""
         self.said = ""
         """What was said of the database gone; "" while it answers."""
+        self.back_at = -math.inf
+        """When (``time.monotonic()``) the database last answered again after it was away."""
 
     def wait_for(self, call: Callable[[], None], stop: threading.Event) -> bool:
         """``call()`` once the database answers; False when ``stop`` came first. Any
@@ -385,12 +423,15 @@ class _Upkeep:
     def _back(self) -> None:
         if self.said:
             self.said = ""
+            self.back_at = time.monotonic()
             self.say("the database answers again; taking jobs")
 
     def round(self, *, ride_out: bool) -> list[int]:
         """One round; the jobs it queued again. ``ride_out``: a failure is said, not raised."""
         try:
-            done: Round = upkeep(self.station, ours=self.ours())
+            # Gone until now: this round is the first to find it answering.
+            answering = 0.0 if self.said else time.monotonic() - self.back_at
+            done: Round = upkeep(self.station, ours=self.ours(), answering_for=answering)
         except Exception as exc:
             if not ride_out:
                 raise

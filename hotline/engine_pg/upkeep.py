@@ -16,6 +16,7 @@ several workers doing it at once do no harm):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +53,16 @@ def _silent(job: Job, seconds: float) -> bool:
     return beat is None or utcnow() - beat > timedelta(seconds=seconds)
 
 
+def _server_up_for(session: Session) -> float:
+    """Seconds since the PostgreSQL server started: no worker could beat before that."""
+    seconds = (
+        session.connection()
+        .exec_driver_sql("SELECT EXTRACT(EPOCH FROM now() - pg_postmaster_start_time())")
+        .scalar()
+    )
+    return float(seconds) if seconds is not None else math.inf
+
+
 def _stalled_tickets(session: Session, done: Round, ours: Collection[int]) -> None:
     for ticket, job_id in tickets.stalled(session, seconds=STALLED_AFTER):
         if job_id in ours:
@@ -66,10 +77,14 @@ def _stalled_tickets(session: Session, done: Round, ours: Collection[int]) -> No
         tickets.retry(session, ticket)
 
 
-def _dead_rows(session: Session, done: Round, ours: Collection[int]) -> None:
+def _dead_rows(
+    session: Session, done: Round, ours: Collection[int], stale_after: timedelta
+) -> None:
     running = session.exec(select(Job).where(Job.status == JobStatus.running)).all()
     dead_here = {job.id for job in running if jobs.died_here(job)}
-    for job in jobs.recover_stale(session=session, ours_is_dead=False, alive=ours):
+    for job in jobs.recover_stale(
+        session=session, stale_after=stale_after, ours_is_dead=False, alive=ours
+    ):
         assert job.id is not None
         done.recovered.append(job.id)
         if job.id in dead_here:  # its ticket's worker was that very process
@@ -78,18 +93,32 @@ def _dead_rows(session: Session, done: Round, ours: Collection[int]) -> None:
                     tickets.retry(session, ticket)
 
 
-def upkeep(station: Station, *, ours: Collection[int] = ()) -> Round:
+def upkeep(
+    station: Station, *, ours: Collection[int] = (), answering_for: float = math.inf
+) -> Round:
     """One round: take over dead workers' jobs, give runnable rows their tickets.
 
     ``ours``: the rows this process runs. They are alive whatever their heartbeats say:
     after the database was away, their last beat is old, and their tickets' worker (the
     engine that lost the database) is gone, yet the job goes on and records its end.
+
+    ``answering_for``: seconds since this process found the database answering again
+    after it was away. Silence counts only from then (and from the server's start): while
+    the database was away nobody could beat, so a worker that is alive would be taken for
+    dead by whichever worker got through first. A dead process of this host is found at
+    once all the same.
     """
     done = Round()
     with station.session() as session:
-        _stalled_tickets(session, done, ours)
+        # A silence is judged over the time the database answered, no longer.
+        answering = min(answering_for, _server_up_for(session))
+        if answering >= STALLED_AFTER:
+            _stalled_tickets(session, done, ours)
+    stale_after = jobs.STALE_AFTER
+    if answering < jobs.STALE_AFTER.total_seconds():
+        stale_after = timedelta.max  # by its process only, not by its heartbeat
     with station.session() as session:
-        _dead_rows(session, done, ours)
+        _dead_rows(session, done, ours, stale_after)
     with station.session() as session:
         done.ticketed = tickets.ensure(session)
     return done

@@ -365,6 +365,37 @@ def test_a_full_target_disk_is_named_not_the_station(
     assert str(station.root) not in line
 
 
+@pytest.mark.sqlite_only("the station's files on the roomy disk")
+def test_a_restore_whose_new_database_fills_the_disk_names_that_disk_not_the_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The snapshot's files fit; the database the restore makes there does not. SQLite's
+    # error names no file: the line must name the restore's disk, not the station the
+    # command was run from, whose disk has room.
+    if os.geteuid() != 0:
+        pytest.skip("a full target needs a tmpfs, which only root can mount")
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    station, _ = init_station(tmp_path / "station")
+    seed(station)
+    backup = tmp_path / "备份"
+    done = hotline("--station", station.root, "backup", backup)
+    assert done.returncode == 0, done.stderr
+    disk = tmp_path / "小盘"
+    unmount = mount_tmpfs(disk, "3m")
+    if unmount is None:
+        pytest.skip("this sandbox forbids mounting a tmpfs")
+    try:
+        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+        (disk / "填满.bin").write_bytes(b"\0" * (free - 64 * 1024))  # room for the small files
+        line = run_onto(station, backup, "restore --to", disk / "目标")
+        assert sorted(p.name for p in disk.iterdir()) == ["填满.bin"]  # no half station
+    finally:
+        unmount()
+    assert "is full" in line and "free some space" in line, line
+    assert f"the disk holding {disk}/" in line, line
+    assert str(station.root) not in line
+
+
 @pytest.mark.parametrize("case", TARGET_CASES)
 @pytest.mark.sqlite_only("the station's files on the roomy disk")
 def test_a_read_only_target_is_named_and_the_station_not_blamed(

@@ -104,6 +104,20 @@ def test_staff_search_and_list_but_the_server_refuses_them_contacts(
     assert refused(staff, "UPDATE job SET status = 'cancelled'")
 
 
+def test_staff_exporting_or_backing_up_contacts_are_told_the_contacts_are_not_theirs(
+    pg_station: Station, login: Login, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(pg_station, tmp_path)
+    as_role(login("staff"), monkeypatch)
+    for command in ("export", "backup"):
+        target = tmp_path / f"{command}-含联系方式"
+        code, out, err = hotline("-s", pg_station.root, command, target, "--include-private")
+        assert code == 1 and len(err.strip().splitlines()) == 1, err
+        assert "contacts are not readable for the PostgreSQL role" in err
+        assert "table" not in err  # not the first table the server happened to refuse
+        assert not target.exists()  # nothing made for a refused command
+
+
 def test_staff_cannot_copy_the_station_and_are_told_so_about_the_server(
     pg_station: Station, login: Login, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -448,3 +450,40 @@ def test_process_on_postgresql_drains_the_queue_and_exits(
             "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
         )
         assert left.scalar() == 0
+
+
+# A stage busy in a call that never looks at its stop (a long model call): the
+# worker's master stage replaced in the worker's own process before it starts.
+STAGE_THAT_NEVER_STOPS = """
+import time, hotline.pipeline
+from hotline.stages import STAGES
+STAGES["master"] = lambda context: time.sleep(3600) or "never"
+from hotline.cli import main
+main()
+"""
+
+
+@pytest.mark.both_databases
+def test_sigterm_ends_a_worker_whose_stage_does_not_stop_and_its_job_waits_for_the_next(
+    cli: Cli, station: Station, tmp_path: Path
+) -> None:
+    ingest(cli, tmp_path, 999)
+    command = [sys.executable, "-c", STAGE_THAT_NEVER_STOPS, "--station", str(station.root)]
+    worker = subprocess.Popen(
+        [*command, "worker", "--queues", "master"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert "takes master" in first_line(worker)
+        wait_for(lambda: job(station, 1).status == "running", "the stuck master running")
+        worker.send_signal(signal.SIGTERM)
+        # The promise: within a few seconds, whatever its stage is doing.
+        exited = poll(lambda: worker.poll() is not None, within=20.0)
+    finally:
+        out, err = stop_worker(worker)
+    assert exited, "the worker still ran 20 s after SIGTERM: its stuck stage held it"
+    assert "its stage did not stop in time" in out and "Traceback" not in err, out + err
+    assert job(station, 1).status == "queued"  # for the next worker

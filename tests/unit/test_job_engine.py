@@ -4,6 +4,7 @@ withdrawn on cancel, taken over from a dead worker, given to rows that lack one)
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from importlib import metadata, resources
 from pathlib import Path
@@ -110,15 +111,29 @@ def test_upkeep_gives_tickets_to_runnable_rows_that_lack_one(pg_station: Station
     assert waiting(station) == [("master", 1, 0)]
 
 
-def test_upkeep_takes_back_a_dead_worker_s_row(pg_station: Station) -> None:
+@pytest.fixture
+def long_running_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server has answered for longer than any silence these tests set up (the test
+    server may have started a minute ago: a silence is judged from its start)."""
+    monkeypatch.setattr(upkeep, "_server_up_for", lambda session: math.inf)
+
+
+def silent_for(station: Station, job_id: int, worker: str, silence: timedelta) -> None:
+    """Row ``job_id`` running on ``worker``, whose last heartbeat was ``silence`` ago."""
+    with station.session() as session:
+        assert jobs.try_claim(session=session, job_id=job_id, worker=worker)
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.heartbeat_at = datetime.now(UTC) - silence
+        session.add(job)
+
+
+def test_upkeep_takes_back_a_dead_worker_s_row(
+    pg_station: Station, long_running_server: None
+) -> None:
     station = pg_station
     add_episode(station, 999)
-    with station.session() as session:
-        assert jobs.try_claim(session=session, job_id=1, worker="另一台机器:4242:1")
-        job = session.get(Job, 1)
-        assert job is not None
-        job.heartbeat_at = datetime.now(UTC) - jobs.STALE_AFTER - timedelta(seconds=1)
-        session.add(job)
+    silent_for(station, 1, "另一台机器:4242:1", jobs.STALE_AFTER + timedelta(seconds=1))
     done = upkeep.upkeep(station)
     assert done.recovered == [1]
     with station.session() as session:
@@ -128,3 +143,42 @@ def test_upkeep_takes_back_a_dead_worker_s_row(pg_station: Station) -> None:
             "requeued: worker 另一台机器:4242:1 stopped during attempt 1",
         )
     assert JobKind.master in [queue for queue, _, _ in waiting(station)]
+
+
+def test_a_worker_back_from_an_outage_takes_nobody_for_dead_by_their_silence_during_it(
+    pg_station: Station, long_running_server: None
+) -> None:
+    # The database was away for minutes: every worker's heartbeats stopped, the living
+    # ones' too. The first worker to get through must not take their jobs: it judges a
+    # silence only over the time the database has answered it.
+    from hotline.engine_pg.runner import _Upkeep
+
+    station = pg_station
+    add_episode(station, 999)
+    silent_for(station, 1, "另一台机器:4242:1", jobs.STALE_AFTER + timedelta(minutes=1))
+    said: list[str] = []
+    keeper = _Upkeep(station, said.append, lambda: [])
+    keeper._gone(ConnectionError("服务器重启中"))  # noqa: SLF001 (what a lost round does)
+    assert keeper.round(ride_out=True) == []  # back now: the other worker may beat yet
+    assert said[-1] == "the database answers again; taking jobs"
+    assert keeper.round(ride_out=True) == []  # seconds later: still within its grace
+    with station.session(write=False) as session:
+        assert jobs.get_job(session, 1).status == "running"
+    # Silent all the time the database has answered since: dead after all.
+    keeper.back_at -= jobs.STALE_AFTER.total_seconds() + 1
+    assert keeper.round(ride_out=True) == [1]
+    assert said[-1] == "job 1: its worker died; queued again"
+
+
+def test_upkeep_right_after_the_server_started_takes_nobody_for_dead_by_heartbeat(
+    pg_station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `hotline process` started just after the server came back knows of no outage; the
+    # server's own start says since when a worker could beat.
+    station = pg_station
+    add_episode(station, 999)
+    silent_for(station, 1, "另一台机器:4242:1", jobs.STALE_AFTER + timedelta(minutes=1))
+    monkeypatch.setattr(upkeep, "_server_up_for", lambda session: 5.0)
+    assert upkeep.upkeep(station).recovered == []
+    monkeypatch.setattr(upkeep, "_server_up_for", lambda session: 600.0)
+    assert upkeep.upkeep(station).recovered == [1]

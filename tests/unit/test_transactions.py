@@ -153,5 +153,30 @@ def test_postgresql_failures_by_sqlstate() -> None:
         assert "秘密" not in failure.line  # the password is never shown
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is not yet accepting connections",
+        "the database system is in recovery mode",
+    ],
+)
+def test_a_server_stopping_or_starting_is_said_like_one_that_is_down(said: str) -> None:
+    # `pg_ctl stop -m fast` under a running command: a worker said "PostgreSQL failed
+    # (connection failed: …FATAL: …shutting down)" before the line it says for a server
+    # that is away, as if these were two different troubles.
+    import psycopg
+
+    where = Where(None, "postgresql+psycopg://热线@/hotline?host=/run/pg&port=5432", 10.0)
+    error = psycopg.OperationalError(
+        'connection failed: connection to server on socket "/run/pg/.s.PGSQL.5432" '
+        f"failed: FATAL:  {said}"
+    )
+    failure = explain(sa.exc.OperationalError("SELECT 1", {}, error), where)
+    assert failure is not None and failure.kind == "postgres-unreachable", failure
+    assert failure.line.startswith("cannot reach the PostgreSQL server of "), failure.line
+
+
 def test_an_unexpected_error_is_not_explained_away() -> None:
     assert explain(KeyError("episode"), Where()) is None
