@@ -90,9 +90,10 @@ class BackupManifest:
                 f"{snapshot} is not a backup snapshot: it has no {MANIFEST}"
             ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidInput(f"{path}: not a readable backup manifest ({exc})") from exc
+            # Ours once (the name says so) and written whole by a rename: damaged since.
+            raise damaged(snapshot, path, f"not a readable manifest: {exc}") from exc
         if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
-            raise InvalidInput(f"{path} is not a hotline backup manifest")
+            raise damaged(snapshot, path, "not a hotline backup manifest")
         if (
             not isinstance(data.get("format_version"), int)
             or data["format_version"] > FORMAT_VERSION
@@ -108,7 +109,7 @@ class BackupManifest:
             }
             manifest = cls(**data, files=files)
         except (TypeError, KeyError, AttributeError) as exc:
-            raise InvalidInput(f"{path}: malformed backup manifest ({exc})") from exc
+            raise damaged(snapshot, path, f"malformed manifest: {exc!r}") from exc
         for relative in manifest.files:
             # As strings: thousands of paths, and only a plain relative path is ours.
             parts = [part for part in relative.split("/") if part not in ("", ".")]

@@ -304,6 +304,25 @@ def test_a_snapshot_missing_a_file_is_refused_as_damaged_naming_the_older_one(
     assert (tmp_path / "新电台/audio/raw/0002-abcdef12.wav").is_file()
 
 
+@pytest.mark.parametrize("garbage", ['{"format": "hotline-backup", ', "\udc80", "[]"])
+def test_a_snapshot_whose_manifest_is_garbage_is_refused_as_damaged_naming_the_older_one(
+    published: Station, cli: Callable[..., Any], tmp_path: Path, garbage: str
+) -> None:
+    backup = tmp_path / "备份盘"
+    older = cli("backup", backup, "--json").json()["snapshot"]
+    newest = cli("backup", backup, "--json").json()["snapshot"]
+    manifest = backup / newest / "backup.json"
+    manifest.unlink()  # a new file, not written into one the older snapshot may share
+    manifest.write_bytes(garbage.encode("utf-8", "surrogateescape"))
+    code, _, err = run_on(None, "restore", backup, "--to", tmp_path / "新电台")
+    assert code == 1
+    [line] = err.splitlines()
+    assert "backup.json" in line and f"hotline restore {backup / older} --to" in line, line
+    assert not (tmp_path / "新电台").exists()
+    r = cli("backup", "verify", backup)
+    assert r.exit_code == 1 and f"{older}: " in r.stdout and "ok" in r.stdout
+
+
 def test_verify_names_a_snapshot_that_lost_its_manifest(
     published: Station, cli: Callable[..., Any], tmp_path: Path
 ) -> None:
