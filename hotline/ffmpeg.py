@@ -209,11 +209,12 @@ def probe(path: Path) -> AudioInfo:
     if duration > 3.0:
         # A cut-off file still carries the full duration in its header (Xing frame count,
         # container index): decoding near the promised end then yields nothing.
-        tail, tail_err, _ = _decode_bytes(path, start=duration - 2.5, seconds=1.0)
+        # (ffmpeg's own words here only say it decoded nothing: left out.)
+        tail, _, _ = _decode_bytes(path, start=duration - 2.5, seconds=1.0)
         if tail == 0:
             raise InvalidInput(
                 f"{path}: truncated: the header promises {duration:.1f} s of audio "
-                f"but the file ends before that ({_reason(tail_err)})"
+                "but the file ends before that; copy it again from the recorder"
             )
     return info
 
