@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from hotline import db, history, models, privacy
+from hotline.backup.access import require_every_table
 from hotline.backup.codec import FORMULA_PREFIX, column_kind, json_row, to_csv_cell
 from hotline.backup.leftovers import claimed, remove_leftovers
 from hotline.backup.manifest import (
@@ -232,8 +233,10 @@ def export_station(
     """
     if data_format not in DATA_FORMATS:
         raise InvalidInput(f"unknown export format {data_format!r}: use json or csv")
+    # Said of the tables and the contacts before any folder is made.
     if include_private:
-        privacy.require_private(session)  # said of the contacts, before any folder is made
+        privacy.require_private(session)
+    require_every_table(session, doing="export")
     target = target.resolve()  # `hotline export .` needs the folder's real name and parent
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 from feeds.files import flush_tree
 from feeds.generations import PublicTree
 from hotline import db, privacy
+from hotline.backup.access import require_every_table
 from hotline.backup.export import open_new, write_tables
 from hotline.backup.leftovers import remove_leftovers
 from hotline.backup.manifest import DATA_FORMATS, Manifest
@@ -230,9 +231,11 @@ def backup_station(
     started = time.perf_counter()
     target = target.resolve()
     _check_target(station, target)
-    if include_private:
-        with station.session(write=False) as session:
-            privacy.require_private(session)  # said of the contacts, before any folder is made
+    with station.session(write=False) as session:
+        # Said of the tables and the contacts before any folder is made.
+        if include_private:
+            privacy.require_private(session)
+        require_every_table(session, doing="back up")
     target.mkdir(parents=True, exist_ok=True, mode=0o700 if include_private else 0o777)
     mode = 0o700 if include_private else 0o777
     with folder_lock(target):

@@ -118,6 +118,22 @@ def test_staff_exporting_or_backing_up_contacts_are_told_the_contacts_are_not_th
         assert not target.exists()  # nothing made for a refused command
 
 
+def test_staff_backing_up_or_exporting_the_station_are_told_the_history_is_not_theirs(
+    pg_station: Station, login: Login, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(pg_station, tmp_path)
+    staff = login("staff")
+    as_role(staff, monkeypatch)
+    role = sa.make_url(staff).username
+    for command, doing in (("export", "export"), ("backup", "back up")):
+        target = tmp_path / f"{command}-员工"
+        code, _, err = hotline("-s", pg_station.root, command, target)
+        assert code == 1 and len(err.strip().splitlines()) == 1, err
+        assert f"the PostgreSQL role {role} may not read the station's history table" in err
+        assert f"{doing} as the station's owner or a producer" in err
+        assert not target.exists()  # nothing made for a refused command
+
+
 def test_staff_cannot_copy_the_station_and_are_told_so_about_the_server(
     pg_station: Station, login: Login, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
