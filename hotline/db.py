@@ -344,6 +344,17 @@ def table_names(engine: Engine) -> list[str]:
         return sa.inspect(conn).get_table_names()
 
 
+def tables_lacking(connection: Connection, names: list[str], test: str) -> list[str]:
+    """Those of the tables ``names`` (in their order) this PostgreSQL user fails ``test`` on:
+    SQL over the table name ``t``, e.g. ``has_table_privilege(t, 'SELECT')``. One round
+    trip for every table."""
+    query = sa.text(
+        "SELECT t FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS u(t, n) "
+        f"WHERE NOT ({test}) ORDER BY n"
+    )
+    return list(connection.execute(query, {"names": names}).scalars())
+
+
 @contextmanager
 def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One session, one transaction: commit when the block ends, roll back on any error.

@@ -229,16 +229,8 @@ def refuse_unless_readable(source: Engine, where: str) -> None:
     names = [table.name for table in tables()]
     with source.connect() as conn:
         role = conn.exec_driver_sql("SELECT current_user").scalar()
-        # One round trip for every table, in the schema's order.
-        lacking = list(
-            conn.execute(
-                sa.text(
-                    "SELECT t FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS u(t, n) "
-                    "WHERE NOT (has_table_privilege(t, 'SELECT') "
-                    "AND has_table_privilege(t, 'UPDATE')) ORDER BY n"
-                ),
-                {"names": names},
-            ).scalars()
+        lacking = db.tables_lacking(
+            conn, names, "has_table_privilege(t, 'SELECT') AND has_table_privilege(t, 'UPDATE')"
         )
     if lacking:
         raise DatabaseUnavailable(

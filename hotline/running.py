@@ -158,9 +158,6 @@ class RunningJob:
             return self._aborted
         return STOPPING if self.stop.is_set() else None
 
-    def save(self, write: Callable[[Session], _T]) -> _T:
-        return outlast(_in_session(self.station, write), stop=self.stop)
-
     def outlast(self, call: Callable[[], _T]) -> _T:
         return outlast(call, stop=self.stop)
 

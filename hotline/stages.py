@@ -71,10 +71,6 @@ class JobControl(Protocol):
         """Why the job must stop, or None while it may go on."""
         ...
 
-    def save(self, write: Callable[[Session], _T]) -> _T:
-        """``write`` in one committed transaction, tried again while the database is away."""
-        ...
-
     def outlast(self, call: Callable[[], _T]) -> _T:
         """``call()`` (which opens its own transactions), tried again while the database
         is away."""
@@ -108,7 +104,12 @@ class StageContext:
         """Record the stage's work: ``write`` in one committed transaction. While the
         database is away (its server restarting) the job waits for it and tries again,
         so work already done is not lost; a stopping worker stops waiting."""
-        return self.control.save(write)
+
+        def transaction() -> _T:
+            with self.station.session() as session:
+                return write(session)
+
+        return self.control.outlast(transaction)
 
     def outlast(self, call: Callable[[], _T]) -> _T:
         """``call()``, tried again from its start while the database is away (a stopping

@@ -8,17 +8,11 @@ the tables, instead of the server's refusal of whichever table it met first.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
+from hotline import db
 from hotline.backup.manifest import tables
 from hotline.errors import DatabaseUnavailable
-
-# Any column will do: the private ones are left out unless asked for (``privacy``).
-_UNREADABLE = sa.text(
-    "SELECT t FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS u(t, n) "
-    "WHERE NOT has_any_column_privilege(t, 'SELECT') ORDER BY n"
-)
 
 
 def require_every_table(session: Session, *, doing: str) -> None:
@@ -28,7 +22,8 @@ def require_every_table(session: Session, *, doing: str) -> None:
     if connection.dialect.name != "postgresql":
         return
     names = [table.name for table in tables()]
-    lacking = list(connection.execute(_UNREADABLE, {"names": names}).scalars())
+    # Any column will do: the private ones are left out unless asked for (``privacy``).
+    lacking = db.tables_lacking(connection, names, "has_any_column_privilege(t, 'SELECT')")
     if lacking:
         role = connection.exec_driver_sql("SELECT current_user").scalar()
         raise DatabaseUnavailable(
